@@ -1,0 +1,19 @@
+// For @snakepit test suites
+
+export type { ResourceSnapshot } from "./leak-check.js";
+export {
+  diffResources,
+  ensureTestTag,
+  findLeaks,
+  snapshotResources,
+  TEST_TAG_ENV,
+} from "./leak-check.js";
+export {
+  commandLine,
+  isRunning,
+  listPids,
+  ownListeningSockets,
+  pidsWithEnv,
+  processState,
+} from "./proc.js";
+export { waitFor } from "./wait-for.js";
