@@ -1,0 +1,76 @@
+"""The context of the running tool call, reachable from tool code through `current_call()`."""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional
+
+from .errors import CANCELLED, BridgeError
+
+if TYPE_CHECKING:
+    from .session import SessionContext
+
+_current: "contextvars.ContextVar[Optional[CallContext]]" = contextvars.ContextVar("snakepit_call", default=None)
+
+
+@dataclass
+class CallContext:
+    """What a tool knows about the call it is serving.
+
+    `cancelled` is set when the host cancels the call or its deadline passes; sync tools poll it
+    (or call `raise_if_cancelled()`), async tools are cancelled, generators are closed.
+    """
+
+    call_id: str = ""
+    correlation_id: str = ""
+    session_id: str = ""
+    timeout_ms: int = 0
+    metadata: Dict[str, str] = field(default_factory=dict)
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    session: Optional["SessionContext"] = None
+    tool: str = ""
+    _host_call: Optional[Callable[..., Any]] = field(default=None, repr=False)
+    _cancel_hooks: list = field(default_factory=list, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def raise_if_cancelled(self) -> None:
+        if self.cancelled.is_set():
+            raise BridgeError(CANCELLED, f"Call {self.call_id or self.tool!r} was cancelled", type="CancelledError")
+
+    def call_host_tool(self, name: str, **kwargs: Any) -> Any:
+        """Call a host-side (JavaScript) tool; raises `HostToolError` if it fails."""
+        if self._host_call is None:
+            raise RuntimeError("call_host_tool needs a host service: start the worker with --host-address")
+        return self._host_call(name, kwargs, self)
+
+    def cancel(self) -> None:
+        with self._lock:
+            if self.cancelled.is_set():
+                return
+            self.cancelled.set()
+            hooks, self._cancel_hooks = self._cancel_hooks, []
+        for hook in hooks:
+            hook()
+
+    def on_cancel(self, hook: Callable[[], None]) -> None:
+        """Run `hook` when the call is cancelled (now, if it already is)."""
+        with self._lock:
+            if not self.cancelled.is_set():
+                self._cancel_hooks.append(hook)
+                return
+        hook()
+
+
+def current_call() -> Optional[CallContext]:
+    """The `CallContext` of the tool call running in this thread/task, or None outside a call."""
+    return _current.get()
+
+
+def activate(call: Optional[CallContext]) -> contextvars.Token:
+    return _current.set(call)
+
+
+def deactivate(token: contextvars.Token) -> None:
+    _current.reset(token)

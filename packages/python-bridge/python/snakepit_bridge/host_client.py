@@ -1,0 +1,82 @@
+"""The worker's one channel to the Node host service: heartbeat, session state, host tools."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
+
+import grpc
+
+from . import codec
+from .call_context import CallContext, current_call
+from .errors import HostToolError
+from .gen import host_pb2, host_pb2_grpc
+
+_MESSAGE_LIMIT = 100 * 1024 * 1024
+
+
+class HostClient:
+    """Opened once per worker; every call carries the worker id, correlation id and secret."""
+
+    def __init__(self, address: str, worker_id: str, secret: Optional[str]) -> None:
+        self._worker_id = worker_id
+        self._secret = secret
+        self._channel = grpc.insecure_channel(
+            address,
+            options=[
+                ("grpc.max_send_message_length", _MESSAGE_LIMIT),
+                ("grpc.max_receive_message_length", _MESSAGE_LIMIT),
+            ],
+        )
+        self._stub = host_pb2_grpc.HostServiceStub(self._channel)
+
+    def _metadata(self) -> List[Tuple[str, str]]:
+        metadata = [("x-snakepit-worker-id", self._worker_id)]
+        call = current_call()
+        if call is not None and call.correlation_id:
+            metadata.append(("x-snakepit-correlation-id", call.correlation_id))
+        if self._secret:
+            metadata.append(("x-snakepit-secret", self._secret))
+        return metadata
+
+    def heartbeat(self, sequence: int, timeout_s: float) -> bool:
+        """True when the host still knows this worker; raises grpc.RpcError when unreachable."""
+        response = self._stub.Heartbeat(
+            host_pb2.HostServiceHeartbeatRequest(worker_id=self._worker_id, sequence=sequence),
+            timeout=timeout_s,
+            metadata=self._metadata(),
+        )
+        return response.known
+
+    def get_session_state(self, session_id: str, keys: Iterable[str]) -> Tuple[Dict[str, Any], int]:
+        response = self._stub.GetSessionState(
+            host_pb2.GetSessionStateRequest(session_id=session_id, keys=list(keys)), metadata=self._metadata()
+        )
+        return {k: codec.decode(v) for k, v in response.values.items()}, response.cache_ttl_ms
+
+    def set_session_state(self, session_id: str, values: Mapping[str, Any]) -> None:
+        self._stub.SetSessionState(
+            host_pb2.SetSessionStateRequest(session_id=session_id, values={k: codec.encode(v) for k, v in values.items()}),
+            metadata=self._metadata(),
+        )
+
+    def delete_session_state(self, session_id: str, keys: Iterable[str]) -> None:
+        self._stub.DeleteSessionState(
+            host_pb2.DeleteSessionStateRequest(session_id=session_id, keys=list(keys)), metadata=self._metadata()
+        )
+
+    def call_host_tool(self, name: str, kwargs: Mapping[str, Any], call: Optional[CallContext]) -> Any:
+        request = host_pb2.CallHostToolRequest(
+            tool=name, arguments=codec.encode_arguments(kwargs), session_id=call.session_id if call else ""
+        )
+        timeout = None
+        if call is not None and call.timeout_ms:
+            timeout = call.timeout_ms / 1000
+        response = self._stub.CallHostTool(request, metadata=self._metadata(), timeout=timeout)
+        if response.WhichOneof("outcome") == "error":
+            error = response.error
+            details = codec.decode(error.details) if error.HasField("details") else None
+            raise HostToolError(error.type, error.message, details=details, code=error.code, traceback=error.traceback)
+        return codec.decode(response.result)
+
+    def close(self) -> None:
+        self._channel.close()

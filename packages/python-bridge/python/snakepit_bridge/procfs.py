@@ -1,0 +1,81 @@
+"""Process facts from /proc: liveness (a zombie is dead), start time, process-group members."""
+
+from __future__ import annotations
+
+import os
+from typing import List, Optional
+
+
+def _stat_fields(pid: int) -> Optional[List[str]]:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read().decode("utf-8", "replace")
+    except OSError:
+        return None
+    # The command name (field 2) may contain spaces and parentheses: split after the last ')'.
+    rest = data[data.rfind(")") + 2 :].split()
+    return ["", ""] + rest  # so that fields[n - 1] is field n (1-based, as in proc(5))
+
+
+def has_procfs() -> bool:
+    return os.path.isdir("/proc/self")
+
+
+def start_time(pid: int) -> Optional[int]:
+    """Field 22 of /proc/<pid>/stat (clock ticks since boot), or None when unknown."""
+    fields = _stat_fields(pid)
+    return int(fields[21]) if fields and len(fields) > 21 else None
+
+
+def is_alive(pid: int, expected_start_time: Optional[int] = None) -> bool:
+    """True when `pid` runs and is not a zombie (and, if given, started at `expected_start_time`)."""
+    if pid <= 0:
+        return False
+    if has_procfs():
+        fields = _stat_fields(pid)
+        if fields is None or fields[2] in ("Z", "X", "x"):
+            return False
+        return expected_start_time is None or int(fields[21]) == expected_start_time
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def group_members(pgid: int) -> List[int]:
+    """Live (non-zombie) pids whose process group is `pgid`."""
+    if not has_procfs():
+        try:
+            os.killpg(pgid, 0)
+        except (ProcessLookupError, PermissionError):
+            return []
+        return [pgid]
+    members = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        fields = _stat_fields(int(entry))
+        if fields and len(fields) > 5 and fields[2] not in ("Z", "X", "x") and int(fields[4]) == pgid:
+            members.append(int(entry))
+    return members
+
+
+def descendants(pid: int) -> List[int]:
+    """Live descendants of `pid` (used when the worker does not lead its own process group)."""
+    if not has_procfs():
+        return []
+    children: dict = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            fields = _stat_fields(int(entry))
+            if fields and fields[2] not in ("Z", "X", "x"):
+                children.setdefault(int(fields[3]), []).append(int(entry))
+    found, stack = [], [pid]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found

@@ -1,0 +1,119 @@
+"""The `@tool` decorator and the tool definitions (signature, parameter specs) built from it."""
+
+from __future__ import annotations
+
+import inspect
+import json
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional
+
+from .codec import JSON
+from .docstrings import parse_docstring
+from .errors import INVALID_ARGUMENTS, BridgeError
+from .gen import common_pb2, worker_pb2
+
+_MARK = "__snakepit_tool__"
+
+
+@dataclass(frozen=True)
+class ToolOptions:
+    name: Optional[str] = None
+    description: Optional[str] = None
+
+
+def tool(fn: Optional[Callable] = None, *, name: Optional[str] = None, description: Optional[str] = None):
+    """Mark a function or adapter method as a tool. Usable bare (`@tool`) or as `@tool(name=...)`.
+
+    The tool's parameters, their types and descriptions are read from the signature and a
+    Google-style docstring; generators become streaming tools, `async def` async tools.
+    """
+
+    def mark(target: Callable) -> Callable:
+        setattr(target, _MARK, ToolOptions(name=name, description=description))
+        return target
+
+    return mark(fn) if fn is not None else mark
+
+
+def is_tool(obj: object) -> bool:
+    return callable(obj) and isinstance(getattr(obj, _MARK, None), ToolOptions)
+
+
+def _annotation_text(annotation: Any) -> str:
+    if annotation is inspect.Parameter.empty:
+        return ""
+    if isinstance(annotation, str):
+        return annotation
+    if isinstance(annotation, type) and not getattr(annotation, "__args__", None):
+        return annotation.__qualname__ if annotation.__module__ == "builtins" else annotation.__name__
+    return repr(annotation).replace("typing.", "")
+
+
+def _default_payload(default: Any) -> Optional[common_pb2.Payload]:
+    try:
+        data = json.dumps(default, ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError):
+        return None
+    return common_pb2.Payload(content_type=JSON, data=data.encode("utf-8"))
+
+
+@dataclass
+class ToolDefinition:
+    """One callable tool, bound to its adapter instance when it is a method."""
+
+    name: str
+    fn: Callable
+    description: str
+    signature: inspect.Signature
+    param_docs: Dict[str, str] = field(default_factory=dict)
+    streaming: bool = False
+    is_async: bool = False
+
+    @classmethod
+    def from_callable(cls, fn: Callable) -> "ToolDefinition":
+        options: ToolOptions = getattr(fn, _MARK)
+        raw = inspect.unwrap(getattr(fn, "__func__", fn))
+        summary, param_docs = parse_docstring(raw)
+        return cls(
+            name=options.name or fn.__name__,
+            fn=fn,
+            description=options.description if options.description is not None else summary,
+            signature=inspect.signature(fn),
+            param_docs=param_docs,
+            streaming=inspect.isgeneratorfunction(raw) or inspect.isasyncgenfunction(raw),
+            is_async=inspect.iscoroutinefunction(raw) or inspect.isasyncgenfunction(raw),
+        )
+
+    def bind(self, kwargs: Dict[str, Any]) -> inspect.BoundArguments:
+        """Check the call's keyword arguments against the signature (INVALID_ARGUMENTS if wrong)."""
+        try:
+            return self.signature.bind(**kwargs)
+        except TypeError as error:
+            raise BridgeError(INVALID_ARGUMENTS, f"Invalid arguments for tool {self.name!r}: {error}") from None
+
+    def parameters(self) -> List[worker_pb2.ParameterSpec]:
+        specs = []
+        for param in self.signature.parameters.values():
+            if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+                continue
+            spec = worker_pb2.ParameterSpec(
+                name=param.name,
+                type=_annotation_text(param.annotation),
+                required=param.default is inspect.Parameter.empty,
+                description=self.param_docs.get(param.name, ""),
+            )
+            if not spec.required:
+                payload = _default_payload(param.default)
+                if payload is not None:
+                    spec.default_value.CopyFrom(payload)
+            specs.append(spec)
+        return specs
+
+    def spec(self) -> worker_pb2.ToolSpec:
+        return worker_pb2.ToolSpec(
+            name=self.name,
+            description=self.description,
+            parameters=self.parameters(),
+            streaming=self.streaming,
+            is_async=self.is_async,
+        )

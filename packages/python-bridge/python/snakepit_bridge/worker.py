@@ -1,0 +1,239 @@
+"""The worker process: parse options, start lifelines, load the adapter, serve, report ready."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import os
+import stat
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, List, Optional
+
+import grpc
+
+from . import handshake, lifelines, procfs
+from .adapter import LoadedAdapter, load_adapter
+from .errors import error_info
+from .event_loop import EventLoopThread
+from .gen import worker_pb2_grpc
+from .host_client import HostClient
+from .json_logging import install_json_logging
+from .security import SecretInterceptor
+from .servicer import WorkerServicer
+from .session import SessionStore
+from .termination import EXIT_STARTUP_FAILED, SelfTerminator
+from .worker_options import OptionsError, WorkerOptions, control_fd_from_argv, parse_options
+
+log = logging.getLogger("snakepit_bridge.worker")
+
+_MESSAGE_LIMIT = 100 * 1024 * 1024
+SECRET_ENV = "SNAKEPIT_SECRET"
+
+
+class StartupError(Exception):
+    def __init__(self, code: str, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.code = code
+        self.cause = cause
+
+
+def _call_hook(hook: Optional[Callable[[], Any]], loop: EventLoopThread) -> None:
+    if hook is None:
+        return
+    result = hook()
+    if inspect.isawaitable(result):
+        loop.run(result)
+
+
+def _once(fn: Callable[[], None]) -> Callable[[], None]:
+    lock = threading.Lock()
+    done: List[bool] = []
+
+    def run() -> None:
+        with lock:
+            if done:
+                return
+            done.append(True)
+            fn()
+
+    return run
+
+
+def _bind(server: grpc.Server, address: str) -> str:
+    if address.startswith("unix:"):
+        path = address[len("unix:"):]
+        if os.path.exists(path) and stat.S_ISSOCK(os.lstat(path).st_mode):
+            os.unlink(path)  # a stale socket of a previous worker with this path
+        old_umask = os.umask(0o177)  # the socket is never group/world accessible, even briefly
+        try:
+            server.add_insecure_port(address)
+        finally:
+            os.umask(old_umask)
+        return address
+    port = server.add_insecure_port(address)
+    if not port:
+        raise OSError(f"could not bind {address}")
+    return f"{address.rpartition(':')[0]}:{port}"
+
+
+class Worker:
+    """One worker process's resources and their shutdown order."""
+
+    def __init__(self, options: WorkerOptions) -> None:
+        self.options = options
+        self.terminator = SelfTerminator(options.shutdown_grace_ms)
+        self.loop = EventLoopThread()
+        self.server: Optional[grpc.Server] = None
+        self.servicer: Optional[WorkerServicer] = None
+        self.adapter: Optional[LoadedAdapter] = None
+        self.host: Optional[HostClient] = None
+        self.heartbeat: Optional[lifelines.HostHeartbeat] = None
+        self.watchdog = None
+        self.socket_path: Optional[str] = None
+        self.cleanup = _once(self._cleanup_adapter)
+        self.terminator.add_step(self._stop_server)
+        self.terminator.add_step(lambda _left: self.cleanup())
+        self.terminator.add_step(self._release)
+
+    def terminate(self, reason: str) -> None:
+        self.terminator.terminate(reason)
+
+    # -- startup --------------------------------------------------------------------------------
+
+    def start_early_lifelines(self) -> None:
+        o = self.options
+        if o.control_fd is not None:
+            lifelines.start_pipe_lifeline(o.control_fd, self.terminate)
+        if o.parent_death_signal:
+            lifelines.set_parent_death_signal(o.host_pid, self.terminate)
+        if o.watchdog:
+            self.watchdog = lifelines.start_watchdog(o.host_pid or os.getppid(), o.watchdog_interval_ms,
+                                                     o.shutdown_grace_ms)
+
+    def load(self) -> None:
+        try:
+            self.adapter = load_adapter(self.options.adapter or "")
+            _call_hook(getattr(self.adapter.instance, "setup", None), self.loop)
+        except BaseException as error:  # noqa: BLE001 - includes SystemExit from a broken adapter
+            raise StartupError(handshake.ADAPTER_LOAD_FAILED, error) from error
+
+    def serve(self) -> str:
+        o = self.options
+        secret = os.environ.get(SECRET_ENV) or None
+        session_store = None
+        host_call = None
+        if o.host_address:
+            self.host = HostClient(o.host_address, o.worker_id, secret)
+            session_store = SessionStore(self.host)
+            host_call = self.host.call_host_tool
+        assert self.adapter is not None
+        self.servicer = WorkerServicer(
+            self.adapter, o.worker_id, o.concurrency, self.loop, session_store, host_call,
+            on_shutdown=self._shutdown_requested,
+        )
+        try:
+            self.server = grpc.server(
+                ThreadPoolExecutor(max_workers=2 * o.concurrency + 4, thread_name_prefix="snakepit-rpc"),
+                interceptors=[SecretInterceptor(secret)] if secret else [],
+                options=[
+                    ("grpc.max_send_message_length", _MESSAGE_LIMIT),
+                    ("grpc.max_receive_message_length", _MESSAGE_LIMIT),
+                    ("grpc.so_reuseport", 0),
+                ],
+            )
+            worker_pb2_grpc.add_WorkerServiceServicer_to_server(self.servicer, self.server)
+            address = _bind(self.server, o.listen)
+            self.server.start()
+            if address.startswith("unix:"):
+                self.socket_path = address[len("unix:"):]
+                os.chmod(self.socket_path, 0o600)
+        except Exception as error:  # noqa: BLE001
+            raise StartupError(handshake.WORKER_START_FAILED, error) from error
+        return address
+
+    def start_host_heartbeat(self) -> None:
+        o = self.options
+        if self.host is not None and o.host_heartbeat_interval_ms > 0:
+            self.heartbeat = lifelines.HostHeartbeat(
+                self.host.heartbeat, o.host_heartbeat_interval_ms, o.host_heartbeat_timeout_ms,
+                o.host_heartbeat_max_missed, self.terminate)
+            self.heartbeat.start()
+
+    # -- shutdown -------------------------------------------------------------------------------
+
+    def _shutdown_requested(self) -> None:
+        self.cleanup()
+        # Exit shortly after the Shutdown reply has gone out.
+        self.terminator.terminate("shutdown requested by host", delay_s=0.05)
+
+    def _stop_server(self, seconds_left: float) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.stop()
+        if self.server is None:
+            return
+        grace = min(1.0, seconds_left / 3)
+        if self.servicer is not None:
+            self.servicer.drain(0)
+        self.server.stop(grace).wait(grace + 0.5)
+
+    def _cleanup_adapter(self) -> None:
+        if self.adapter is not None:
+            _call_hook(getattr(self.adapter.instance, "cleanup", None), self.loop)
+
+    def _release(self, _seconds_left: float) -> None:
+        self.loop.stop()
+        if self.host is not None:
+            self.host.close()
+        if self.socket_path and os.path.exists(self.socket_path):
+            os.unlink(self.socket_path)
+        if self.watchdog is not None:
+            try:
+                self.watchdog.terminate()
+                self.watchdog.wait(0.5)
+            except Exception:  # noqa: BLE001
+                pass
+
+
+def _fail(control_fd: Optional[int], code: str, error: BaseException) -> int:
+    info = error_info(error)
+    log.error("worker failed to start (%s): %s: %s", code, info["type"], info["message"])
+    handshake.write_event(control_fd, handshake.error_event(code, info))
+    return EXIT_STARTUP_FAILED
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        options = parse_options(argv)
+    except OptionsError as error:
+        install_json_logging("")
+        return _fail(control_fd_from_argv(argv), handshake.INVALID_OPTIONS, error)
+    if options.check:
+        from .check import run_check
+
+        return run_check(options.adapter)
+    install_json_logging(options.worker_id)
+    worker = Worker(options)
+    worker.terminator.install_signal_handlers()
+    worker.start_early_lifelines()
+    try:
+        worker.load()
+        address = worker.serve()
+    except StartupError as error:
+        if worker.server is not None:
+            worker.server.stop(0)
+        if worker.watchdog is not None:
+            worker.watchdog.terminate()
+        return _fail(options.control_fd, error.code, error.cause)
+    assert worker.adapter is not None
+    handshake.write_event(options.control_fd, handshake.ready_event(address, len(worker.adapter.tools)))
+    log.info("worker ready on %s with %d tools (pid %d)", address, len(worker.adapter.tools), os.getpid())
+    worker.start_host_heartbeat()
+    worker.terminator.wait_and_exit()
+    return 0  # not reached: wait_and_exit leaves with os._exit
+
+
+if __name__ == "__main__":
+    sys.exit(main())
