@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 _current: "contextvars.ContextVar[Optional[CallContext]]" = contextvars.ContextVar("snakepit_call", default=None)
 
 
-@dataclass
+@dataclass(eq=False)
 class CallContext:
     """What a tool knows about the call it is serving.
 

@@ -1,0 +1,190 @@
+"""Real workers over real gRPC: spawn `python -m snakepit_bridge`, and prove nothing leaks."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, List, Optional
+
+import grpc
+import pytest
+
+PYTHON_DIR = Path(__file__).resolve().parents[1]
+FIXTURES = PYTHON_DIR.parent / "test" / "fixtures"
+ECHO = f"{FIXTURES / 'echo_adapter.py'}:EchoAdapter"
+
+sys.path.insert(0, str(PYTHON_DIR))
+
+from snakepit_bridge import procfs  # noqa: E402
+from snakepit_bridge.gen import common_pb2, worker_pb2, worker_pb2_grpc  # noqa: E402
+
+
+def worker_env(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(PYTHON_DIR), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env.pop("SNAKEPIT_SECRET", None)
+    env.update(extra or {})
+    return env
+
+
+def worker_command(adapter: str, listen: str, *extra: str) -> List[str]:
+    return [sys.executable, "-m", "snakepit_bridge", "--adapter", adapter, "--listen", listen,
+            "--worker-id", "w-test", "--snakepit-run-id", "run-test", *extra]
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.02) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
+
+
+def gone(*pids: int) -> bool:
+    return not any(procfs.is_alive(pid) for pid in pids)
+
+
+def read_line(sock: socket.socket, timeout: float = 20.0) -> dict:
+    sock.settimeout(timeout)
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return json.loads(data.decode()) if data else {}
+
+
+def args(**kwargs) -> common_pb2.Arguments:
+    binary = {k: v for k, v in kwargs.items() if isinstance(v, bytes)}
+    plain = {k: v for k, v in kwargs.items() if not isinstance(v, bytes)}
+    return common_pb2.Arguments(
+        json=common_pb2.Payload(content_type="application/json", data=json.dumps(plain).encode()), binary=binary)
+
+
+def decode(payload: common_pb2.Payload):
+    if payload.content_type == "":
+        return None
+    if payload.content_type == "application/octet-stream":
+        return payload.data
+    return json.loads(payload.data)
+
+
+@dataclass
+class Worker:
+    proc: subprocess.Popen
+    control: Optional[socket.socket]
+    address: str
+    ready: dict
+    stderr_path: Path
+    channel: grpc.Channel
+    stub: worker_pb2_grpc.WorkerServiceStub
+    metadata: List = field(default_factory=list)
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def execute(self, tool: str, timeout: float = 20, metadata=None, context=None, **kwargs):
+        request = worker_pb2.ExecuteRequest(tool=tool, arguments=args(**kwargs), context=context)
+        return self.stub.Execute(request, timeout=timeout, metadata=(metadata or []) + self.metadata)
+
+    def call(self, tool: str, **kwargs):
+        response = self.execute(tool, **kwargs)
+        assert response.WhichOneof("outcome") == "result", response.error
+        return decode(response.result)
+
+    def stream(self, tool: str, timeout: float = 20, **kwargs):
+        request = worker_pb2.ExecuteStreamRequest(tool=tool, arguments=args(**kwargs))
+        return self.stub.ExecuteStream(request, timeout=timeout, metadata=self.metadata)
+
+    def log_lines(self) -> List[dict]:
+        lines = []
+        for line in self.stderr_path.read_text().splitlines():
+            try:
+                lines.append(json.loads(line))
+            except ValueError:
+                pass
+        return lines
+
+
+class WorkerFactory:
+    """Starts workers in their own process group; `close()` proves they and their sockets are gone."""
+
+    def __init__(self) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="sp-", dir="/tmp"))  # short: sun_path is 108 bytes
+        os.chmod(self.dir, 0o700)
+        self.workers: List[Worker] = []
+        self.count = 0
+
+    def spawn(self, adapter: str = ECHO, *extra: str, control: bool = True, env=None, listen=None,
+              wait_ready: bool = True) -> Worker:
+        self.count += 1
+        listen = listen or f"unix:{self.dir}/w{self.count}.sock"
+        parent = child = None
+        fds = []
+        extra_args = list(extra)
+        if control:
+            parent, child = socket.socketpair()
+            fds = [child.fileno()]
+            extra_args += ["--control-fd", str(child.fileno())]
+        stderr_path = self.dir / f"w{self.count}.log"
+        with open(stderr_path, "wb") as stderr:
+            proc = subprocess.Popen(worker_command(adapter, listen, *extra_args), pass_fds=fds, env=worker_env(env),
+                                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr,
+                                    start_new_session=True)
+        if child is not None:
+            child.close()
+        ready = read_line(parent) if (control and wait_ready) else {}
+        address = ready.get("address", listen)
+        channel = grpc.insecure_channel(address)
+        worker = Worker(proc, parent, address, ready, stderr_path, channel,
+                        worker_pb2_grpc.WorkerServiceStub(channel))
+        self.workers.append(worker)
+        if not control and wait_ready:
+            grpc.channel_ready_future(channel).result(timeout=20)
+        return worker
+
+    def close(self) -> None:
+        leaks = []
+        for worker in self.workers:
+            worker.channel.close()
+            if worker.control is not None:
+                worker.control.close()  # pipe lifeline: the worker exits by itself
+            if worker.proc.poll() is None:
+                try:
+                    worker.proc.wait(timeout=8)
+                except subprocess.TimeoutExpired:
+                    leaks.append(f"worker {worker.pid} did not exit after its control fd closed")
+                    os.killpg(worker.pid, signal.SIGKILL)
+                    worker.proc.wait()
+            members = procfs.group_members(worker.pid)
+            if members:
+                leaks.append(f"processes left in group {worker.pid}: {members}")
+                os.killpg(worker.pid, signal.SIGKILL)
+            if worker.address.startswith("unix:") and os.path.exists(worker.address[5:]) and worker.proc.returncode in (0, 70):
+                leaks.append(f"socket file left: {worker.address}")
+        shutil.rmtree(self.dir, ignore_errors=True)
+        assert not leaks, leaks
+
+
+@pytest.fixture
+def workers():
+    factory = WorkerFactory()
+    yield factory
+    factory.close()
+
+
+@pytest.fixture
+def worker(workers) -> Worker:
+    return workers.spawn()
