@@ -1,4 +1,12 @@
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
+
+// Tests use the repository's Python environment (`pnpm setup:python`) unless told otherwise.
+const repoPython = fileURLToPath(new URL("./.venv/bin/python", import.meta.url));
+const env: Record<string, string> = {};
+if (process.env.SNAKEPIT_PYTHON === undefined && existsSync(repoPython))
+  env.SNAKEPIT_PYTHON = repoPython;
 
 /** The vitest settings every package shares: real processes, so generous timeouts and leak checks. */
 export default defineConfig({
@@ -8,5 +16,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: "forks",
     include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+    env,
   },
 });

@@ -1,0 +1,449 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { SnakepitError } from "@snakepit/errors";
+import {
+  describeExit,
+  type ExecuteRpcOptions,
+  killGroup,
+  resolvePythonEnvironment,
+  spawnWorker,
+  type WorkerExit,
+  type WorkerProcess,
+} from "@snakepit/python-bridge";
+import { abortError, CallQueue, type PendingCall } from "./call-queue.js";
+import { type PoolHostService, startPoolHostService } from "./pool-host-service.js";
+import { type PoolOptions, resolvePoolOptions } from "./pool-options.js";
+import type { ExecuteOptions, HostTool, Pool, PoolState, PoolStats } from "./pool-types.js";
+import { createMemorySessionStore, type SessionStore } from "./session-store.js";
+import { type StopReason, WorkerSlot } from "./worker-slot.js";
+
+/** Extra wiring for {@link createPool} beyond {@link PoolOptions}. */
+export interface PoolWiring {
+  /** JavaScript functions Python tools may call (`current_call().call_host_tool(name, ...)`). Default: none. */
+  readonly hostTools?: Readonly<Record<string, HostTool>>;
+  /** Where session state lives. Default: in memory, 1 h idle TTL. */
+  readonly sessionStore?: SessionStore;
+}
+
+type Slot = WorkerSlot<PendingCall>;
+
+/** A worker leased to one call. */
+interface Lease {
+  readonly proc: WorkerProcess;
+  readonly rpc: ExecuteRpcOptions;
+  /** Returns the worker after a success. */
+  succeed(): void;
+  /** Returns the worker after a failure, and maps the failure to the error the caller gets. */
+  fail(err: unknown): Promise<SnakepitError>;
+}
+
+// A crashing worker's socket can close a few ms before its exit is reported; wait this long for
+// the exit before calling a transport failure a transport failure.
+const CRASH_SETTLE_MS = 1000;
+
+/**
+ * Creates a pool and starts its workers, all at once. Returns at once; `await pool.ready()`
+ * to wait for the workers. Options are validated here: a bad option throws `INVALID_OPTIONS`.
+ */
+export function createPool(options: PoolOptions & PoolWiring): Pool {
+  const { hostTools = {}, sessionStore, ...poolOptions } = options;
+  const opts = resolvePoolOptions(poolOptions);
+  const log = opts.logger.child({ pool: opts.name });
+  const runId = randomBytes(4).toString("hex");
+  const sessions = sessionStore ?? createMemorySessionStore();
+  const slots = new Map<string, Slot>();
+  const queue = new CallQueue<Slot>();
+  const lifetime = new AbortController();
+  let state: PoolState = "starting";
+  let host: PoolHostService | undefined;
+  let python: string | undefined;
+  let startError: SnakepitError | undefined;
+  let workerCounter = 0;
+  let consecutiveStartFailures = 0;
+  const counters = { succeeded: 0, failed: 0, restarts: 0 };
+  let closing: Promise<void> | undefined;
+  const drained: Array<() => void> = [];
+
+  const readyPromise = start();
+  readyPromise.catch(() => undefined);
+
+  async function start(): Promise<void> {
+    try {
+      const env = await resolvePythonEnvironment({
+        pythonExecutable: opts.pythonExecutable,
+        signal: lifetime.signal,
+      });
+      python = env.executable;
+      host = await startPoolHostService({
+        sessions,
+        hostTools,
+        knowsWorker: (id) => slots.has(id),
+        sessionCacheTtlMs: 1000,
+      });
+      const starts = Array.from({ length: opts.size }, () => startWorker());
+      // The first failure fails the pool; the others are expected once it shuts down.
+      for (const s of starts) s.catch(() => undefined);
+      await Promise.all(starts);
+      if (state === "starting") state = "ready";
+      log.info({ size: opts.size }, "pool ready");
+    } catch (err) {
+      const error = SnakepitError.from(err, "WORKER_START_FAILED");
+      if (state === "starting") {
+        startError = error;
+        state = "failed";
+        queue.rejectAll(error);
+        await shutdown("start-failed", 0);
+      }
+      throw error;
+    }
+  }
+
+  /** Starts one worker; resolves when it is ready; rejects (and leaves nothing behind) if it can't start. */
+  async function startWorker(): Promise<void> {
+    const slot: Slot = new WorkerSlot(`${opts.name}-${++workerCounter}`);
+    slots.set(slot.id, slot);
+    let proc: WorkerProcess;
+    try {
+      proc = await spawnWorker({
+        pythonExecutable: python as string,
+        adapter: opts.adapter,
+        workerId: slot.id,
+        runId,
+        listen: host?.directory.socketAddress(`${slot.id}.sock`) ?? "",
+        hostAddress: host?.server.address,
+        env: opts.env,
+        cwd: opts.cwd,
+        parentDeathSignal: opts.parentDeathSignal,
+        shutdownGraceMs: opts.shutdownGraceMs,
+        startTimeoutMs: opts.startTimeoutMs,
+        signal: lifetime.signal,
+        onOutput: (line, stream) => log.debug({ workerId: slot.id, stream }, line),
+      });
+    } catch (err) {
+      slots.delete(slot.id);
+      slot.transition({ kind: "exited", exit: undefined, expected: false });
+      throw err;
+    }
+    slot.process = proc;
+    void proc.exited.then((exit) => onWorkerExit(slot, exit));
+    if (!slot.transition({ kind: "ready" })) {
+      // Stopped while starting (close/destroy ran): don't serve.
+      await stopProcess(proc, 0);
+      return;
+    }
+    consecutiveStartFailures = 0;
+    log.debug({ workerId: slot.id, pid: proc.pid }, "worker ready");
+    pump();
+  }
+
+  function onWorkerExit(slot: Slot, exit: WorkerExit): void {
+    const expected = slot.state.kind === "stopping";
+    slot.transition({ kind: "exited", exit, expected });
+    slots.delete(slot.id);
+    if (expected) return;
+    log.warn(
+      { workerId: slot.id, exitCode: exit.code, signal: exit.signal },
+      "worker exited unexpectedly",
+    );
+    const output = slot.process?.outputTail() ?? "";
+    for (const call of slot.inFlight) {
+      call.controller?.abort(
+        new SnakepitError(
+          "WORKER_CRASHED",
+          `Worker ${slot.id} exited (${describeExit(exit)}) while running "${call.tool}"`,
+          { details: { workerId: slot.id, exitCode: exit.code, signal: exit.signal, output } },
+        ),
+      );
+    }
+    if (state === "ready" || state === "starting") replaceWorker();
+  }
+
+  function replaceWorker(): void {
+    counters.restarts++;
+    // Exponential backoff for repeated start failures: 0, 100 ms, 200 ms ... capped at 10 s.
+    const delay =
+      consecutiveStartFailures === 0
+        ? 0
+        : Math.min(100 * 2 ** (consecutiveStartFailures - 1), 10_000);
+    const timer = setTimeout(() => {
+      if (state !== "ready" && state !== "starting") return;
+      startWorker().catch((err: unknown) => {
+        consecutiveStartFailures++;
+        const error = SnakepitError.from(err, "WORKER_START_FAILED");
+        log.error(
+          { err: error, attempt: consecutiveStartFailures },
+          "replacement worker failed to start",
+        );
+        // With no worker left to serve them, waiting callers get the start error instead of hanging.
+        if (![...slots.values()].some((s) => s.state.kind === "ready")) queue.rejectAll(error);
+        replaceWorker();
+      });
+    }, delay);
+    timer.unref();
+  }
+
+  /** Hands queued calls to available workers, oldest call first, least recently used worker first. */
+  function pump(): void {
+    for (const slot of slots.values()) {
+      while (slot.available && queue.size > 0) {
+        const call = queue.grantNext(slot);
+        if (call === undefined) break;
+        slot.inFlight.add(call);
+        // Move the worker to the end so the next call goes to the least recently used one.
+        slots.delete(slot.id);
+        slots.set(slot.id, slot);
+      }
+    }
+    checkDrained();
+  }
+
+  function checkDrained(): void {
+    if (queue.size === 0 && ![...slots.values()].some((s) => s.inFlight.size > 0)) {
+      for (const resolve of drained.splice(0)) resolve();
+    }
+  }
+
+  function newCall(
+    tool: string,
+    args: Readonly<Record<string, unknown>> | undefined,
+    callOptions: ExecuteOptions,
+  ): PendingCall {
+    if (state === "failed") throw startError;
+    if (state === "closing" || state === "closed") throw closedError();
+    if (typeof tool !== "string" || tool === "")
+      throw new SnakepitError(
+        "INVALID_ARGUMENTS",
+        `Expected \`tool\` to be a non-empty string, got ${JSON.stringify(tool)}`,
+      );
+    return {
+      id: randomUUID(),
+      tool,
+      args,
+      options: callOptions,
+      correlationId: callOptions.correlationId ?? randomUUID(),
+      enqueuedAt: Date.now(),
+    };
+  }
+
+  /**
+   * Waits for a worker for `call` and leases it. The lease's signal aborts on the caller's abort,
+   * the call's deadline (counted from dispatch) or the worker's crash, each with its own error.
+   * `finish` must be called once: it returns the worker and maps a failure to its `SnakepitError`.
+   */
+  async function acquire(call: PendingCall): Promise<Lease> {
+    if (call.options.signal?.aborted) throw abortError(call);
+    const waiting = queue.wait(call);
+    pump();
+    const slot = await waiting;
+    const controller = new AbortController();
+    call.controller = controller;
+    const timeoutMs = call.options.timeoutMs ?? opts.timeoutMs;
+    const timer =
+      timeoutMs > 0
+        ? setTimeout(
+            () =>
+              controller.abort(
+                new SnakepitError(
+                  "CALL_TIMEOUT",
+                  `Call "${call.tool}" ran past its ${timeoutMs} ms deadline on worker ${slot.id}`,
+                  { details: { workerId: slot.id, timeoutMs } },
+                ),
+              ),
+            timeoutMs,
+          )
+        : undefined;
+    timer?.unref();
+    const onAbort = () => controller.abort(abortError(call));
+    call.options.signal?.addEventListener("abort", onAbort, { once: true });
+    let finished = false;
+    const release = (ok: boolean) => {
+      if (finished) return;
+      finished = true;
+      if (ok) counters.succeeded++;
+      else counters.failed++;
+      clearTimeout(timer);
+      call.options.signal?.removeEventListener("abort", onAbort);
+      controller.abort();
+      slot.inFlight.delete(call);
+      slot.callsServed++;
+      pump();
+    };
+    const proc = slot.process as WorkerProcess;
+    return {
+      proc,
+      rpc: {
+        signal: controller.signal,
+        correlationId: call.correlationId,
+        callId: call.id,
+        sessionId: call.options.sessionId,
+        callMetadata: call.options.metadata,
+        ...(timeoutMs > 0 ? { timeoutMs } : {}),
+      },
+      succeed: () => release(true),
+      async fail(err) {
+        if (
+          !controller.signal.aborted &&
+          SnakepitError.from(err).code === "TRANSPORT_ERROR" &&
+          proc.exit === undefined
+        ) {
+          await Promise.race([
+            proc.exited,
+            new Promise((resolve) => setTimeout(resolve, CRASH_SETTLE_MS).unref()),
+          ]);
+        }
+        // The abort reason (deadline, caller's abort, worker crash) names the cause better than gRPC's status.
+        const error = SnakepitError.from(
+          controller.signal.aborted ? controller.signal.reason : err,
+          "INTERNAL",
+        );
+        release(false);
+        return error;
+      },
+    };
+  }
+
+  async function* streamOnWorker<T>(call: PendingCall): AsyncGenerator<T, void, undefined> {
+    const lease = await acquire(call);
+    try {
+      // Breaking out of the consumer's loop returns this generator, whose loop returns the
+      // client's stream, which cancels the RPC and so closes the Python generator.
+      yield* lease.proc.client.executeStream<T>(call.tool, call.args, lease.rpc);
+      lease.succeed();
+    } catch (err) {
+      throw await lease.fail(err);
+    } finally {
+      // The consumer broke out of its loop: not a failure of the call.
+      lease.succeed();
+    }
+  }
+
+  async function stopProcess(proc: WorkerProcess, graceMs: number): Promise<void> {
+    if (proc.exit === undefined) {
+      killGroup(proc, graceMs === 0 ? "SIGKILL" : "SIGTERM");
+      const timer = setTimeout(() => killGroup(proc, "SIGKILL"), graceMs);
+      timer.unref();
+      await proc.exited;
+      clearTimeout(timer);
+    }
+    // Children the worker left in its group go too.
+    killGroup(proc, "SIGKILL");
+    proc.client.close();
+  }
+
+  async function shutdown(reason: StopReason, graceMs: number): Promise<void> {
+    lifetime.abort(new SnakepitError("POOL_CLOSED", `Pool "${opts.name}" is closed`));
+    const stopping = [...slots.values()].map(async (slot) => {
+      slot.transition({ kind: "stopping", reason });
+      if (slot.process !== undefined) await stopProcess(slot.process, graceMs);
+    });
+    await Promise.all(stopping);
+    slots.clear();
+    await host?.close();
+    if (sessionStore === undefined) sessions.close();
+  }
+
+  function closedError(): SnakepitError {
+    return new SnakepitError(
+      "POOL_CLOSED",
+      `Pool "${opts.name}" is ${state === "closing" ? "closing" : "closed"} and takes no new calls`,
+    );
+  }
+
+  return {
+    name: opts.name,
+    get state() {
+      return state;
+    },
+    ready({ signal } = {}) {
+      if (signal === undefined) return readyPromise;
+      if (signal.aborted) return Promise.reject(SnakepitError.from(signal.reason, "ABORTED"));
+      return new Promise((resolve, reject) => {
+        const onAbort = () => reject(SnakepitError.from(signal.reason, "ABORTED"));
+        signal.addEventListener("abort", onAbort, { once: true });
+        readyPromise
+          .then(resolve, reject)
+          .finally(() => signal.removeEventListener("abort", onAbort));
+      });
+    },
+    async execute<T>(
+      tool: string,
+      args?: Readonly<Record<string, unknown>>,
+      callOptions: ExecuteOptions = {},
+    ): Promise<T> {
+      const lease = await acquire(newCall(tool, args, callOptions));
+      try {
+        const result = await lease.proc.client.execute<T>(tool, args, lease.rpc);
+        lease.succeed();
+        return result.value;
+      } catch (err) {
+        throw await lease.fail(err);
+      }
+    },
+    executeStream<T>(
+      tool: string,
+      args?: Readonly<Record<string, unknown>>,
+      callOptions: ExecuteOptions = {},
+    ): AsyncIterable<T> {
+      return {
+        [Symbol.asyncIterator]: () => streamOnWorker<T>(newCall(tool, args, callOptions)),
+      };
+    },
+    stats(): PoolStats {
+      const workers = { starting: 0, idle: 0, busy: 0, stopping: 0 };
+      let inFlight = 0;
+      for (const slot of slots.values()) {
+        inFlight += slot.inFlight.size;
+        const kind = slot.state.kind;
+        if (kind === "starting") workers.starting++;
+        else if (kind === "stopping") workers.stopping++;
+        else if (kind === "ready") slot.inFlight.size > 0 ? workers.busy++ : workers.idle++;
+      }
+      return {
+        name: opts.name,
+        state,
+        workers,
+        queueDepth: queue.size,
+        inFlight,
+        callsSucceeded: counters.succeeded,
+        callsFailed: counters.failed,
+        restarts: counters.restarts,
+      };
+    },
+    close({ timeoutMs = 30_000 } = {}) {
+      closing ??= (async () => {
+        if (state === "starting" || state === "ready") {
+          state = "closing";
+          await readyPromise.catch(() => undefined);
+          const drainedNow = new Promise<void>((resolve) => {
+            drained.push(resolve);
+            checkDrained();
+          });
+          const timer = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref());
+          await Promise.race([drainedNow, timer]);
+          queue.rejectAll(closedError());
+        }
+        state = "closing";
+        await shutdown("close", opts.shutdownGraceMs);
+        state = "closed";
+      })();
+      return closing;
+    },
+    destroy() {
+      if (state !== "closed" && state !== "failed") state = "closing";
+      queue.rejectAll(closedError());
+      for (const slot of slots.values()) {
+        for (const call of slot.inFlight)
+          call.controller?.abort(
+            new SnakepitError(
+              "WORKER_STOPPED",
+              `Pool "${opts.name}" was destroyed while "${call.tool}" ran`,
+            ),
+          );
+      }
+      closing ??= (async () => {
+        await shutdown("destroy", 0);
+        state = "closed";
+      })();
+      return closing;
+    },
+  };
+}

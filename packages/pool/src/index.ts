@@ -1,0 +1,11 @@
+// For applications
+
+export type { ErrorCode } from "@snakepit/errors";
+export { isSnakepitError, SnakepitError } from "@snakepit/errors";
+export type { PoolWiring } from "./create-pool.js";
+export { createPool } from "./create-pool.js";
+export type { Logger } from "./logger.js";
+export type { PoolOptions } from "./pool-options.js";
+export type { ExecuteOptions, HostTool, Pool, PoolState, PoolStats } from "./pool-types.js";
+export type { MemorySessionStoreOptions, SessionStore } from "./session-store.js";
+export { createMemorySessionStore } from "./session-store.js";

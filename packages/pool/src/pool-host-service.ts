@@ -1,0 +1,71 @@
+import { SnakepitError } from "@snakepit/errors";
+import {
+  createPrivateDirectory,
+  type HostServer,
+  type PrivateDirectory,
+  startHostServer,
+} from "@snakepit/python-bridge";
+import type { HostTool } from "./pool-types.js";
+import type { SessionStore } from "./session-store.js";
+
+/** The host side a pool's workers talk to: a private socket directory and the host service in it. */
+export interface PoolHostService {
+  readonly directory: PrivateDirectory;
+  readonly server: HostServer;
+  close(): Promise<void>;
+}
+
+/** Options of {@link startPoolHostService}. */
+export interface PoolHostServiceOptions {
+  readonly sessions: SessionStore;
+  readonly hostTools: Readonly<Record<string, HostTool>>;
+  /** True while the pool knows this worker (its dependent heartbeat gets `known: false` otherwise). */
+  readonly knowsWorker: (workerId: string) => boolean;
+  /** How long Python may cache session reads, in milliseconds. */
+  readonly sessionCacheTtlMs: number;
+}
+
+/** Creates the 0700 socket directory and starts the host service on a 0600 Unix socket in it. */
+export async function startPoolHostService(
+  options: PoolHostServiceOptions,
+): Promise<PoolHostService> {
+  const directory = await createPrivateDirectory();
+  try {
+    const server = await startHostServer({
+      listen: directory.socketAddress("host.sock"),
+      handlers: {
+        sessionCacheTtlMs: options.sessionCacheTtlMs,
+        heartbeat: (info) => options.knowsWorker(info.workerId),
+        getSessionState: (id, keys) => options.sessions.get(id, keys),
+        setSessionState: (id, values) => options.sessions.set(id, values),
+        deleteSessionState: (id, keys) => options.sessions.delete(id, keys),
+        async callHostTool(tool, args, context) {
+          const fn = options.hostTools[tool];
+          if (fn === undefined) {
+            const known = Object.keys(options.hostTools);
+            throw new SnakepitError(
+              "HOST_TOOL_NOT_FOUND",
+              `No host tool "${tool}"; registered: ${known.length === 0 ? "none" : known.join(", ")}`,
+            );
+          }
+          return await fn(args, {
+            sessionId: context.sessionId,
+            workerId: context.workerId,
+            correlationId: context.correlationId,
+          });
+        },
+      },
+    });
+    return {
+      directory,
+      server,
+      async close() {
+        await server.close();
+        await directory.remove();
+      },
+    };
+  } catch (err) {
+    await directory.remove();
+    throw err;
+  }
+}

@@ -1,0 +1,339 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import type { Socket } from "node:net";
+import { type ErrorCode, SnakepitError } from "@snakepit/errors";
+import { bridgePythonDir } from "./bridge-paths.js";
+import { createGrpcJsWorkerClient } from "./grpc-js-worker-client.js";
+import { splitLines } from "./line-splitter.js";
+import { OutputTail } from "./output-tail.js";
+import type { WorkerClient } from "./worker-client.js";
+
+/** How the worker's own dependent heartbeat to the host behaves (orphan layer 3). */
+export interface WorkerHostHeartbeatOptions {
+  /** Time between beats, in milliseconds. Default 2000. */
+  readonly intervalMs?: number;
+  /** Deadline of one beat, in milliseconds. Default 2000. */
+  readonly timeoutMs?: number;
+  /** Consecutive failed beats after which the worker terminates itself. Default 3. */
+  readonly maxMissed?: number;
+}
+
+/** Options of {@link spawnWorker}. */
+export interface SpawnWorkerOptions {
+  /** The Python interpreter (see `resolvePythonEnvironment`). */
+  readonly pythonExecutable: string;
+  /** `package.module:Class`, `package.module`, `path/to/file.py` or `path/to/file.py:Class`. */
+  readonly adapter: string;
+  /** The host's id of this worker (in argv, logs and `x-snakepit-worker-id`). */
+  readonly workerId: string;
+  /** The host run's id, put in argv as `--snakepit-run-id <id>` so orphans can be found. */
+  readonly runId: string;
+  /** Where the worker serves: `unix:/abs/path.sock` (mode 0600) or `127.0.0.1:0`. */
+  readonly listen: string;
+  /** The host service the worker calls back (sessions, host tools, its dependent heartbeat). Default: none. */
+  readonly hostAddress?: string;
+  /** Per-run secret checked on every call; required when `listen` is loopback TCP. Default: none. */
+  readonly secret?: string;
+  /** Calls the worker may run at once (the `thread` profile uses > 1). Default 1. */
+  readonly concurrency?: number;
+  /** Extra environment for the worker, over the host's own. `undefined` values remove a variable. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Working directory of the worker. Default: the host's. */
+  readonly cwd?: string;
+  /** Linux `PR_SET_PDEATHSIG` (orphan layer 2). Default true. Spawn from the main thread only. */
+  readonly parentDeathSignal?: boolean;
+  /** The worker's dependent heartbeat to the host; `false` turns it off. Default: on when `hostAddress` is set. */
+  readonly hostHeartbeat?: WorkerHostHeartbeatOptions | false;
+  /** Start the optional watchdog process (orphan layer 4). Default false. */
+  readonly watchdog?: boolean;
+  /** How long the worker's graceful self-termination may take before it hard-exits, in ms. Default 2000. */
+  readonly shutdownGraceMs?: number;
+  /** How long to wait for the readiness handshake, in milliseconds. Default 30000. */
+  readonly startTimeoutMs?: number;
+  /** Cap BLAS/OpenMP threads at 1 unless `env` (or the host's environment) sets them. Default true. */
+  readonly capNativeThreads?: boolean;
+  /** Aborts the start: the process is killed and the promise rejects with the reason. */
+  readonly signal?: AbortSignal;
+  /** Every line the worker writes to stdout or stderr. Default: kept only for error messages. */
+  readonly onOutput?: (line: string, stream: "stdout" | "stderr") => void;
+}
+
+/** How a worker process ended. */
+export interface WorkerExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+/** A started, ready worker process. */
+export interface WorkerProcess {
+  readonly workerId: string;
+  readonly pid: number;
+  /** The process group the worker leads (it is spawned detached): equals `pid`. */
+  readonly pgid: number;
+  /** Where the worker serves. */
+  readonly address: string;
+  /** A client for the worker, open for the worker's lifetime. */
+  readonly client: WorkerClient;
+  /** Resolves when the process has exited (never rejects). */
+  readonly exited: Promise<WorkerExit>;
+  /** How the process exited, once it has. */
+  readonly exit: WorkerExit | undefined;
+  /** The last lines the worker wrote to stdout/stderr. */
+  outputTail(): string;
+}
+
+const NATIVE_THREAD_VARS = [
+  "OMP_NUM_THREADS",
+  "OPENBLAS_NUM_THREADS",
+  "MKL_NUM_THREADS",
+  "NUMEXPR_NUM_THREADS",
+  "VECLIB_MAXIMUM_THREADS",
+];
+const CONTROL_FD = 3;
+
+/** Builds the worker's argv after `python`. */
+function workerArgs(o: SpawnWorkerOptions): string[] {
+  const args = [
+    "-m",
+    "snakepit_bridge",
+    "--adapter",
+    o.adapter,
+    "--listen",
+    o.listen,
+    "--worker-id",
+    o.workerId,
+    "--snakepit-run-id",
+    o.runId,
+  ];
+  args.push("--control-fd", String(CONTROL_FD), "--host-pid", String(process.pid));
+  args.push("--concurrency", String(o.concurrency ?? 1));
+  args.push(o.parentDeathSignal === false ? "--no-parent-death-signal" : "--parent-death-signal");
+  args.push("--shutdown-grace-ms", String(o.shutdownGraceMs ?? 2000));
+  if (o.hostAddress !== undefined) {
+    args.push("--host-address", o.hostAddress);
+    const hb = o.hostHeartbeat;
+    if (hb === false) args.push("--host-heartbeat-interval-ms", "0");
+    else {
+      args.push("--host-heartbeat-interval-ms", String(hb?.intervalMs ?? 2000));
+      args.push("--host-heartbeat-timeout-ms", String(hb?.timeoutMs ?? 2000));
+      args.push("--host-heartbeat-max-missed", String(hb?.maxMissed ?? 3));
+    }
+  }
+  if (o.watchdog === true) args.push("--watchdog");
+  return args;
+}
+
+function workerEnv(o: SpawnWorkerOptions): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (o.capNativeThreads !== false) for (const name of NATIVE_THREAD_VARS) env[name] ??= "1";
+  for (const [k, v] of Object.entries(o.env ?? {})) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  const extra = env.PYTHONPATH;
+  env.PYTHONPATH = extra ? `${bridgePythonDir}:${extra}` : bridgePythonDir;
+  env.PYTHONUNBUFFERED = "1";
+  if (o.secret !== undefined) env.SNAKEPIT_SECRET = o.secret;
+  else delete env.SNAKEPIT_SECRET;
+  return env;
+}
+
+interface ControlMessage {
+  event?: string;
+  address?: string;
+  pid?: number;
+  code?: string;
+  type?: string;
+  message?: string;
+  traceback?: string;
+}
+
+/**
+ * Starts one Python worker and resolves once it is serving. Readiness comes over an inherited
+ * control socket (fd 3), written by the worker only after its server is bound — never parsed
+ * from stdout. The same socket is the worker's lifeline: when the host dies, the worker reads
+ * EOF and exits. The worker leads its own process group, so it can be stopped as a tree.
+ *
+ * Rejects with `ADAPTER_LOAD_FAILED` (with the Python traceback in `details`),
+ * `WORKER_START_FAILED` (exited early, output tail in `details`), `WORKER_START_TIMEOUT`,
+ * `PYTHON_NOT_FOUND` or the abort reason; the process is gone by then.
+ */
+export function spawnWorker(options: SpawnWorkerOptions): Promise<WorkerProcess> {
+  const { signal } = options;
+  if (signal?.aborted) return Promise.reject(SnakepitError.from(signal.reason, "ABORTED"));
+  const tail = new OutputTail();
+  let child: ChildProcess;
+  try {
+    child = spawn(options.pythonExecutable, workerArgs(options), {
+      cwd: options.cwd,
+      env: workerEnv(options),
+      stdio: ["ignore", "pipe", "pipe", "pipe"],
+      detached: true,
+    });
+  } catch (cause) {
+    return Promise.reject(
+      new SnakepitError(
+        "PYTHON_NOT_FOUND",
+        `Could not start Python at ${options.pythonExecutable}: ${(cause as Error).message}`,
+        { cause },
+      ),
+    );
+  }
+
+  let exit: WorkerExit | undefined;
+  const exited = new Promise<WorkerExit>((resolve) => {
+    child.once("exit", (code, sig) => {
+      exit = { code, signal: sig };
+      resolve(exit);
+    });
+  });
+  for (const stream of ["stdout", "stderr"] as const) {
+    const readable = child[stream];
+    if (readable === null) continue;
+    splitLines(readable, (line) => {
+      tail.push(line);
+      options.onOutput?.(line, stream);
+    });
+  }
+  const control = child.stdio[CONTROL_FD] as Socket | null;
+
+  return new Promise<WorkerProcess>((resolve, reject) => {
+    let settled = false;
+    const timer = setTimeout(
+      () =>
+        fail(
+          new SnakepitError(
+            "WORKER_START_TIMEOUT",
+            `Worker ${options.workerId} did not report ready within ${options.startTimeoutMs ?? 30000} ms`,
+            { details: { output: tail.toString() } },
+          ),
+        ),
+      options.startTimeoutMs ?? 30_000,
+    );
+    timer.unref();
+    const onAbort = () => fail(SnakepitError.from(signal?.reason, "ABORTED"));
+    signal?.addEventListener("abort", onAbort, { once: true });
+
+    function cleanup() {
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    }
+    function fail(error: SnakepitError) {
+      if (settled) return;
+      cleanup();
+      killGroup(child, "SIGKILL");
+      control?.destroy();
+      // Reject only once the process is gone, so a failed start never leaves a process behind.
+      void exited.then(() => reject(error));
+    }
+
+    child.once("error", (cause: NodeJS.ErrnoException) => {
+      const code: ErrorCode =
+        cause.code === "ENOENT" || cause.code === "EACCES"
+          ? "PYTHON_NOT_FOUND"
+          : "WORKER_START_FAILED";
+      if (settled) return;
+      cleanup();
+      control?.destroy();
+      reject(
+        new SnakepitError(
+          code,
+          `Could not start Python at ${options.pythonExecutable}: ${cause.message}. Install Python 3.9+ or set \`pythonExecutable\`.`,
+          { cause },
+        ),
+      );
+    });
+    void exited.then((e) => {
+      if (settled) return;
+      cleanup();
+      control?.destroy();
+      // Let the last output lines arrive before quoting them.
+      setImmediate(() =>
+        reject(
+          new SnakepitError(
+            "WORKER_START_FAILED",
+            `Worker ${options.workerId} exited (${describeExit(e)}) before it was ready.\n${tail.toString()}`,
+            { details: { exitCode: e.code, signal: e.signal, output: tail.toString() } },
+          ),
+        ),
+      );
+    });
+
+    if (control === null)
+      return fail(new SnakepitError("INTERNAL", "The worker's control socket was not created"));
+    splitLines(control, (line) => {
+      if (settled) return;
+      let message: ControlMessage;
+      try {
+        message = JSON.parse(line) as ControlMessage;
+      } catch {
+        return fail(
+          new SnakepitError(
+            "PROTOCOL_ERROR",
+            `Worker ${options.workerId} wrote a malformed control line: ${line.slice(0, 200)}`,
+          ),
+        );
+      }
+      if (message.event === "error") {
+        const code: ErrorCode =
+          message.code === "ADAPTER_LOAD_FAILED" || message.code === "INVALID_OPTIONS"
+            ? message.code
+            : "WORKER_START_FAILED";
+        const what =
+          code === "ADAPTER_LOAD_FAILED"
+            ? `Adapter "${options.adapter}" failed to load`
+            : `Worker ${options.workerId} failed to start`;
+        return fail(
+          new SnakepitError(code, `${what}: ${message.type ?? "Error"}: ${message.message ?? ""}`, {
+            details: {
+              type: message.type,
+              message: message.message,
+              traceback: message.traceback,
+              adapter: options.adapter,
+            },
+          }),
+        );
+      }
+      if (message.event === "ready" && typeof message.address === "string") {
+        cleanup();
+        // The control socket stays open as the worker's lifeline; it must not keep the host alive by itself.
+        control.unref();
+        const pid = child.pid ?? -1;
+        resolve({
+          workerId: options.workerId,
+          pid,
+          pgid: pid,
+          address: message.address,
+          client: createGrpcJsWorkerClient(
+            message.address,
+            options.secret === undefined ? {} : { secret: options.secret },
+          ),
+          exited,
+          get exit() {
+            return exit;
+          },
+          outputTail: () => tail.toString(),
+        });
+      }
+    });
+  });
+}
+
+/** Signals the worker's whole process group, falling back to the single pid. Never throws. */
+export function killGroup(child: Pick<ChildProcess, "pid">, sig: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, sig);
+  } catch {
+    try {
+      process.kill(child.pid, sig);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** `exit code 3` or `signal SIGKILL`. */
+export function describeExit(e: WorkerExit): string {
+  return e.signal !== null ? `signal ${e.signal}` : `exit code ${e.code}`;
+}
