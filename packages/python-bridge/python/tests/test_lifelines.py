@@ -1,0 +1,148 @@
+"""Each orphan layer alone ends the worker and its child processes when the host disappears."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from conftest import ECHO, args, decode, gone, wait_until, worker_command, worker_env
+from fake_host import FakeHost
+from snakepit_bridge import procfs
+from snakepit_bridge.gen import worker_pb2
+
+
+def _spawn_child(worker) -> int:
+    child = worker.call("spawn_child")
+    assert procfs.is_alive(child)
+    return child
+
+
+def test_pipe_lifeline_fires_while_a_tool_burns_cpu(workers):
+    worker = workers.spawn(ECHO, "--no-parent-death-signal")
+    child = _spawn_child(worker)
+    busy = worker.stub.Execute.future(worker_pb2.ExecuteRequest(tool="cpu_burn", arguments=args(seconds=20)))
+    assert wait_until(lambda: worker.stub.Heartbeat(worker_pb2.HeartbeatRequest(), timeout=5).in_flight == 1, 5)
+    started = time.monotonic()
+    worker.control.close()
+    assert wait_until(lambda: gone(worker.pid, child), 5), "worker or child survived the host"
+    assert time.monotonic() - started < 3
+    assert worker.proc.wait(5) == 0
+    assert not os.path.exists(worker.address[5:])
+    busy.cancel()
+
+
+def test_host_heartbeat_misses_end_the_worker(workers):
+    host = FakeHost(f"unix:{workers.dir}/host.sock")
+    try:
+        worker = workers.spawn(ECHO, "--no-parent-death-signal", "--host-address", host.address,
+                               "--host-heartbeat-interval-ms", "100", "--host-heartbeat-timeout-ms", "200",
+                               "--host-heartbeat-max-missed", "2", control=False)
+        child = _spawn_child(worker)
+        assert wait_until(lambda: host.count("Heartbeat") >= 3, 5)
+        assert procfs.is_alive(worker.pid), "a healthy host keeps the worker"
+    finally:
+        host.stop()
+    assert wait_until(lambda: gone(worker.pid, child), 5)
+    assert worker.proc.wait(5) == 0
+
+
+def test_host_forgetting_the_worker_ends_it(workers):
+    host = FakeHost(f"unix:{workers.dir}/host.sock")
+    try:
+        worker = workers.spawn(ECHO, "--no-parent-death-signal", "--host-address", host.address,
+                               "--host-heartbeat-interval-ms", "100", control=False)
+        host.known = False
+        assert wait_until(lambda: gone(worker.pid), 5)
+    finally:
+        host.stop()
+
+
+# A stand-in for the Node host: spawns the worker as a process-group leader from its main thread,
+# prints the worker's pid, then waits to be SIGKILLed.
+HOST_SCRIPT = textwrap.dedent("""
+    import json, os, subprocess, sys, time
+    argv = json.loads(sys.argv[1])
+    argv += ["--host-pid", str(os.getpid())]
+    proc = subprocess.Popen(argv, start_new_session=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    print(proc.pid, flush=True)
+    time.sleep(300)
+""")
+
+
+def _run_under_host(workers, *flags):
+    import json
+
+    listen = f"unix:{workers.dir}/hosted.sock"
+    argv = worker_command(ECHO, listen, *flags)
+    host = subprocess.Popen([sys.executable, "-c", HOST_SCRIPT, json.dumps(argv)], env=worker_env(),
+                            stdout=subprocess.PIPE, start_new_session=True)
+    worker_pid = int(host.stdout.readline())
+    import grpc
+    from snakepit_bridge.gen import worker_pb2_grpc
+
+    channel = grpc.insecure_channel(listen)
+    grpc.channel_ready_future(channel).result(timeout=20)
+    stub = worker_pb2_grpc.WorkerServiceStub(channel)
+    response = stub.Execute(worker_pb2.ExecuteRequest(tool="spawn_child", arguments=args()), timeout=10)
+    child = decode(response.result)
+    channel.close()
+    return host, worker_pid, child
+
+
+def _kill_host_and_expect_cleanup(host, worker_pid, child, within: float):
+    try:
+        assert procfs.is_alive(worker_pid) and procfs.is_alive(child)
+        host.kill()
+        host.wait(5)
+        host.stdout.close()
+        assert wait_until(lambda: gone(worker_pid, child), within), "worker or child survived the host"
+    finally:
+        for pid in (worker_pid, child):
+            if procfs.is_alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+def test_parent_death_signal_ends_the_worker(workers):
+    host, worker_pid, child = _run_under_host(workers)
+    _kill_host_and_expect_cleanup(host, worker_pid, child, within=5)
+
+
+def _watchdogs(worker_pid: int):
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    cmd = f.read().split(b"\0")
+            except OSError:
+                continue
+            if b"snakepit_bridge.watchdog" in cmd and str(worker_pid).encode() in cmd and procfs.is_alive(int(entry)):
+                found.append(int(entry))
+    return found
+
+
+def test_watchdog_alone_ends_the_worker(workers):
+    host, worker_pid, child = _run_under_host(workers, "--no-parent-death-signal", "--watchdog")
+    assert wait_until(lambda: _watchdogs(worker_pid), 5), "no watchdog process"
+    watchdog = _watchdogs(worker_pid)[0]
+    assert os.getpgid(watchdog) != worker_pid, "the watchdog must live outside the worker's group"
+    _kill_host_and_expect_cleanup(host, worker_pid, child, within=6)
+    assert wait_until(lambda: gone(watchdog), 3), "the watchdog outlived the worker's group"
+
+
+def test_without_any_layer_the_worker_outlives_its_host(workers):
+    """The control experiment: proves the tests above measure the layers, not something else."""
+    host, worker_pid, child = _run_under_host(workers, "--no-parent-death-signal")
+    try:
+        host.kill()
+        host.wait(5)
+        host.stdout.close()
+        time.sleep(1.0)
+        assert procfs.is_alive(worker_pid)
+    finally:
+        os.killpg(worker_pid, signal.SIGKILL)
+        assert wait_until(lambda: gone(worker_pid, child), 5)
