@@ -81,6 +81,16 @@ function expectDelay(path: string, value: unknown): number {
   return n;
 }
 
+/** Settles with `promise`, or rejects as soon as `signal` aborts (a sample that ignores it cannot hold up stop()). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
 const defaultSample = (facts: WorkerFacts, signal: AbortSignal) =>
   facts.pid === undefined ? Promise.resolve(undefined) : sampleMemory(facts.pid, { signal });
 
@@ -136,7 +146,7 @@ export function createLifecycleScheduler(options: LifecycleSchedulerOptions): Li
         const previous = memory.get(w.workerId)?.sample;
         memory.set(w.workerId, { attemptedAt: now, sample: previous });
         try {
-          const taken = await sample(w, signal);
+          const taken = await untilAborted(sample(w, signal), signal);
           memory.set(w.workerId, { attemptedAt: now, sample: taken });
           if (taken !== undefined) onSample?.(w.workerId, taken);
         } catch (err) {
