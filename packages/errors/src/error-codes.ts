@@ -35,6 +35,7 @@ export const errorCodes = [
   "PROCESS_NOT_FOUND", // a process identity could not be read
   "REGISTRY_IO", // the registry store could not be read or written
   "UNSUPPORTED_PLATFORM", // the operation has no implementation on this OS
+  "REGISTRY_CLOSED", // the process registry was closed and takes no more records
   // Heartbeat
   "HEARTBEAT_FAILED", // the heartbeat monitor crossed its miss threshold
   "INTERNAL", // a bug in Snakepit: please report it

@@ -1,0 +1,44 @@
+// For applications
+
+export { defaultDataDir } from "./default-data-dir.js";
+export { createFileStore } from "./file-store.js";
+export { formatCleanupReport } from "./format-cleanup-report.js";
+export type {
+  ActivateInfo,
+  ProcessRegistry,
+  ProcessRegistryOptions,
+  ReserveInfo,
+} from "./process-registry.js";
+export { createProcessRegistry } from "./process-registry.js";
+export type {
+  ActiveWorkerRecord,
+  HostRecord,
+  LockOwner,
+  RegistryStore,
+  ReservedWorkerRecord,
+  RunDocument,
+  RunLock,
+  WorkerRecord,
+} from "./registry-store.js";
+export type { SweepOptions } from "./resolve-sweep-options.js";
+export type { CleanupOptions, CleanupReport } from "./run-cleanup.js";
+export { runCleanup } from "./run-cleanup.js";
+export { generateRunId, RUN_ID_FLAG, runIdArgs, runIdMarker } from "./run-id.js";
+export type {
+  KilledOrphan,
+  OrphanInfo,
+  SkippedInfo,
+  SkipReason,
+  SweepFailure,
+  SweepReport,
+} from "./sweep-report.js";
+// For other @snakepit packages
+export type {
+  NewWorkerEntry,
+  WorkerEntry,
+  WorkerFilter,
+  WorkerPatch,
+  WorkerState,
+  WorkerTable,
+} from "./worker-table.js";
+export { createWorkerTable } from "./worker-table.js";
