@@ -63,6 +63,14 @@ def _signal(pid: int, sig: int) -> None:
         pass
 
 
+def _remove(paths: List[str]) -> None:
+    for path in paths:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+
+
 class SelfTerminator:
     """Runs the shutdown steps once; a fallback thread forces `os._exit(70)` after `grace_ms`."""
 
@@ -74,6 +82,8 @@ class SelfTerminator:
         self.reason: Optional[str] = None
         self.exit_code = EXIT_GRACEFUL
         self.finished = threading.Event()
+        # Files (the worker's socket) removed on both the graceful and the hard path.
+        self.files_to_remove: List[str] = []
 
     @property
     def started(self) -> bool:
@@ -108,7 +118,14 @@ class SelfTerminator:
             kill_own_processes(term_wait_s=min(0.5, max(deadline - time.monotonic(), 0.05)))
         except Exception:  # noqa: BLE001
             log.exception("killing child processes failed")
+        _remove(self.files_to_remove)
         self.finished.set()
+        log.info("worker exiting with code %d", self.exit_code)
+        logging.shutdown()
+        sys.stderr.flush()
+        # os._exit from here, not from the main thread, which may still be busy (e.g. in setup()),
+        # and so that tool threads ignoring cancellation cannot keep the process alive.
+        os._exit(self.exit_code)
 
     def _fallback(self, deadline: float) -> None:
         remaining = deadline - time.monotonic()
@@ -117,6 +134,7 @@ class SelfTerminator:
         try:
             for pid in _own_processes():
                 _signal(pid, signal.SIGKILL)
+            _remove(self.files_to_remove)
             sys.stderr.write('{"level":"error","logger":"snakepit_bridge.termination","msg":"graceful shutdown '
                              'overran its grace period; exiting hard"}\n')
             sys.stderr.flush()
@@ -132,11 +150,7 @@ class SelfTerminator:
         signal.signal(signal.SIGTERM, handler)
         signal.signal(signal.SIGINT, handler)
 
-    def wait_and_exit(self) -> None:
-        """Block the main thread until shutdown finished, then exit with `exit_code`."""
-        while not self.finished.wait(0.5):
-            pass
-        logging.shutdown()
-        sys.stderr.flush()
-        # os._exit: tool threads that ignore cancellation must not keep the process alive.
-        os._exit(self.exit_code)
+    def wait(self) -> None:
+        """Block the main thread (interruptibly, so signal handlers run) until the process exits."""
+        while True:
+            self.finished.wait(0.5)

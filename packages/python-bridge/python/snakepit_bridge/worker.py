@@ -149,6 +149,7 @@ class Worker:
             if address.startswith("unix:"):
                 self.socket_path = address[len("unix:"):]
                 os.chmod(self.socket_path, 0o600)
+                self.terminator.files_to_remove.append(self.socket_path)
         except Exception as error:  # noqa: BLE001
             raise StartupError(handshake.WORKER_START_FAILED, error) from error
         return address
@@ -186,8 +187,6 @@ class Worker:
         self.loop.stop()
         if self.host is not None:
             self.host.close()
-        if self.socket_path and os.path.exists(self.socket_path):
-            os.unlink(self.socket_path)
         if self.watchdog is not None:
             try:
                 self.watchdog.terminate()
@@ -231,8 +230,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     handshake.write_event(options.control_fd, handshake.ready_event(address, len(worker.adapter.tools)))
     log.info("worker ready on %s with %d tools (pid %d)", address, len(worker.adapter.tools), os.getpid())
     worker.start_host_heartbeat()
-    worker.terminator.wait_and_exit()
-    return 0  # not reached: wait_and_exit leaves with os._exit
+    worker.terminator.wait()
+    return 0  # not reached: the shutdown thread leaves with os._exit
 
 
 if __name__ == "__main__":
