@@ -21,7 +21,7 @@ const WATCHED_RESOURCES = new Set([
 export interface ResourceSnapshot {
   /** Running processes tagged with this file's test tag (orphans included: the tag is inherited). */
   readonly processes: readonly number[];
-  /** Entries of the temp directory whose name starts with `snakepit` (socket dirs, ready files). */
+  /** Entries of the temp directory: all of them under the test setup's private `TMPDIR`, else those named `snakepit*`. */
   readonly tempEntries: readonly string[];
   /** Listening TCP and Unix sockets held by this process. */
   readonly listeners: readonly string[];
@@ -44,7 +44,8 @@ export function snapshotResources(): ResourceSnapshot {
   }
   let tempEntries: string[] = [];
   try {
-    tempEntries = readdirSync(tmpdir()).filter((n) => n.startsWith("snakepit"));
+    const privateTmp = tmpdir().includes("sp-test-");
+    tempEntries = readdirSync(tmpdir()).filter((n) => privateTmp || n.startsWith("snakepit"));
   } catch {
     tempEntries = [];
   }

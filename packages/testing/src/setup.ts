@@ -1,7 +1,8 @@
 /**
  * A vitest setup file (`setupFiles: ["@snakepit/testing/setup"]`): every test fails when it
  * leaves behind a process it started (found by an inherited environment tag, so re-parented
- * orphans count), a `snakepit*` temp entry (socket directories, ready files), a listening
+ * orphans count), a temp entry (socket directories, ready files; each test file gets its own
+ * `TMPDIR`), a listening
  * socket, or an active handle or timer.
  */
 import { afterEach, beforeEach, expect } from "vitest";
