@@ -8,8 +8,22 @@ from pathlib import Path
 import grpc
 import pytest
 
-from conftest import ECHO, FIXTURES, args, decode, wait_until
+from conftest import ECHO, FIXTURES, WorkerFactory, args, decode, wait_until
 from snakepit_bridge.gen import common_pb2, worker_pb2
+
+
+@pytest.fixture(scope="module")
+def shared_worker():
+    factory = WorkerFactory()
+    yield factory.spawn()
+    factory.close()
+
+
+@pytest.fixture
+def worker(shared_worker):
+    """One worker for this module's calls: they leave no state behind (asserted by in_flight checks)."""
+    assert shared_worker.proc.poll() is None
+    return shared_worker
 
 
 def _tools(worker):
