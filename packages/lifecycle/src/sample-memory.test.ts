@@ -113,3 +113,12 @@ describe("sampleMemory (real processes)", () => {
     });
   });
 });
+
+describe("sampleMemory (concurrent)", () => {
+  it("gives concurrent samples the same answer as sequential ones (one shared /proc scan)", async () => {
+    const [a, b] = await Promise.all([sampleMemory(process.pid), sampleMemory(process.ppid)]);
+    expect(a?.pid).toBe(process.pid);
+    expect(b?.pid).toBe(process.ppid);
+    expect(b?.processes).toBeGreaterThan(a?.processes ?? 0);
+  });
+});
