@@ -4,6 +4,8 @@ export type { ErrorCode } from "@snakepit/errors";
 export { isSnakepitError, SnakepitError } from "@snakepit/errors";
 export type { PoolWiring } from "./create-pool.js";
 export { createPool } from "./create-pool.js";
+export type { DoctorOptions } from "./doctor.js";
+export { runDoctor } from "./doctor.js";
 export type { Logger } from "./logger.js";
 export type { PoolOptions } from "./pool-options.js";
 export type { ExecuteOptions, HostTool, Pool, PoolState, PoolStats } from "./pool-types.js";

@@ -7,10 +7,9 @@ import {
 } from "@bufbuild/protobuf";
 import { type CallOptions, Client, credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
 import { SnakepitError } from "@snakepit/errors";
-import { CallContextSchema, metadataKeys, worker } from "./contract.js";
+import { metadataKeys, worker } from "./contract.js";
 import { mapGrpcError } from "./grpc-error.js";
-import { decodePayload, encodeArguments } from "./payload-codec.js";
-import { toolErrorToSnakepitError } from "./tool-error.js";
+import { encodeArguments } from "./payload-codec.js";
 import type {
   ExecuteRpcOptions,
   RpcOptions,
@@ -18,6 +17,12 @@ import type {
   ToolResult,
   WorkerClient,
 } from "./worker-client.js";
+import {
+  streamChunks,
+  toCallContext,
+  toToolDescriptions,
+  toToolResult,
+} from "./worker-messages.js";
 
 /** Options of {@link createGrpcJsWorkerClient}. */
 export interface GrpcJsWorkerClientOptions {
@@ -103,15 +108,6 @@ export function createGrpcJsWorkerClient(
     });
   }
 
-  function callContext(opts: ExecuteRpcOptions | undefined) {
-    return create(CallContextSchema, {
-      callId: opts?.callId ?? "",
-      sessionId: opts?.sessionId ?? "",
-      timeoutMs: opts?.timeoutMs ?? 0,
-      metadata: { ...opts?.callMetadata },
-    });
-  }
-
   return {
     address,
     ping(message = "", opts) {
@@ -131,26 +127,13 @@ export function createGrpcJsWorkerClient(
       );
     },
     async describeTools(opts) {
-      const res = await unary(
-        methods.describeTools,
-        create(worker.DescribeToolsRequestSchema),
-        opts,
-        `describe tools of ${address}`,
-      );
-      return res.tools.map(
-        (t): ToolDescription => ({
-          name: t.name,
-          description: t.description,
-          streaming: t.streaming,
-          isAsync: t.isAsync,
-          parameters: t.parameters.map((p) => ({
-            name: p.name,
-            type: p.type,
-            required: p.required,
-            defaultValue: p.defaultValue === undefined ? undefined : decodePayload(p.defaultValue),
-            description: p.description,
-          })),
-        }),
+      return toToolDescriptions(
+        await unary(
+          methods.describeTools,
+          create(worker.DescribeToolsRequestSchema),
+          opts,
+          `describe tools of ${address}`,
+        ),
       );
     },
     async execute<T>(
@@ -161,11 +144,9 @@ export function createGrpcJsWorkerClient(
       const request = create(worker.ExecuteRequestSchema, {
         tool,
         arguments: encodeArguments(args),
-        context: callContext(opts),
+        context: toCallContext(opts),
       });
-      const res = await unary(methods.execute, request, opts, `call "${tool}"`);
-      if (res.outcome.case === "error") throw toolErrorToSnakepitError(res.outcome.value, tool);
-      return { value: decodePayload(res.outcome.value) as T, durationMs: res.durationMs };
+      return toToolResult<T>(await unary(methods.execute, request, opts, `call "${tool}"`), tool);
     },
     executeStream<T>(
       tool: string,
@@ -175,7 +156,7 @@ export function createGrpcJsWorkerClient(
       const request = create(worker.ExecuteStreamRequestSchema, {
         tool,
         arguments: encodeArguments(args),
-        context: callContext(opts),
+        context: toCallContext(opts),
       });
       const operation = `stream "${tool}"`;
       const method = methods.executeStream;
@@ -194,21 +175,8 @@ export function createGrpcJsWorkerClient(
           );
           const onAbort = () => call.cancel();
           signal?.addEventListener("abort", onAbort, { once: true });
-          let ended = false;
           try {
-            for await (const message of call as AsyncIterable<worker.ExecuteStreamResponse>) {
-              const event = message.event;
-              if (event.case === "chunk") yield decodePayload(event.value) as T;
-              else if (event.case === "error") throw toolErrorToSnakepitError(event.value, tool);
-              else if (event.case === "end") {
-                ended = true;
-                return;
-              }
-            }
-            throw new SnakepitError(
-              "PROTOCOL_ERROR",
-              `${operation}: the worker closed the stream without an end marker`,
-            );
+            yield* streamChunks<T>(call as AsyncIterable<worker.ExecuteStreamResponse>, tool);
           } catch (err) {
             throw err instanceof SnakepitError
               ? err
@@ -218,8 +186,8 @@ export function createGrpcJsWorkerClient(
                 });
           } finally {
             signal?.removeEventListener("abort", onAbort);
-            // Breaking out of the loop early cancels the RPC, which closes the Python generator.
-            if (!ended) call.cancel();
+            // Ends the RPC if the consumer stopped early (which closes the Python generator); a no-op once it ended.
+            call.cancel();
           }
         },
       };

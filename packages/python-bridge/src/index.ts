@@ -1,6 +1,10 @@
 // For applications
 
 export { bridgePythonDir, bridgeRequirementsFile } from "./bridge-paths.js";
+export type { AdapterCheck } from "./check-adapter.js";
+export { checkAdapter } from "./check-adapter.js";
+export type { ConnectWorkerClientOptions } from "./connect-worker-client.js";
+export { createConnectWorkerClient } from "./connect-worker-client.js";
 export { metadataKeys } from "./contract.js";
 export { mapGrpcError } from "./grpc-error.js";
 export type { GrpcJsWorkerClientOptions } from "./grpc-js-worker-client.js";
