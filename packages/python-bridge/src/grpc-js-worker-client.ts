@@ -13,7 +13,6 @@ import { encodeArguments } from "./payload-codec.js";
 import type {
   ExecuteRpcOptions,
   RpcOptions,
-  ToolDescription,
   ToolResult,
   WorkerClient,
 } from "./worker-client.js";
