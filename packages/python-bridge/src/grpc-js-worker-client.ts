@@ -10,12 +10,7 @@ import { SnakepitError } from "@snakepit/errors";
 import { metadataKeys, worker } from "./contract.js";
 import { mapGrpcError } from "./grpc-error.js";
 import { encodeArguments } from "./payload-codec.js";
-import type {
-  ExecuteRpcOptions,
-  RpcOptions,
-  ToolResult,
-  WorkerClient,
-} from "./worker-client.js";
+import type { ExecuteRpcOptions, RpcOptions, ToolResult, WorkerClient } from "./worker-client.js";
 import {
   streamChunks,
   toCallContext,
