@@ -35,7 +35,7 @@ export interface HeartbeatTimeoutEvent extends EventBase {
   readonly error: unknown;
 }
 
-/** The monitor crossed `maxMissed` and failed; `onFailure` is called right after. */
+/** The monitor failed (a ping timed out, or `maxMissed` rejections); `onFailure` is called right after. */
 export interface MonitorFailureEvent extends EventBase {
   readonly type: "monitor_failure";
   readonly reason: HeartbeatFailure["reason"];
@@ -58,9 +58,9 @@ export type HeartbeatEvent =
 
 /** Why a monitor failed, given once to `onFailure`. */
 export interface HeartbeatFailure {
-  /** Always `"max-missed"` today: `missed` consecutive pings were missed. */
-  readonly reason: "max-missed";
-  /** The consecutive misses that crossed the threshold (equals `maxMissed`). */
+  /** `"timeout"`: a ping got no answer within `timeoutMs`; `"max-missed"`: `maxMissed` pings in a row were rejected. */
+  readonly reason: "timeout" | "max-missed";
+  /** Consecutive misses when the monitor failed (equals `maxMissed` for `"max-missed"`). */
   readonly missed: number;
   /** What made the last ping a miss. */
   readonly lastCause: MissCause;

@@ -66,8 +66,8 @@ describe("cadence", () => {
 });
 
 describe("misses", () => {
-  it("counts consecutive misses (timeouts and rejections) and resets them on a pong", async () => {
-    const script = ["reject", "hang", "pong", "reject", "pong"];
+  it("counts consecutive rejections and resets them on a pong", async () => {
+    const script = ["reject", "reject", "pong", "reject", "pong"];
     const { monitor, events } = setup({
       maxMissed: 3,
       ping: (signal) => {
@@ -87,7 +87,7 @@ describe("misses", () => {
     );
     expect(misses).toEqual([
       [1, 1, "rejected"],
-      [2, 2, "timeout"],
+      [2, 2, "rejected"],
       [4, 1, "rejected"],
     ]);
     expect(monitor.stats()).toMatchObject({ sent: 5, received: 2, missed: 0, totalMissed: 3 });
@@ -117,9 +117,9 @@ describe("misses", () => {
     expect(types()).not.toContain("monitor_stopped");
   });
 
-  it("times a ping out after timeoutMs, aborts its signal and counts a miss even if ping ignores the signal", async () => {
+  it("fails at once when a ping gets no answer within timeoutMs, aborting its signal even if ping ignores it", async () => {
     let seen: AbortSignal | undefined;
-    const { monitor, events } = setup({
+    const { monitor, events, failures } = setup({
       timeoutMs: 700,
       ping: (signal) => {
         seen = signal;
@@ -132,8 +132,12 @@ describe("misses", () => {
     await vi.advanceTimersByTimeAsync(1);
     expect(seen?.aborted).toBe(true);
     expect(seen?.reason).toMatchObject({ name: "TimeoutError" });
-    expect(events.at(-1)).toMatchObject({ type: "heartbeat_timeout", missed: 1, cause: "timeout" });
-    monitor.stop();
+    expect(events.at(-2)).toMatchObject({ type: "heartbeat_timeout", missed: 1, cause: "timeout" });
+    expect(events.at(-1)).toMatchObject({ type: "monitor_failure", reason: "timeout", missed: 1 });
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({ reason: "timeout", lastCause: "timeout" });
+    expect(monitor.state).toBe("failed");
+    expect(vi.getTimerCount()).toBe(0);
   });
 
   it("counts a ping that throws synchronously as a miss", async () => {

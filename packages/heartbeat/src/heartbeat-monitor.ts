@@ -6,12 +6,12 @@ import { type HeartbeatState, transitionHeartbeat } from "./heartbeat-state.js";
 /** Options of {@link createHeartbeatMonitor}: the {@link HeartbeatSettings} plus callbacks. */
 export interface HeartbeatMonitorOptions extends Partial<HeartbeatSettings> {
   /**
-   * Sends one ping; resolve for a pong. Rejecting (or throwing) counts as a miss, exactly like
-   * a timeout: "alive" means "answers", and an error is no answer. `signal` aborts when the
+   * Sends one ping; resolve for a pong. Rejecting (or throwing) counts as a miss; `maxMissed`
+   * misses in a row fail the monitor. A ping still pending after `timeoutMs` fails it at once. `signal` aborts when the
    * ping times out or the monitor stops; pass it on (e.g. `fetch(url, { signal })`). Required.
    */
   ping: (signal: AbortSignal) => Promise<unknown>;
-  /** Called exactly once, when `maxMissed` consecutive pings were missed. Required. */
+  /** Called exactly once, when the peer is judged dead (see {@link HeartbeatFailure}). Required. */
   onFailure: (failure: HeartbeatFailure) => void;
   /** Observes every {@link HeartbeatEvent}; must not throw (errors are swallowed). Optional. */
   onEvent?: (event: HeartbeatEvent) => void;
@@ -73,15 +73,16 @@ function expectFunction(path: string, value: unknown, required: boolean): void {
 type PingOutcome = { kind: "pong" } | { kind: "miss"; cause: MissCause; error: unknown };
 
 /**
- * Creates a heartbeat monitor: pings with `ping(signal)`, counts consecutive misses (a timeout
- * after `timeoutMs` or a rejection), resets the count on a pong, and calls `onFailure` once
- * when `maxMissed` misses in a row are reached. Knows nothing about Python or gRPC.
+ * Creates a heartbeat monitor: pings with `ping(signal)` and calls `onFailure` once when the
+ * peer is judged dead: at once when a ping gets no answer within `timeoutMs` (a hung or frozen
+ * peer), or when `maxMissed` pings in a row are rejected (a peer that stays unreachable; a pong
+ * resets the count). Knows nothing about Python or gRPC.
  *
  * Cadence: the next ping starts `intervalMs` after the previous one settled (pong, rejection
  * or timeout), so pings never overlap and a slow peer is never sent a backlog; the period is
- * RTT + `intervalMs`, like Elixir Snakepit. Worst-case detection of a hung peer (pings time
- * out) is `initialDelayMs + maxMissed × timeoutMs + (maxMissed − 1) × intervalMs`; of a dead
- * peer whose pings reject at once, about `(maxMissed − 1) × intervalMs`.
+ * RTT + `intervalMs`, like Elixir Snakepit. Worst-case detection of a hung peer is
+ * `intervalMs + timeoutMs` after it hangs; of a dead peer whose pings reject at once, about
+ * `(maxMissed − 1) × intervalMs`.
  *
  * Options are validated at once (`INVALID_OPTIONS`, naming the option). Timers are unref'd
  * and never outlive `stop()` or the failure.
@@ -200,7 +201,9 @@ export function createHeartbeatMonitor(options: HeartbeatMonitorOptions): Heartb
       cause: outcome.cause,
       error: outcome.error,
     });
-    if (missed < config.maxMissed) {
+    // A ping unanswered for timeoutMs means a hung or frozen peer: fail now, so detection takes
+    // at most intervalMs + timeoutMs. Rejections (a peer briefly unreachable) count to maxMissed.
+    if (outcome.cause === "rejected" && missed < config.maxMissed) {
       schedule(config.intervalMs);
       return;
     }
@@ -209,16 +212,20 @@ export function createHeartbeatMonitor(options: HeartbeatMonitorOptions): Heartb
 
   function fail(lastCause: MissCause, cause: unknown): void {
     state = transitionHeartbeat(state, "failed");
-    const what = lastCause === "timeout" ? "timed out" : "was rejected";
-    const error = new SnakepitError(
-      "HEARTBEAT_FAILED",
-      `${missed} heartbeats in a row were missed${name === undefined ? "" : ` by ${name}`}; the last ${what}`,
-      { cause, details: { missed, lastCause, name } },
-    );
+    const reason = lastCause === "timeout" ? "timeout" : "max-missed";
+    const who = name === undefined ? "" : ` of ${name}`;
+    const message =
+      reason === "timeout"
+        ? `A heartbeat${who} got no answer within ${config.timeoutMs} ms`
+        : `${missed} heartbeats${who} in a row were rejected`;
+    const error = new SnakepitError("HEARTBEAT_FAILED", message, {
+      cause,
+      details: { reason, missed, lastCause, name },
+    });
     teardown(error);
-    emit({ type: "monitor_failure", name, reason: "max-missed", missed });
+    emit({ type: "monitor_failure", name, reason, missed });
     try {
-      onFailure({ reason: "max-missed", missed, lastCause, error, name });
+      onFailure({ reason, missed, lastCause, error, name });
     } catch {
       // The failure has been delivered; a throwing handler cannot un-deliver it.
     }

@@ -16,11 +16,12 @@ export interface HeartbeatSettings {
    */
   intervalMs: number;
   /**
-   * Milliseconds a ping may take. A ping still pending after this is a miss and its `signal`
-   * is aborted (reason: a `TimeoutError` `DOMException`). Default `10000` ms.
+   * Milliseconds a ping may take. A ping still pending after this fails the monitor at once
+   * (a hung or frozen peer) and its `signal` is aborted (reason: a `TimeoutError`
+   * `DOMException`). Default `10000` ms.
    */
   timeoutMs: number;
-  /** Consecutive misses (timeouts or rejections) that make the monitor fail. Default `3`. */
+  /** Consecutive rejected pings that make the monitor fail. Default `3`. */
   maxMissed: number;
   /** Milliseconds from `start()` to the first ping. Default `0` ms. */
   initialDelayMs: number;
