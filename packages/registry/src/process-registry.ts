@@ -129,7 +129,7 @@ export async function createProcessRegistry(
     runId,
     markerArgs: Object.freeze(runIdArgs(runId)),
     hostIdentity,
-    reserve(workerId, info = {}) {
+    async reserve(workerId, info = {}) {
       expectString("workerId", workerId);
       rejectUnknownKeys(info, ["poolName", "command"], "info");
       return mutate((workers) => {
@@ -150,7 +150,7 @@ export async function createProcessRegistry(
         return true;
       });
     },
-    activate(workerId, info) {
+    async activate(workerId, info) {
       expectString("workerId", workerId);
       rejectUnknownKeys(info, ["pid", "pgid", "startTime"], "info");
       for (const key of ["pid", "pgid", "startTime"] as const) {
@@ -175,7 +175,7 @@ export async function createProcessRegistry(
         return true;
       });
     },
-    remove(workerId) {
+    async remove(workerId) {
       expectString("workerId", workerId);
       return mutate((workers) => {
         if (workers[workerId] === undefined) return false;
