@@ -1,4 +1,7 @@
+import { execFile } from "node:child_process";
 import { hostname } from "node:os";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { readProcessIdentity } from "@snakepit/process-killer";
 import { isRunning } from "@snakepit/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -15,7 +18,10 @@ import {
   formatCleanupReport,
   type RunDocument,
   runCleanup,
+  type SweepReport,
 } from "./index.js";
+
+const FIXTURES = fileURLToPath(new URL("../test/fixtures/", import.meta.url));
 
 let dir: string;
 const pids: number[] = [];
@@ -136,6 +142,23 @@ describe("sweepOrphans", () => {
     expect([...a.failed, ...b.failed]).toEqual([]);
     expect(a.runsSwept.length + b.runsSwept.length).toBe(1);
     for (const pid of host.workers) expect(isRunning(pid)).toBe(false);
+  });
+
+  it("two sweeping processes at once neither double-kill nor fail", async () => {
+    const host = await startHost(dir, 3);
+    pids.push(...host.workers);
+    host.child.kill("SIGKILL");
+    await host.exited;
+    const sweeper = () =>
+      promisify(execFile)(process.execPath, [`${FIXTURES}cleanup.mjs`, dir], { timeout: 30_000 });
+    const reports = (await Promise.all([sweeper(), sweeper()])).map(
+      ({ stdout }) => JSON.parse(stdout) as SweepReport,
+    );
+    const killed = reports.flatMap((r) => r.killed.map((k) => k.pid));
+    expect(sorted(killed)).toEqual(sorted(host.workers));
+    expect(reports.flatMap((r) => r.failed)).toEqual([]);
+    for (const pid of host.workers) expect(isRunning(pid)).toBe(false);
+    expect(await createFileStore(dir).listRuns()).toEqual([]);
   });
 
   it("takes over the sweep lock of a dead sweeper, and respects a live one", async () => {
