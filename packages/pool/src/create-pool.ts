@@ -1,19 +1,33 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { SnakepitError } from "@snakepit/errors";
+import {
+  createHeartbeatMonitor,
+  type HeartbeatFailure,
+  type HeartbeatMonitor,
+} from "@snakepit/heartbeat";
 import {
   describeExit,
   type ExecuteRpcOptions,
-  killGroup,
+  removeStaleDirectories,
   resolvePythonEnvironment,
-  spawnWorker,
   type WorkerExit,
   type WorkerProcess,
 } from "@snakepit/python-bridge";
+import { createProcessRegistry, generateRunId, type ProcessRegistry } from "@snakepit/registry";
+import { publish } from "@snakepit/telemetry";
 import { abortError, CallQueue, type PendingCall } from "./call-queue.js";
 import { type PoolHostService, startPoolHostService } from "./pool-host-service.js";
 import { type PoolOptions, resolvePoolOptions } from "./pool-options.js";
-import type { ExecuteOptions, HostTool, Pool, PoolState, PoolStats } from "./pool-types.js";
+import type {
+  ExecuteOptions,
+  HostTool,
+  Pool,
+  PoolState,
+  PoolStats,
+  RestartReason,
+} from "./pool-types.js";
 import { createMemorySessionStore, type SessionStore } from "./session-store.js";
+import { createWorkerProcessManager, type WorkerProcessManager } from "./worker-process-manager.js";
 import { type StopReason, WorkerSlot } from "./worker-slot.js";
 
 /** Extra wiring for {@link createPool} beyond {@link PoolOptions}. */
@@ -28,6 +42,7 @@ type Slot = WorkerSlot<PendingCall>;
 
 /** A worker leased to one call. */
 interface Lease {
+  readonly slot: Slot;
   readonly proc: WorkerProcess;
   readonly rpc: ExecuteRpcOptions;
   /** Returns the worker after a success. */
@@ -47,19 +62,22 @@ const CRASH_SETTLE_MS = 1000;
 export function createPool(options: PoolOptions & PoolWiring): Pool {
   const { hostTools = {}, sessionStore, ...poolOptions } = options;
   const opts = resolvePoolOptions(poolOptions);
-  const log = opts.logger.child({ pool: opts.name });
-  const runId = randomBytes(4).toString("hex");
+  const pool = opts.name;
+  const log = opts.logger.child({ pool });
   const sessions = sessionStore ?? createMemorySessionStore();
   const slots = new Map<string, Slot>();
+  const monitors = new Map<string, HeartbeatMonitor>();
   const queue = new CallQueue<Slot>();
   const lifetime = new AbortController();
   let state: PoolState = "starting";
   let host: PoolHostService | undefined;
-  let python: string | undefined;
+  let registry: ProcessRegistry | undefined;
+  let manager: WorkerProcessManager | undefined;
   let startError: SnakepitError | undefined;
   let workerCounter = 0;
   let consecutiveStartFailures = 0;
-  const counters = { succeeded: 0, failed: 0, restarts: 0 };
+  const counters = { succeeded: 0, failed: 0 };
+  const restarts: Record<RestartReason, number> = { crashed: 0, unhealthy: 0 };
   let closing: Promise<void> | undefined;
   const drained: Array<() => void> = [];
 
@@ -68,16 +86,37 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
 
   async function start(): Promise<void> {
     try {
-      const env = await resolvePythonEnvironment({
-        pythonExecutable: opts.pythonExecutable,
-        signal: lifetime.signal,
-      });
-      python = env.executable;
+      const python = (
+        await resolvePythonEnvironment({
+          pythonExecutable: opts.pythonExecutable,
+          signal: lifetime.signal,
+          onProgress: (line) => log.info({}, line),
+        })
+      ).executable;
+      if (opts.registry !== undefined) {
+        registry = await createProcessRegistry(
+          opts.registry.dataDir === undefined ? {} : { dataDir: opts.registry.dataDir },
+        );
+        if (opts.registry.sweepOnStart) await sweep(registry);
+      }
+      // Socket directories of hosts that died without cleaning up (SIGKILL): theirs, not ours.
+      await removeStaleDirectories();
+      const runId = registry?.runId ?? generateRunId();
       host = await startPoolHostService({
         sessions,
         hostTools,
         knowsWorker: (id) => slots.has(id),
         sessionCacheTtlMs: 1000,
+        label: runId,
+      });
+      manager = createWorkerProcessManager({
+        opts,
+        python,
+        runId,
+        host,
+        registry,
+        log,
+        signal: lifetime.signal,
       });
       const starts = Array.from({ length: opts.size }, () => startWorker());
       // The first failure fails the pool; the others are expected once it shuts down.
@@ -97,27 +136,33 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
     }
   }
 
+  async function sweep(reg: ProcessRegistry): Promise<void> {
+    const started = performance.now();
+    const report = await reg.sweepOrphans({ signal: lifetime.signal });
+    if (report.orphansFound.length > 0) {
+      publish("snakepit:registry:orphans_found", () => ({
+        runIds: [...new Set(report.orphansFound.map((o) => o.runId))],
+        count: report.orphansFound.length,
+      }));
+      log.warn(
+        { found: report.orphansFound.length, killed: report.killed.length },
+        "killed orphaned workers of dead hosts",
+      );
+    }
+    publish("snakepit:registry:cleanup_completed", () => ({
+      killed: report.killed.length,
+      skipped: report.skipped.length,
+      durationMs: performance.now() - started,
+    }));
+  }
+
   /** Starts one worker; resolves when it is ready; rejects (and leaves nothing behind) if it can't start. */
   async function startWorker(): Promise<void> {
-    const slot: Slot = new WorkerSlot(`${opts.name}-${++workerCounter}`);
+    const slot: Slot = new WorkerSlot(`${pool}-${++workerCounter}`);
     slots.set(slot.id, slot);
     let proc: WorkerProcess;
     try {
-      proc = await spawnWorker({
-        pythonExecutable: python as string,
-        adapter: opts.adapter,
-        workerId: slot.id,
-        runId,
-        listen: host?.directory.socketAddress(`${slot.id}.sock`) ?? "",
-        hostAddress: host?.server.address,
-        env: opts.env,
-        cwd: opts.cwd,
-        parentDeathSignal: opts.parentDeathSignal,
-        shutdownGraceMs: opts.shutdownGraceMs,
-        startTimeoutMs: opts.startTimeoutMs,
-        signal: lifetime.signal,
-        onOutput: (line, stream) => log.debug({ workerId: slot.id, stream }, line),
-      });
+      proc = await (manager as WorkerProcessManager).start(slot.id);
     } catch (err) {
       slots.delete(slot.id);
       slot.transition({ kind: "exited", exit: undefined, expected: false });
@@ -127,38 +172,128 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
     void proc.exited.then((exit) => onWorkerExit(slot, exit));
     if (!slot.transition({ kind: "ready" })) {
       // Stopped while starting (close/destroy ran): don't serve.
-      await stopProcess(proc, 0);
+      await manager?.stop(slot.id, proc, 0);
       return;
     }
     consecutiveStartFailures = 0;
+    startHeartbeat(slot, proc);
     log.debug({ workerId: slot.id, pid: proc.pid }, "worker ready");
     pump();
   }
 
-  function onWorkerExit(slot: Slot, exit: WorkerExit): void {
-    const expected = slot.state.kind === "stopping";
-    slot.transition({ kind: "exited", exit, expected });
-    slots.delete(slot.id);
-    if (expected) return;
-    log.warn(
-      { workerId: slot.id, exitCode: exit.code, signal: exit.signal },
-      "worker exited unexpectedly",
-    );
-    const output = slot.process?.outputTail() ?? "";
-    for (const call of slot.inFlight) {
-      call.controller?.abort(
-        new SnakepitError(
-          "WORKER_CRASHED",
-          `Worker ${slot.id} exited (${describeExit(exit)}) while running "${call.tool}"`,
-          { details: { workerId: slot.id, exitCode: exit.code, signal: exit.signal, output } },
-        ),
-      );
-    }
-    if (state === "ready" || state === "starting") replaceWorker();
+  function startHeartbeat(slot: Slot, proc: WorkerProcess): void {
+    if (!opts.heartbeat.enabled) return;
+    let sequence = 0n;
+    const workerId = slot.id;
+    const monitor = createHeartbeatMonitor({
+      ...opts.heartbeat,
+      name: workerId,
+      ping: (signal) => proc.client.heartbeat(++sequence, { signal }),
+      onFailure: (failure) => void stopUnhealthy(slot, failure),
+      onEvent: (e) => {
+        if (e.type === "ping_sent")
+          publish("snakepit:heartbeat:ping_sent", () => ({ pool, workerId, sequence: e.sequence }));
+        else if (e.type === "pong_received")
+          publish("snakepit:heartbeat:pong_received", () => ({
+            pool,
+            workerId,
+            sequence: e.sequence,
+            latencyMs: e.latencyMs,
+          }));
+        else if (e.type === "heartbeat_timeout")
+          publish("snakepit:heartbeat:heartbeat_timeout", () => ({
+            pool,
+            workerId,
+            sequence: e.sequence,
+            missed: e.missed,
+            cause: e.cause,
+          }));
+        else if (e.type === "monitor_failure")
+          publish("snakepit:heartbeat:monitor_failure", () => ({
+            pool,
+            workerId,
+            reason: e.reason,
+            missed: e.missed,
+          }));
+        else
+          publish("snakepit:heartbeat:monitor_stopped", () => ({
+            pool,
+            workerId,
+            reason: e.reason,
+          }));
+      },
+    });
+    monitors.set(workerId, monitor);
+    monitor.start();
   }
 
-  function replaceWorker(): void {
-    counters.restarts++;
+  /** A worker failed its heartbeat: fail its calls with WORKER_UNHEALTHY, stop it with escalation, replace it. */
+  async function stopUnhealthy(slot: Slot, failure: HeartbeatFailure): Promise<void> {
+    if (!slot.transition({ kind: "stopping", reason: "unhealthy" })) return;
+    log.warn(
+      { workerId: slot.id, reason: failure.reason },
+      "worker failed its heartbeat; replacing it",
+    );
+    const error = new SnakepitError(
+      "WORKER_UNHEALTHY",
+      `Worker ${slot.id} stopped answering heartbeats (${failure.error.message})`,
+      { cause: failure.error, details: { workerId: slot.id, reason: failure.reason } },
+    );
+    for (const call of slot.inFlight) call.controller?.abort(error);
+    if (slot.process !== undefined)
+      await manager?.stop(slot.id, slot.process, opts.shutdownGraceMs);
+  }
+
+  function onWorkerExit(slot: Slot, exit: WorkerExit): void {
+    const stopping = slot.state.kind === "stopping" ? slot.state.reason : undefined;
+    slot.transition({ kind: "exited", exit, expected: stopping !== undefined });
+    slots.delete(slot.id);
+    monitors.get(slot.id)?.stop("worker exited");
+    monitors.delete(slot.id);
+    const pid = slot.process?.pid ?? -1;
+    publish("snakepit:worker:exited", () => ({
+      pool,
+      workerId: slot.id,
+      pid,
+      exitCode: exit.code,
+      signal: exit.signal,
+      reason: stopping ?? "crashed",
+    }));
+    if (stopping === undefined) {
+      log.warn(
+        { workerId: slot.id, exitCode: exit.code, signal: exit.signal },
+        "worker exited unexpectedly",
+      );
+      publish("snakepit:worker:crashed", () => ({
+        pool,
+        workerId: slot.id,
+        pid,
+        exitCode: exit.code,
+        signal: exit.signal,
+      }));
+      const output = slot.process?.outputTail() ?? "";
+      for (const call of slot.inFlight) {
+        call.controller?.abort(
+          new SnakepitError(
+            "WORKER_CRASHED",
+            `Worker ${slot.id} exited (${describeExit(exit)}) while running "${call.tool}"`,
+            { details: { workerId: slot.id, exitCode: exit.code, signal: exit.signal, output } },
+          ),
+        );
+      }
+      // The crashed worker's record: its process is gone.
+      if (slot.process !== undefined) void manager?.stop(slot.id, slot.process, 0);
+    }
+    if (
+      (stopping === undefined || stopping === "unhealthy") &&
+      (state === "ready" || state === "starting")
+    ) {
+      replaceWorker(stopping === undefined ? "crashed" : "unhealthy");
+    }
+  }
+
+  function replaceWorker(reason: RestartReason): void {
+    restarts[reason]++;
     // Exponential backoff for repeated start failures: 0, 100 ms, 200 ms ... capped at 10 s.
     const delay =
       consecutiveStartFailures === 0
@@ -167,6 +302,7 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
     const timer = setTimeout(() => {
       if (state !== "ready" && state !== "starting") return;
       startWorker().catch((err: unknown) => {
+        if (state !== "ready" && state !== "starting") return;
         consecutiveStartFailures++;
         const error = SnakepitError.from(err, "WORKER_START_FAILED");
         log.error(
@@ -175,7 +311,8 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
         );
         // With no worker left to serve them, waiting callers get the start error instead of hanging.
         if (![...slots.values()].some((s) => s.state.kind === "ready")) queue.rejectAll(error);
-        replaceWorker();
+        replaceWorker(reason);
+        restarts[reason]--;
       });
     }, delay);
     timer.unref();
@@ -220,20 +357,32 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
       args,
       options: callOptions,
       correlationId: callOptions.correlationId ?? randomUUID(),
-      enqueuedAt: Date.now(),
+      enqueuedAt: performance.now(),
     };
   }
 
   /**
    * Waits for a worker for `call` and leases it. The lease's signal aborts on the caller's abort,
    * the call's deadline (counted from dispatch) or the worker's crash, each with its own error.
-   * `finish` must be called once: it returns the worker and maps a failure to its `SnakepitError`.
    */
   async function acquire(call: PendingCall): Promise<Lease> {
     if (call.options.signal?.aborted) throw abortError(call);
+    const fields = { pool, tool: call.tool, callId: call.id, correlationId: call.correlationId };
+    publish("snakepit:queue:enqueued", () => ({ ...fields, depth: queue.size + 1 }));
     const waiting = queue.wait(call);
     pump();
     const slot = await waiting;
+    const dispatchedAt = performance.now();
+    publish("snakepit:queue:dequeued", () => ({
+      ...fields,
+      depth: queue.size,
+      waitMs: dispatchedAt - call.enqueuedAt,
+    }));
+    publish("snakepit:call:start", () => ({
+      ...fields,
+      workerId: slot.id,
+      waitMs: dispatchedAt - call.enqueuedAt,
+    }));
     const controller = new AbortController();
     call.controller = controller;
     const timeoutMs = call.options.timeoutMs ?? opts.timeoutMs;
@@ -255,11 +404,22 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
     const onAbort = () => controller.abort(abortError(call));
     call.options.signal?.addEventListener("abort", onAbort, { once: true });
     let finished = false;
-    const release = (ok: boolean) => {
+    const release = (error: SnakepitError | undefined) => {
       if (finished) return;
       finished = true;
-      if (ok) counters.succeeded++;
-      else counters.failed++;
+      const durationMs = performance.now() - dispatchedAt;
+      if (error === undefined) {
+        counters.succeeded++;
+        publish("snakepit:call:end", () => ({ ...fields, workerId: slot.id, durationMs }));
+      } else {
+        counters.failed++;
+        publish("snakepit:call:error", () => ({
+          ...fields,
+          workerId: slot.id,
+          durationMs,
+          code: error.code,
+        }));
+      }
       clearTimeout(timer);
       call.options.signal?.removeEventListener("abort", onAbort);
       controller.abort();
@@ -269,6 +429,7 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
     };
     const proc = slot.process as WorkerProcess;
     return {
+      slot,
       proc,
       rpc: {
         signal: controller.signal,
@@ -278,7 +439,7 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
         callMetadata: call.options.metadata,
         ...(timeoutMs > 0 ? { timeoutMs } : {}),
       },
-      succeed: () => release(true),
+      succeed: () => release(undefined),
       async fail(err) {
         if (
           !controller.signal.aborted &&
@@ -295,7 +456,7 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
           controller.signal.aborted ? controller.signal.reason : err,
           "INTERNAL",
         );
-        release(false);
+        release(error);
         return error;
       },
     };
@@ -316,40 +477,30 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
     }
   }
 
-  async function stopProcess(proc: WorkerProcess, graceMs: number): Promise<void> {
-    if (proc.exit === undefined) {
-      killGroup(proc, graceMs === 0 ? "SIGKILL" : "SIGTERM");
-      const timer = setTimeout(() => killGroup(proc, "SIGKILL"), graceMs);
-      timer.unref();
-      await proc.exited;
-      clearTimeout(timer);
-    }
-    // Children the worker left in its group go too.
-    killGroup(proc, "SIGKILL");
-    proc.client.close();
-  }
-
   async function shutdown(reason: StopReason, graceMs: number): Promise<void> {
-    lifetime.abort(new SnakepitError("POOL_CLOSED", `Pool "${opts.name}" is closed`));
+    lifetime.abort(new SnakepitError("POOL_CLOSED", `Pool "${pool}" is closed`));
+    for (const monitor of monitors.values()) monitor.stop("pool closed");
+    monitors.clear();
     const stopping = [...slots.values()].map(async (slot) => {
       slot.transition({ kind: "stopping", reason });
-      if (slot.process !== undefined) await stopProcess(slot.process, graceMs);
+      if (slot.process !== undefined) await manager?.stop(slot.id, slot.process, graceMs);
     });
     await Promise.all(stopping);
     slots.clear();
     await host?.close();
+    await registry?.close();
     if (sessionStore === undefined) sessions.close();
   }
 
   function closedError(): SnakepitError {
     return new SnakepitError(
       "POOL_CLOSED",
-      `Pool "${opts.name}" is ${state === "closing" ? "closing" : "closed"} and takes no new calls`,
+      `Pool "${pool}" is ${state === "closing" ? "closing" : "closed"} and takes no new calls`,
     );
   }
 
   return {
-    name: opts.name,
+    name: pool,
     get state() {
       return state;
     },
@@ -398,14 +549,18 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
         else if (kind === "ready") slot.inFlight.size > 0 ? workers.busy++ : workers.idle++;
       }
       return {
-        name: opts.name,
+        name: pool,
         state,
         workers,
         queueDepth: queue.size,
         inFlight,
         callsSucceeded: counters.succeeded,
         callsFailed: counters.failed,
-        restarts: counters.restarts,
+        restarts: restarts.crashed + restarts.unhealthy,
+        restartsByReason: { ...restarts },
+        pids: [...slots.values()].flatMap((s) =>
+          s.state.kind === "ready" && s.process !== undefined ? [s.process.pid] : [],
+        ),
       };
     },
     close({ timeoutMs = 30_000 } = {}) {
@@ -417,8 +572,12 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
             drained.push(resolve);
             checkDrained();
           });
-          const timer = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref());
-          await Promise.race([drainedNow, timer]);
+          let timer: NodeJS.Timeout | undefined;
+          const deadline = new Promise<void>((resolve) => {
+            timer = setTimeout(resolve, timeoutMs);
+          });
+          await Promise.race([drainedNow, deadline]);
+          clearTimeout(timer);
           queue.rejectAll(closedError());
         }
         state = "closing";
@@ -435,7 +594,7 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
           call.controller?.abort(
             new SnakepitError(
               "WORKER_STOPPED",
-              `Pool "${opts.name}" was destroyed while "${call.tool}" ran`,
+              `Pool "${pool}" was destroyed while "${call.tool}" ran`,
             ),
           );
       }

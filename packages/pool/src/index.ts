@@ -2,12 +2,21 @@
 
 export type { ErrorCode } from "@snakepit/errors";
 export { isSnakepitError, SnakepitError } from "@snakepit/errors";
+export type { CleanupOrphansOptions, CleanupOrphansReport } from "./cleanup-orphans.js";
+export { cleanupOrphans, formatCleanupOrphansReport } from "./cleanup-orphans.js";
 export type { PoolWiring } from "./create-pool.js";
 export { createPool } from "./create-pool.js";
 export type { DoctorOptions } from "./doctor.js";
 export { runDoctor } from "./doctor.js";
 export type { Logger } from "./logger.js";
-export type { PoolOptions } from "./pool-options.js";
-export type { ExecuteOptions, HostTool, Pool, PoolState, PoolStats } from "./pool-types.js";
+export type { LifelineOptions, PoolOptions, RegistryOptions } from "./pool-options.js";
+export type {
+  ExecuteOptions,
+  HostTool,
+  Pool,
+  PoolState,
+  PoolStats,
+  RestartReason,
+} from "./pool-types.js";
 export type { MemorySessionStoreOptions, SessionStore } from "./session-store.js";
 export { createMemorySessionStore } from "./session-store.js";

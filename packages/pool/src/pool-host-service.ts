@@ -23,13 +23,15 @@ export interface PoolHostServiceOptions {
   readonly knowsWorker: (workerId: string) => boolean;
   /** How long Python may cache session reads, in milliseconds. */
   readonly sessionCacheTtlMs: number;
+  /** Part of the socket directory's name (the run id), for people looking at `/tmp`. */
+  readonly label: string;
 }
 
 /** Creates the 0700 socket directory and starts the host service on a 0600 Unix socket in it. */
 export async function startPoolHostService(
   options: PoolHostServiceOptions,
 ): Promise<PoolHostService> {
-  const directory = await createPrivateDirectory();
+  const directory = await createPrivateDirectory(options.label);
   try {
     const server = await startHostServer({
       listen: directory.socketAddress("host.sock"),

@@ -6,6 +6,7 @@ import {
   invalidOption,
   rejectUnknownKeys,
 } from "@snakepit/errors";
+import { type HeartbeatSettings, resolveHeartbeatOptions } from "@snakepit/heartbeat";
 import type { Logger } from "./logger.js";
 import { silentLogger } from "./logger.js";
 
@@ -31,13 +32,62 @@ export interface PoolOptions {
   readonly timeoutMs?: number;
   /** A pino-compatible logger. Default: silent. */
   readonly logger?: Logger;
-  /** Linux parent-death signal for workers (orphan layer 2). Default true. */
+  /**
+   * The host's heartbeat to each worker, which finds hung or frozen workers and replaces them;
+   * `false` turns it off. Default: on, a ping every 2000 ms, 10000 ms timeout, 3 rejections.
+   */
+  readonly heartbeat?: Partial<HeartbeatSettings> | false;
+  /** How workers notice that the host died and exit (orphan protection). Default: all on but the watchdog. */
+  readonly lifelines?: LifelineOptions;
+  /**
+   * Durable records of every worker (so a later start can kill the orphans of a host that was
+   * SIGKILLed) and the sweep of dead hosts' orphans at start; `false` turns both off.
+   * Default: on, in `$XDG_STATE_HOME/snakepit` (or `~/.local/state/snakepit`).
+   */
+  readonly registry?: RegistryOptions | false;
+}
+
+/** The layers by which a worker notices its host is gone; each works on its own. */
+export interface LifelineOptions {
+  /** Exit on EOF of the inherited control socket (fd 3). Default true. */
+  readonly pipe?: boolean;
+  /** Linux `PR_SET_PDEATHSIG`. Default true. */
   readonly parentDeathSignal?: boolean;
+  /** The worker's dependent heartbeat to the host service; `false` turns it off. Default: 2000 ms / 2000 ms / 3 misses. */
+  readonly hostHeartbeat?:
+    | { readonly intervalMs?: number; readonly timeoutMs?: number; readonly maxMissed?: number }
+    | false;
+  /** A separate watchdog process per worker that kills the worker's group when the host dies. Default false. */
+  readonly watchdog?: boolean;
+}
+
+/** Options of the pool's process registry. */
+export interface RegistryOptions {
+  /** Where records live. Default: `$XDG_STATE_HOME/snakepit` or `~/.local/state/snakepit`. */
+  readonly dataDir?: string;
+  /** Kill the orphans of dead hosts when the pool starts. Default true. */
+  readonly sweepOnStart?: boolean;
 }
 
 /** {@link PoolOptions} with every default filled in. */
-export type ResolvedPoolOptions = Required<Omit<PoolOptions, "pythonExecutable" | "cwd">> &
-  Pick<PoolOptions, "pythonExecutable" | "cwd">;
+export interface ResolvedPoolOptions {
+  readonly adapter: string;
+  readonly name: string;
+  readonly size: number;
+  readonly pythonExecutable: string | undefined;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string | undefined;
+  readonly startTimeoutMs: number;
+  readonly shutdownGraceMs: number;
+  readonly timeoutMs: number;
+  readonly logger: Logger;
+  readonly heartbeat: HeartbeatSettings;
+  readonly lifelines: Required<LifelineOptions>;
+  /** `undefined` when the registry is off. */
+  readonly registry:
+    | { readonly dataDir: string | undefined; readonly sweepOnStart: boolean }
+    | undefined;
+}
 
 const KNOWN = [
   "adapter",
@@ -50,8 +100,65 @@ const KNOWN = [
   "shutdownGraceMs",
   "timeoutMs",
   "logger",
-  "parentDeathSignal",
+  "heartbeat",
+  "lifelines",
+  "registry",
 ];
+
+function optionalObject(
+  path: string,
+  value: unknown,
+  known: readonly string[],
+): Record<string, unknown> | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw invalidOption(path, "an object", value);
+  rejectUnknownKeys(value, known, path);
+  return value as Record<string, unknown>;
+}
+
+function resolveLifelines(value: unknown): Required<LifelineOptions> {
+  const v =
+    optionalObject("lifelines", value, [
+      "pipe",
+      "parentDeathSignal",
+      "hostHeartbeat",
+      "watchdog",
+    ]) ?? {};
+  let hostHeartbeat: Required<LifelineOptions>["hostHeartbeat"] = {};
+  if (v.hostHeartbeat === false) hostHeartbeat = false;
+  else {
+    const hb =
+      optionalObject("lifelines.hostHeartbeat", v.hostHeartbeat, [
+        "intervalMs",
+        "timeoutMs",
+        "maxMissed",
+      ]) ?? {};
+    const n = (key: string) =>
+      hb[key] === undefined
+        ? {}
+        : { [key]: expectInteger(`lifelines.hostHeartbeat.${key}`, hb[key], 1) };
+    hostHeartbeat = { ...n("intervalMs"), ...n("timeoutMs"), ...n("maxMissed") };
+  }
+  const flag = (key: string, fallback: boolean) =>
+    v[key] === undefined ? fallback : expectBoolean(`lifelines.${key}`, v[key]);
+  return {
+    pipe: flag("pipe", true),
+    parentDeathSignal: flag("parentDeathSignal", true),
+    hostHeartbeat,
+    watchdog: flag("watchdog", false),
+  };
+}
+
+function resolveRegistry(value: unknown): ResolvedPoolOptions["registry"] {
+  if (value === false) return undefined;
+  const v = optionalObject("registry", value, ["dataDir", "sweepOnStart"]) ?? {};
+  return {
+    dataDir: v.dataDir === undefined ? undefined : expectString("registry.dataDir", v.dataDir),
+    sweepOnStart:
+      v.sweepOnStart === undefined ? true : expectBoolean("registry.sweepOnStart", v.sweepOnStart),
+  };
+}
 
 /** Validates `options` at the door (unknown keys are errors) and fills in the defaults, in one place. */
 export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
@@ -87,9 +194,11 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
         : expectInteger("shutdownGraceMs", o.shutdownGraceMs, 0),
     timeoutMs: o.timeoutMs === undefined ? 0 : expectInteger("timeoutMs", o.timeoutMs, 0),
     logger: o.logger ?? silentLogger,
-    parentDeathSignal:
-      o.parentDeathSignal === undefined
-        ? true
-        : expectBoolean("parentDeathSignal", o.parentDeathSignal),
+    heartbeat:
+      o.heartbeat === false
+        ? { ...resolveHeartbeatOptions({}), enabled: false }
+        : resolveHeartbeatOptions(o.heartbeat ?? {}, "heartbeat"),
+    lifelines: resolveLifelines(o.lifelines),
+    registry: resolveRegistry(o.registry),
   };
 }

@@ -36,9 +36,16 @@ export interface PoolStats {
   readonly inFlight: number;
   readonly callsSucceeded: number;
   readonly callsFailed: number;
-  /** Workers started to replace one that exited unexpectedly. */
+  /** Workers started to replace one that crashed or failed its heartbeat. */
   readonly restarts: number;
+  /** {@link PoolStats.restarts} by reason. */
+  readonly restartsByReason: Readonly<Record<RestartReason, number>>;
+  /** OS pids of the ready workers. */
+  readonly pids: readonly number[];
 }
+
+/** Why a worker was replaced: it exited on its own, or stopped answering heartbeats. */
+export type RestartReason = "crashed" | "unhealthy";
 
 /** `starting` → `ready` → `closing` → `closed`; `starting` → `failed` when the first start fails. */
 export type PoolState = "starting" | "ready" | "failed" | "closing" | "closed";

@@ -14,7 +14,7 @@ export type { HostCallInfo, HostHandlers, HostServer, HostServerOptions } from "
 export { startHostServer } from "./host-server.js";
 export { decodeArguments, decodePayload, encodeArguments, encodePayload } from "./payload-codec.js";
 export type { PrivateDirectory } from "./private-directory.js";
-export { createPrivateDirectory } from "./private-directory.js";
+export { createPrivateDirectory, removeStaleDirectories } from "./private-directory.js";
 export type { PythonEnvironment, ResolvePythonOptions } from "./python-environment.js";
 export { resolvePythonEnvironment } from "./python-environment.js";
 export type {

@@ -39,6 +39,8 @@ export interface SpawnWorkerOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Working directory of the worker. Default: the host's. */
   readonly cwd?: string;
+  /** Exit when the control socket (fd 3) reaches EOF, i.e. the host died (orphan layer 1). Default true. */
+  readonly pipeLifeline?: boolean;
   /** Linux `PR_SET_PDEATHSIG` (orphan layer 2). Default true. Spawn from the main thread only. */
   readonly parentDeathSignal?: boolean;
   /** The worker's dependent heartbeat to the host; `false` turns it off. Default: on when `hostAddress` is set. */
@@ -53,6 +55,11 @@ export interface SpawnWorkerOptions {
   readonly capNativeThreads?: boolean;
   /** Aborts the start: the process is killed and the promise rejects with the reason. */
   readonly signal?: AbortSignal;
+  /**
+   * Called synchronously once the OS has given the process its pid, before it is ready: the
+   * moment to record it durably (a host killed during start-up must leave enough to clean up).
+   */
+  readonly onSpawn?: (pid: number) => void;
   /** Every line the worker writes to stdout or stderr. Default: kept only for error messages. */
   readonly onOutput?: (line: string, stream: "stdout" | "stderr") => void;
 }
@@ -107,6 +114,7 @@ function workerArgs(o: SpawnWorkerOptions): string[] {
   args.push("--control-fd", String(CONTROL_FD), "--host-pid", String(process.pid));
   args.push("--concurrency", String(o.concurrency ?? 1));
   args.push(o.parentDeathSignal === false ? "--no-parent-death-signal" : "--parent-death-signal");
+  if (o.pipeLifeline === false) args.push("--no-pipe-lifeline");
   args.push("--shutdown-grace-ms", String(o.shutdownGraceMs ?? 2000));
   if (o.hostAddress !== undefined) {
     args.push("--host-address", o.hostAddress);
@@ -179,6 +187,7 @@ export function spawnWorker(options: SpawnWorkerOptions): Promise<WorkerProcess>
     );
   }
 
+  if (child.pid !== undefined) options.onSpawn?.(child.pid);
   let exit: WorkerExit | undefined;
   const exited = new Promise<WorkerExit>((resolve) => {
     child.once("exit", (code, sig) => {

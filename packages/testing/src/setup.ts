@@ -1,11 +1,17 @@
 /**
  * A vitest setup file (`setupFiles: ["@snakepit/testing/setup"]`): every test fails when it
  * leaves behind a process it started (found by an inherited environment tag, so re-parented
- * orphans count), a temp entry (socket directories, ready files; each test file gets its own
- * `TMPDIR`), a listening
- * socket, or an active handle or timer.
+ * orphans count), a temp entry (socket directories, ready files), a listening socket, or an
+ * active handle or timer.
+ *
+ * Each test file gets a temp directory of its own as `TMPDIR` (inherited by the processes it
+ * starts), so files running in parallel never see each other's temp entries, and registries
+ * keep their records in it (`XDG_STATE_HOME`), never in the user's state directory.
  */
-import { afterEach, beforeEach, expect } from "vitest";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeEach, expect } from "vitest";
 import {
   ensureTestTag,
   findLeaks,
@@ -14,6 +20,12 @@ import {
 } from "./leak-check.js";
 
 ensureTestTag();
+const privateTmp = mkdtempSync(join(tmpdir(), "sp-test-"));
+process.env.TMPDIR = privateTmp;
+mkdirSync(join(privateTmp, "state"));
+process.env.XDG_STATE_HOME = join(privateTmp, "state");
+afterAll(() => rmSync(privateTmp, { recursive: true, force: true }));
+
 let before: ResourceSnapshot | undefined;
 
 beforeEach(() => {

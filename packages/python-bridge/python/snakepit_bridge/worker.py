@@ -104,7 +104,7 @@ class Worker:
 
     def start_early_lifelines(self) -> None:
         o = self.options
-        if o.control_fd is not None:
+        if o.control_fd is not None and o.pipe_lifeline:
             lifelines.start_pipe_lifeline(o.control_fd, self.terminate)
         if o.parent_death_signal:
             lifelines.set_parent_death_signal(o.host_pid, self.terminate)

@@ -26,6 +26,7 @@ class WorkerOptions:
     worker_id: str
     run_id: str
     control_fd: Optional[int]
+    pipe_lifeline: bool
     host_address: Optional[str]
     host_pid: Optional[int]
     concurrency: int
@@ -46,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--worker-id", default="")
     p.add_argument("--snakepit-run-id", dest="run_id", default="")
     p.add_argument("--control-fd", type=int, default=None)
+    # Orphan layer 1: exit on EOF of the control fd. Off only to test the other layers alone.
+    p.add_argument("--pipe-lifeline", action=argparse.BooleanOptionalAction, default=True)
     p.add_argument("--host-address", default=None)
     p.add_argument("--host-pid", type=int, default=None)
     p.add_argument("--concurrency", type=int, default=1)

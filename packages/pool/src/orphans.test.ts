@@ -1,0 +1,122 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
+import { isRunning, waitFor } from "@snakepit/testing";
+import { describe, expect, it } from "vitest";
+import { cleanupOrphans } from "./index.js";
+
+const hostScript = fileURLToPath(new URL("../test/fixtures/host.mjs", import.meta.url));
+const echoAdapter = fileURLToPath(
+  new URL("../../python-bridge/test/fixtures/echo_adapter.py:EchoAdapter", import.meta.url),
+);
+
+interface Host {
+  readonly child: ChildProcess;
+  readonly pids: number[];
+  readonly children: number[];
+}
+
+/** Starts a real Node host process running a pool; resolves once its workers are busy. */
+async function startHost(options: Record<string, unknown>): Promise<Host> {
+  const child = spawn(
+    process.execPath,
+    [hostScript, JSON.stringify({ adapter: echoAdapter, ...options })],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  let out = "";
+  child.stdout?.setEncoding("utf8");
+  const line = await new Promise<string>((resolve, reject) => {
+    child.stdout?.on("data", (chunk: string) => {
+      out += chunk;
+      if (out.includes("\n")) resolve(out.split("\n")[0] ?? "");
+    });
+    child.once("exit", (code) => reject(new Error(`host exited with ${code} before reporting`)));
+  });
+  const { pids, children } = JSON.parse(line) as { pids: number[]; children: number[] };
+  return { child, pids, children };
+}
+
+/** SIGKILLs the host and resolves with how long until every given process was gone. */
+async function killHostAndTime(
+  host: Host,
+  processes: number[],
+  timeoutMs: number,
+): Promise<number> {
+  const exited = once(host.child, "exit");
+  const killedAt = performance.now();
+  host.child.kill("SIGKILL");
+  await exited;
+  await waitFor(() => processes.every((pid) => !isRunning(pid)), {
+    timeoutMs,
+    intervalMs: 10,
+    message: "every worker to exit",
+  });
+  const elapsed = performance.now() - killedAt;
+  // The host died without removing its socket directory and records: the next cleanup does.
+  const report = await cleanupOrphans();
+  expect(report.directoriesRemoved).toHaveLength(1);
+  return elapsed;
+}
+
+const busyCalls = [
+  ["cpu_burn", { seconds: 60 }],
+  ["cpu_burn", { seconds: 60 }],
+  ["cpu_burn", { seconds: 60 }],
+  ["sleep", { seconds: 60 }],
+  ["sleep", { seconds: 60 }],
+  ["sleep", { seconds: 60 }],
+];
+
+describe("no orphans when the host is SIGKILLed", () => {
+  it.each(Array.from({ length: 10 }, (_, i) => i + 1))(
+    "8 workers (idle, CPU-busy, sleeping) are all gone within 2 s — run %i of 10",
+    async () => {
+      const host = await startHost({ size: 8, calls: busyCalls, registry: false });
+      expect(host.pids).toHaveLength(8);
+      const elapsed = await killHostAndTime(host, host.pids, 2000);
+      expect(elapsed).toBeLessThan(2000);
+    },
+  );
+
+  it("takes each worker's own child processes with it", async () => {
+    const host = await startHost({ size: 2, spawnChildren: true, registry: false });
+    expect(host.children).toHaveLength(2);
+    for (const pid of host.children) expect(isRunning(pid)).toBe(true);
+    await killHostAndTime(host, [...host.pids, ...host.children], 3000);
+  });
+
+  it("the dependent heartbeat alone ends the workers (pipe and parent-death layers off)", async () => {
+    const lifelines = {
+      pipe: false,
+      parentDeathSignal: false,
+      hostHeartbeat: { intervalMs: 200, timeoutMs: 200, maxMissed: 3 },
+    };
+    const host = await startHost({
+      size: 2,
+      calls: [["sleep", { seconds: 60 }]],
+      lifelines,
+      registry: false,
+      shutdownGraceMs: 500,
+    });
+    // Bound: 3 failed beats 200 ms apart (each fails fast: the host's socket is gone), then a graceful stop.
+    const elapsed = await killHostAndTime(host, host.pids, 5000);
+    expect(elapsed).toBeGreaterThan(300);
+  });
+
+  it("the watchdog alone ends the workers (every other layer off)", async () => {
+    const lifelines = {
+      pipe: false,
+      parentDeathSignal: false,
+      hostHeartbeat: false,
+      watchdog: true,
+    };
+    const host = await startHost({
+      size: 2,
+      calls: [["cpu_burn", { seconds: 60 }]],
+      lifelines,
+      registry: false,
+      shutdownGraceMs: 500,
+    });
+    await killHostAndTime(host, host.pids, 5000);
+  });
+});
