@@ -38,7 +38,7 @@ export async function watchHealthUntilDown(): Promise<{
     monitor.start();
   });
 
-  await sleep(500); // a few healthy beats...
+  while (pongs < 3) await sleep(50); // a few healthy beats...
   server.close(); // ...then the service goes away
   server.closeAllConnections();
   return { failure: await failed, pongs };

@@ -15,12 +15,12 @@ describe("README example (real HTTP server, real time)", () => {
   it("sees pongs from /health, then fails once after the server closes", async () => {
     const started = Date.now();
     const { failure, pongs } = await watchHealthUntilDown();
-    expect(pongs).toBeGreaterThanOrEqual(2);
+    expect(pongs).toBeGreaterThanOrEqual(3);
     expect(failure.reason).toBe("max-missed");
     expect(failure.missed).toBe(3);
     expect(failure.lastCause).toBe("rejected");
     expect(isSnakepitError(failure.error, "HEARTBEAT_FAILED")).toBe(true);
-    // 500 ms healthy + about 2 intervals of refused connections
-    expect(Date.now() - started).toBeLessThan(3000);
+    // 3 healthy beats + about 2 intervals of refused connections
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 });
