@@ -16,6 +16,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: "forks",
     include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+    // The JSON report feeds the one-line summary `pnpm test` ends with (scripts/test-summary.mjs).
+    reporters: ["default", ["json", { outputFile: ".test-results/vitest.json" }]],
     env,
   },
 });
