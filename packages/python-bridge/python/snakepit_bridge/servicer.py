@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterator, Optional
 
 import grpc
 
-from . import codec
+from . import codec, otel
 from .adapter import LoadedAdapter
 from .call_context import CallContext, activate, deactivate
 from .errors import CANCELLED, INVALID_ARGUMENTS, TOOL_NOT_FOUND, BridgeError, error_to_proto
@@ -180,7 +180,7 @@ class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
         response = worker_pb2.ExecuteResponse()
         self._admit(context)
         try:
-            with self._slot(call):
+            with self._slot(call), otel.tool_span(call, context, self._worker_id):
                 tool, bound = self._prepare(request, streaming=False)
                 token = activate(call)
                 try:
@@ -203,7 +203,7 @@ class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
         chunks = 0
         self._admit(context)
         try:
-            with self._slot(call):
+            with self._slot(call), otel.tool_span(call, context, self._worker_id):
                 tool, bound = self._prepare(request, streaming=True)
                 token = activate(call)
                 try:
