@@ -57,6 +57,11 @@ export interface EventPayloads {
     readonly callsServed: number;
     readonly memoryBytes: number | undefined;
   };
+  /** The pool decided to replace a worker that died or failed its heartbeat (published once per replacement). */
+  "snakepit:worker:restarted": WorkerFields & {
+    readonly reason: "crashed" | "unhealthy";
+    readonly delayMs: number;
+  };
   "snakepit:worker:health_check_failed": WorkerFields & {
     readonly reason: string;
     readonly error: string;
@@ -72,8 +77,11 @@ export interface EventPayloads {
   // Queue
   "snakepit:queue:enqueued": CallFields & { readonly depth: number };
   "snakepit:queue:dequeued": CallFields & { readonly depth: number; readonly waitMs: number };
-  "snakepit:queue:timeout": CallFields & { readonly waitMs: number };
-  "snakepit:queue:rejected": CallFields & { readonly reason: "full" | "closed" };
+  "snakepit:queue:timeout": CallFields & { readonly depth: number; readonly waitMs: number };
+  "snakepit:queue:rejected": CallFields & {
+    readonly reason: "full" | "closed";
+    readonly depth: number;
+  };
   // Registry (orphan sweep)
   "snakepit:registry:orphans_found": { readonly runIds: readonly string[]; readonly count: number };
   "snakepit:registry:cleanup_completed": {
@@ -98,6 +106,7 @@ export const eventNames: readonly EventName[] = [
   "snakepit:worker:exited",
   "snakepit:worker:crashed",
   "snakepit:worker:recycled",
+  "snakepit:worker:restarted",
   "snakepit:worker:health_check_failed",
   "snakepit:call:start",
   "snakepit:call:end",
