@@ -6,6 +6,10 @@ export { checkAdapter } from "./check-adapter.js";
 export type { ConnectWorkerClientOptions } from "./connect-worker-client.js";
 export { createConnectWorkerClient } from "./connect-worker-client.js";
 export { metadataKeys } from "./contract.js";
+// Fork server: fast worker start (for applications and the pool)
+export type { ForkServer, StartForkServerOptions } from "./fork-server.js";
+export { canFork, startForkServer } from "./fork-server.js";
+export type { ForkWorkerOptions } from "./forked-worker.js";
 export { mapGrpcError } from "./grpc-error.js";
 export type { GrpcJsWorkerClientOptions } from "./grpc-js-worker-client.js";
 // For other @snakepit packages

@@ -1,0 +1,116 @@
+"""What a forked worker does between `fork()` and the normal worker main path.
+
+Runs in the child only, in a process that was single-threaded at the fork (the fork server never
+starts threads). It turns a copy of the fork server into a process that looks like a spawned
+worker: own process group, fds 0-3 laid out as `spawnWorker` lays them out (stdin /dev/null,
+stdout/stderr and the control socket passed to the host), signal handlers reset, per-worker
+environment applied, its lifelines set, and then `worker.main(argv)`: adapter instantiation and
+`setup()`, gRPC server creation, bind, handshake, serve.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+from . import lifelines
+
+CONTROL_FD = 3
+# Signals the fork server handles or that a fresh interpreter would have at their default.
+_RESET_SIGNALS = (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2)
+EXIT_FORK_SERVER_GONE = 1
+
+
+@dataclass
+class ChildFds:
+    """Raw fds the child receives from the fork server (all other fds are closed)."""
+
+    control: int
+    stdout: int
+    stderr: int
+    server_alive: int  # read end of a pipe only the fork server writes: EOF = the fork server died
+
+
+@dataclass
+class ForkRequest:
+    worker_id: str
+    args: List[str]
+    env: Dict[str, Optional[str]] = field(default_factory=dict)
+    cwd: Optional[str] = None
+
+
+def _layout_fds(fds: ChildFds) -> int:
+    """Put stdin, stdout, stderr, control on 0-3; close every other fd but the server-alive pipe."""
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    # Targets 0-3 are never one of the source fds: those were opened after fds 0-3 existed.
+    os.dup2(devnull, 0)
+    os.dup2(fds.stdout, 1)
+    os.dup2(fds.stderr, 2)
+    os.dup2(fds.control, CONTROL_FD)  # also closes this child's copy of the fork server's own channel
+    alive = fds.server_alive
+    os.closerange(CONTROL_FD + 1, alive)
+    os.closerange(alive + 1, _max_fd())
+    os.set_inheritable(alive, False)
+    return alive
+
+
+def _max_fd() -> int:
+    try:
+        return max(int(name) for name in os.listdir("/proc/self/fd")) + 1
+    except (OSError, ValueError):
+        return os.sysconf("SC_OPEN_MAX")
+
+
+def _watch_fork_server(alive_fd: int) -> None:
+    """Orphan layer for fork-server death: EOF on the server-alive pipe means SIGTERM to ourselves."""
+
+    def watch() -> None:
+        try:
+            while os.read(alive_fd, 64):
+                pass
+        except OSError:
+            pass
+        os.kill(os.getpid(), signal.SIGTERM)  # the worker's handler shuts down gracefully
+
+    threading.Thread(target=watch, name="snakepit-fork-server-lifeline", daemon=True).start()
+
+
+def worker_argv(request: ForkRequest) -> "tuple[List[str], bool]":
+    """The worker's argv (control fd forced to 3, its own PDEATHSIG handled here) and whether
+    the parent-death signal is wanted."""
+    args = list(request.args)
+    wants_pdeathsig = "--no-parent-death-signal" not in args
+    # argparse keeps the last value: these override whatever the host sent.
+    return args + ["--control-fd", str(CONTROL_FD), "--no-parent-death-signal"], wants_pdeathsig
+
+
+def run_child(request: ForkRequest, fds: ChildFds, server_pid: int) -> int:
+    """Everything after `fork()` in the child; returns the exit code (the caller `os._exit`s)."""
+    os.setpgid(0, 0)  # lead a process group of our own, as a spawned (detached) worker does
+    signal.set_wakeup_fd(-1)
+    for sig in _RESET_SIGNALS:
+        signal.signal(sig, signal.SIG_DFL)
+    alive = _layout_fds(fds)
+    for name, value in request.env.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    if request.cwd:
+        os.chdir(request.cwd)
+    argv, wants_pdeathsig = worker_argv(request)
+    if wants_pdeathsig:
+        # Fires when the fork server (our parent) dies; re-checks getppid() against it.
+        def gone(reason: str) -> None:
+            sys.stderr.write(f"fork server gone before worker start: {reason}\n")
+            os._exit(EXIT_FORK_SERVER_GONE)
+
+        lifelines.set_parent_death_signal(server_pid, gone)
+    _watch_fork_server(alive)
+    from .worker import main
+
+    return main(argv)

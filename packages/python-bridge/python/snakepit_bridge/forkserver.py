@@ -1,0 +1,245 @@
+"""`python -m snakepit_bridge.forkserver ...`: import everything once, fork ready-made workers.
+
+The zygote pattern (Android, gunicorn `preload_app`, CPython's `forkserver`): this process
+imports the bridge, grpcio, the adapter's module and any `--preload` modules, then forks a worker
+per request. It never creates a gRPC server or channel and never starts a thread, so a fork
+copies no live gRPC object and no held lock (grpc's fork guidance; GRPC_ENABLE_FORK_SUPPORT=0).
+
+The adapter is imported here but instantiated, and its `setup()` run, only in each child after the
+fork: setup opens connections, starts threads and event loops, and may create gRPC channels, none
+of which survive a fork (threads vanish, locks may be held, sockets would be shared by every
+worker). Only what module import creates is shared, copy-on-write.
+
+Control protocol on `--control-fd` (a Node IPC channel, `stdio: [..., "ipc"]`, JSON lines):
+  host → server  `{"op":"fork","ref":N,"worker_id":"w3","args":[...worker flags...],"env":{...},"cwd":...}`
+  server → host  `{"event":"ready","pid":P}` once, or `{"event":"error","code":...}` and exit 1;
+                 per fork, three Node `NODE_HANDLE` messages each carrying one socket end
+                 (SCM_RIGHTS) `{"event":"fd","ref":N,"stream":"control"|"stdout"|"stderr"}`,
+                 then `{"event":"forked","ref":N,"worker_id":...,"pid":...}`
+                 or `{"event":"fork-failed","ref":N,"worker_id":...,"message":...}`;
+                 `{"event":"exited","worker_id":...,"pid":...,"code":C|null,"signal":"SIGKILL"|null}`
+                 when a child is reaped (a forked worker is not the host's child: this is how the
+                 host learns its exit status).
+  Lines whose `cmd` starts with `NODE_` are Node's own (`NODE_HANDLE_ACK`) and are ignored.
+
+Orphan layers: the server exits on EOF of its control fd and has PDEATHSIG (SIGKILL) on the host;
+each child has its own control socket to the host (pipe lifeline), PDEATHSIG (SIGTERM) on the
+server and a pipe that reaches EOF when the server dies. So host death kills children directly
+and through the server, and killing the server alone takes its children down.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Before grpc is imported: this process forks deliberately and must never hold gRPC state.
+os.environ["GRPC_ENABLE_FORK_SUPPORT"] = "0"
+os.environ.setdefault("PYTHONUNBUFFERED", "1")
+# Node's IPC channel variables describe *our* fd 3; children and their subprocesses must not see them.
+for _name in ("NODE_CHANNEL_FD", "NODE_CHANNEL_SERIALIZATION_MODE"):
+    os.environ.pop(_name, None)
+
+import argparse  # noqa: E402
+import gc  # noqa: E402
+import importlib  # noqa: E402
+import json  # noqa: E402
+import select  # noqa: E402
+import signal  # noqa: E402
+import socket  # noqa: E402
+import sys  # noqa: E402
+from typing import Dict, List, Optional  # noqa: E402
+
+from . import fork_child, handshake  # noqa: E402
+from .errors import error_info  # noqa: E402
+
+_LAZY_GRPC_MODULES = ("grpc._server", "grpc._channel", "grpc._interceptor", "grpc._utilities")
+EXIT_HOST_GONE = 0
+EXIT_PRELOAD_FAILED = 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m snakepit_bridge.forkserver")
+    p.add_argument("--adapter", required=True)
+    # The registry marker: every forked child inherits this command line.
+    p.add_argument("--snakepit-run-id", dest="run_id", required=True)
+    p.add_argument("--host-pid", type=int, required=True)
+    p.add_argument("--control-fd", type=int, required=True)
+    p.add_argument("--preload", default="", help="comma-separated modules to import once")
+    p.add_argument("--parent-death-signal", action=argparse.BooleanOptionalAction, default=True)
+    return p
+
+
+def preload(adapter_spec: str, modules: List[str]) -> None:
+    """Import grpc, the worker path, the adapter module (not its class) and `modules`."""
+    import grpc  # noqa: F401
+
+    from . import worker
+    from .adapter import _import, _split_spec
+
+    # grpc imports these on first use (`grpc.server()`, the host client's channel): once here,
+    # not once per worker.
+    for name in _LAZY_GRPC_MODULES:
+        importlib.import_module(name)
+    # Warm argparse (regex and gettext caches) on the worker's own parser; parses, creates nothing.
+    worker.parse_options(["--adapter", adapter_spec, "--listen", "unix:/x", "--worker-id", "w",
+                          "--snakepit-run-id", "r"])
+
+    _import(_split_spec(adapter_spec)[0])
+    for name in modules:
+        importlib.import_module(name)
+
+
+class ForkServer:
+    def __init__(self, control_fd: int, run_id: str) -> None:
+        self.control = socket.socket(fileno=control_fd)
+        self.run_id = run_id
+        self.children: Dict[int, str] = {}
+        self.buffer = b""
+        # Written by nobody, held open by this process only: children read EOF when it dies.
+        self.alive_r, self.alive_w = os.pipe()
+        self.wake_r, self.wake_w = os.pipe()
+        os.set_blocking(self.wake_w, False)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        signal.set_wakeup_fd(self.wake_w)
+
+    def send(self, message: dict, fd: Optional[int] = None) -> None:
+        data = (json.dumps(message, separators=(",", ":")) + "\n").encode()
+        if fd is None:
+            self.control.sendall(data)
+            return
+        envelope = {"cmd": "NODE_HANDLE", "type": "net.Socket", "msg": message}
+        data = (json.dumps(envelope, separators=(",", ":")) + "\n").encode()
+        sent = socket.send_fds(self.control, [data], [fd])
+        if sent < len(data):
+            self.control.sendall(data[sent:])
+
+    def serve(self) -> int:
+        while True:
+            readable, _, _ = select.select([self.control, self.wake_r], [], [])
+            if self.wake_r in readable:
+                os.read(self.wake_r, 4096)
+            self.reap()
+            if self.control in readable:
+                chunk = self.control.recv(65536)
+                if not chunk:
+                    return EXIT_HOST_GONE  # the host died or closed us: children follow
+                self.buffer += chunk
+                while b"\n" in self.buffer:
+                    line, self.buffer = self.buffer.split(b"\n", 1)
+                    self.handle(line)
+
+    def handle(self, line: bytes) -> None:
+        try:
+            message = json.loads(line)
+        except ValueError:
+            return
+        if not isinstance(message, dict) or str(message.get("cmd", "")).startswith("NODE_"):
+            return
+        if message.get("op") == "fork":
+            self.fork(message)
+
+    def fork(self, message: dict) -> None:
+        ref = message.get("ref")
+        request = fork_child.ForkRequest(
+            worker_id=str(message.get("worker_id", "")),
+            args=[str(a) for a in message.get("args", [])],
+            env={str(k): (None if v is None else str(v)) for k, v in (message.get("env") or {}).items()},
+            cwd=message.get("cwd") or None,
+        )
+        pairs = [socket.socketpair() for _ in range(3)]  # control, stdout, stderr
+        host_ends = [a.detach() for a, _ in pairs]
+        child_ends = [b.detach() for _, b in pairs]
+        sys.stdout.flush()
+        sys.stderr.flush()
+        try:
+            pid = os.fork()
+        except OSError as error:
+            for fd in host_ends + child_ends:
+                os.close(fd)
+            self.send({"event": "fork-failed", "ref": ref, "worker_id": request.worker_id,
+                       "message": f"fork failed: {error}"})
+            return
+        if pid == 0:
+            self._become_child(request, child_ends)
+        for fd in child_ends:
+            os.close(fd)
+        try:
+            os.setpgid(pid, pid)  # also done by the child: whichever runs first wins the race
+        except OSError:
+            pass
+        self.children[pid] = request.worker_id
+        for stream, fd in zip(("control", "stdout", "stderr"), host_ends):
+            self.send({"event": "fd", "ref": ref, "stream": stream}, fd)
+            os.close(fd)
+        self.send({"event": "forked", "ref": ref, "worker_id": request.worker_id, "pid": pid})
+
+    def _become_child(self, request: fork_child.ForkRequest, child_ends: List[int]) -> None:
+        code = 1
+        try:
+            self.control.detach()  # the fd number is reused for the child's own control socket
+            fds = fork_child.ChildFds(control=child_ends[0], stdout=child_ends[1], stderr=child_ends[2],
+                                      server_alive=self.alive_r)
+            code = fork_child.run_child(request, fds, server_pid=os.getppid())
+        except SystemExit as error:
+            code = error.code if isinstance(error.code, int) else 1
+        except BaseException:  # noqa: BLE001
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            try:
+                sys.stdout.flush()
+                sys.stderr.flush()
+            finally:
+                os._exit(code)
+
+    def reap(self) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            worker_id = self.children.pop(pid, None)
+            if worker_id is None:
+                continue
+            code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
+            sig = signal.Signals(os.WTERMSIG(status)).name if os.WIFSIGNALED(status) else None
+            self.send({"event": "exited", "worker_id": worker_id, "pid": pid, "code": code, "signal": sig})
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    options = build_parser().parse_args(argv)
+    if options.parent_death_signal:
+        # SIGKILL: the server has nothing to clean up; its children notice through their own layers.
+        _set_pdeathsig_kill()
+        if os.getppid() != options.host_pid:  # the host died before prctl ran
+            return EXIT_HOST_GONE
+    try:
+        preload(options.adapter, [m for m in options.preload.split(",") if m])
+    except BaseException as error:  # noqa: BLE001 - SystemExit from a broken module included
+        handshake.write_event(options.control_fd, handshake.error_event(handshake.ADAPTER_LOAD_FAILED,
+                                                                        error_info(error)))
+        return EXIT_PRELOAD_FAILED
+    server = ForkServer(options.control_fd, options.run_id)
+    # Objects alive now are shared by every child; keep the collector from touching (and so
+    # copying) their pages in the children.
+    gc.collect()
+    gc.freeze()
+    server.send({"event": "ready", "pid": os.getpid()})
+    return server.serve()
+
+
+def _set_pdeathsig_kill() -> None:
+    import ctypes
+    import ctypes.util
+
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,201 @@
+import type { Socket } from "node:net";
+import { type ErrorCode, SnakepitError } from "@snakepit/errors";
+import { createGrpcJsWorkerClient } from "./grpc-js-worker-client.js";
+import { splitLines } from "./line-splitter.js";
+import type { OutputTail } from "./output-tail.js";
+import {
+  describeExit,
+  type SpawnWorkerOptions,
+  type WorkerExit,
+  type WorkerProcess,
+} from "./spawn-worker.js";
+
+/**
+ * Options of `ForkServer.fork`: the same object `spawnWorker` takes, so a pool can use either
+ * path. `pythonExecutable`, `adapter` and `runId` may be left out; when given they must equal the
+ * fork server's (they are fixed when it starts). `capNativeThreads` is the fork server's too: the
+ * thread caps must be in the environment before native libraries are imported.
+ */
+export type ForkWorkerOptions = Omit<
+  SpawnWorkerOptions,
+  "pythonExecutable" | "adapter" | "runId" | "capNativeThreads"
+> &
+  Partial<Pick<SpawnWorkerOptions, "pythonExecutable" | "adapter" | "runId" | "capNativeThreads">>;
+
+/** The three sockets a forked child shares with the host (passed over the fork server's channel). */
+export interface ForkChannels {
+  readonly control: Socket;
+  readonly stdout: Socket;
+  readonly stderr: Socket;
+}
+
+/** The worker flags sent to the fork server: `spawnWorker`'s argv without `-m` and `--control-fd`. */
+export function forkedWorkerArgs(o: ForkWorkerOptions, adapter: string, runId: string): string[] {
+  const args = ["--adapter", adapter, "--listen", o.listen, "--worker-id", o.workerId];
+  args.push("--snakepit-run-id", runId, "--host-pid", String(process.pid));
+  args.push("--concurrency", String(o.concurrency ?? 1));
+  args.push(o.parentDeathSignal === false ? "--no-parent-death-signal" : "--parent-death-signal");
+  if (o.pipeLifeline === false) args.push("--no-pipe-lifeline");
+  args.push("--shutdown-grace-ms", String(o.shutdownGraceMs ?? 2000));
+  if (o.hostAddress !== undefined) {
+    args.push("--host-address", o.hostAddress);
+    const hb = o.hostHeartbeat;
+    if (hb === false) args.push("--host-heartbeat-interval-ms", "0");
+    else {
+      args.push("--host-heartbeat-interval-ms", String(hb?.intervalMs ?? 2000));
+      args.push("--host-heartbeat-timeout-ms", String(hb?.timeoutMs ?? 2000));
+      args.push("--host-heartbeat-max-missed", String(hb?.maxMissed ?? 3));
+    }
+  }
+  if (o.watchdog === true) args.push("--watchdog");
+  return args;
+}
+
+/** Environment overrides applied in the child after the fork (`null` removes a variable). */
+export function forkedWorkerEnv(o: ForkWorkerOptions): Record<string, string | null> {
+  const env: Record<string, string | null> = {};
+  for (const [k, v] of Object.entries(o.env ?? {})) env[k] = v ?? null;
+  env.SNAKEPIT_SECRET = o.secret ?? null;
+  return env;
+}
+
+interface ControlMessage {
+  event?: string;
+  address?: string;
+  code?: string;
+  type?: string;
+  message?: string;
+  traceback?: string;
+}
+
+/** What a forked child's readiness wait needs from the fork server. */
+export interface ForkedChild {
+  readonly pid: number;
+  readonly channels: ForkChannels;
+  readonly tail: OutputTail;
+  readonly exited: Promise<WorkerExit>;
+  exit(): WorkerExit | undefined;
+}
+
+/**
+ * Resolves once the forked child reports ready on its control socket, with the same
+ * `WorkerProcess` `spawnWorker` returns. On failure the child's group is SIGKILLed and the promise
+ * rejects only once the child has exited (never leaving a process behind), with the same codes as
+ * `spawnWorker`: `ADAPTER_LOAD_FAILED`, `INVALID_OPTIONS`, `WORKER_START_FAILED`,
+ * `WORKER_START_TIMEOUT`, `PROTOCOL_ERROR`, or the abort reason.
+ */
+export function awaitForkedWorker(
+  options: ForkWorkerOptions,
+  adapter: string,
+  child: ForkedChild,
+): Promise<WorkerProcess> {
+  const { signal } = options;
+  const { control } = child.channels;
+  const controlClosed = new Promise<void>((resolve) => control.once("close", () => resolve()));
+  const startTimeoutMs = options.startTimeoutMs ?? 30_000;
+  return new Promise<WorkerProcess>((resolve, reject) => {
+    let settled = false;
+    const timer = setTimeout(
+      () =>
+        fail(
+          new SnakepitError(
+            "WORKER_START_TIMEOUT",
+            `Worker ${options.workerId} did not report ready within ${startTimeoutMs} ms`,
+            { details: { output: child.tail.toString() } },
+          ),
+        ),
+      startTimeoutMs,
+    );
+    timer.unref();
+    const onAbort = () => fail(SnakepitError.from(signal?.reason, "ABORTED"));
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener("abort", onAbort, { once: true });
+
+    function cleanup() {
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    }
+    function fail(error: SnakepitError) {
+      if (settled) return;
+      cleanup();
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+      control.destroy();
+      void child.exited.then(() => reject(error));
+    }
+
+    void child.exited.then(async (e) => {
+      if (settled) return;
+      // An error line may still be in flight on the control socket: let it win.
+      await controlClosed;
+      if (settled) return;
+      cleanup();
+      reject(
+        new SnakepitError(
+          "WORKER_START_FAILED",
+          `Worker ${options.workerId} exited (${describeExit(e)}) before it was ready.\n${child.tail.toString()}`,
+          { details: { exitCode: e.code, signal: e.signal, output: child.tail.toString() } },
+        ),
+      );
+    });
+
+    splitLines(control, (line) => {
+      if (settled) return;
+      let message: ControlMessage;
+      try {
+        message = JSON.parse(line) as ControlMessage;
+      } catch {
+        return fail(
+          new SnakepitError(
+            "PROTOCOL_ERROR",
+            `Worker ${options.workerId} wrote a malformed control line: ${line.slice(0, 200)}`,
+          ),
+        );
+      }
+      if (message.event === "error") {
+        const code: ErrorCode =
+          message.code === "ADAPTER_LOAD_FAILED" || message.code === "INVALID_OPTIONS"
+            ? message.code
+            : "WORKER_START_FAILED";
+        const what =
+          code === "ADAPTER_LOAD_FAILED"
+            ? `Adapter "${adapter}" failed to load`
+            : `Worker ${options.workerId} failed to start`;
+        return fail(
+          new SnakepitError(code, `${what}: ${message.type ?? "Error"}: ${message.message ?? ""}`, {
+            details: {
+              type: message.type,
+              message: message.message,
+              traceback: message.traceback,
+              adapter,
+            },
+          }),
+        );
+      }
+      if (message.event === "ready" && typeof message.address === "string") {
+        cleanup();
+        // The control socket stays open as the worker's lifeline; it must not keep the host alive by itself.
+        control.unref();
+        resolve({
+          workerId: options.workerId,
+          pid: child.pid,
+          pgid: child.pid,
+          address: message.address,
+          client: createGrpcJsWorkerClient(
+            message.address,
+            options.secret === undefined ? {} : { secret: options.secret },
+          ),
+          exited: child.exited,
+          get exit() {
+            return child.exit();
+          },
+          outputTail: () => child.tail.toString(),
+        });
+      }
+    });
+  });
+}
