@@ -16,6 +16,7 @@ import {
 import { createProcessRegistry, generateRunId, type ProcessRegistry } from "@snakepit/registry";
 import { publish } from "@snakepit/telemetry";
 import { abortError, CallQueue, type PendingCall } from "./call-queue.js";
+import { LatencyRecorder } from "./latency-summary.js";
 import { type PoolHostService, startPoolHostService } from "./pool-host-service.js";
 import { type PoolOptions, resolvePoolOptions } from "./pool-options.js";
 import type {
@@ -26,6 +27,7 @@ import type {
   PoolStats,
   RestartReason,
 } from "./pool-types.js";
+import { SessionAffinity } from "./session-affinity.js";
 import { createMemorySessionStore, type SessionStore } from "./session-store.js";
 import { createWorkerProcessManager, type WorkerProcessManager } from "./worker-process-manager.js";
 import { type StopReason, WorkerSlot } from "./worker-slot.js";
@@ -54,6 +56,13 @@ interface Lease {
 // A crashing worker's socket can close a few ms before its exit is reported; wait this long for
 // the exit before calling a transport failure a transport failure.
 const CRASH_SETTLE_MS = 1000;
+// A worker that dies within this long of becoming ready counts towards the crash barrier.
+const QUICK_CRASH_MS = 5000;
+// After this many quick crashes or failed starts in a row the pool reports itself degraded.
+const DEGRADED_AFTER = 3;
+const MAX_BACKOFF_MS = 30_000;
+// Errors after which an idempotent call may run again on another worker.
+const RETRYABLE = new Set(["WORKER_CRASHED", "WORKER_UNHEALTHY"]);
 
 /**
  * Creates a pool and starts its workers, all at once. Returns at once; `await pool.ready()`
@@ -67,22 +76,32 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
   const sessions = sessionStore ?? createMemorySessionStore();
   const slots = new Map<string, Slot>();
   const monitors = new Map<string, HeartbeatMonitor>();
-  const queue = new CallQueue<Slot>();
+  const queue = new CallQueue<Slot>(opts.maxQueue);
+  const affinity = new SessionAffinity();
   const lifetime = new AbortController();
+  const waits = new LatencyRecorder();
+  const runs = new LatencyRecorder();
   let state: PoolState = "starting";
   let host: PoolHostService | undefined;
   let registry: ProcessRegistry | undefined;
   let manager: WorkerProcessManager | undefined;
   let startError: SnakepitError | undefined;
   let workerCounter = 0;
-  let consecutiveStartFailures = 0;
+  // Failed starts and quick crashes in a row: drives the backoff and the crash barrier.
+  let failureStreak = 0;
   const counters = { succeeded: 0, failed: 0 };
-  const restarts: Record<RestartReason, number> = { crashed: 0, unhealthy: 0 };
+  const restarts: Record<RestartReason, number> = { crashed: 0, unhealthy: 0, stuck: 0 };
   let closing: Promise<void> | undefined;
   const drained: Array<() => void> = [];
+  const readyCount = () => [...slots.values()].filter((s) => s.state.kind === "ready").length;
+  let minReadyReached: () => void = () => undefined;
+  const minReadyPromise = new Promise<void>((resolve) => {
+    minReadyReached = resolve;
+  });
 
   const readyPromise = start();
   readyPromise.catch(() => undefined);
+  const signalHandlers = opts.handleSignals ? installSignalHandlers() : undefined;
 
   async function start(): Promise<void> {
     try {
@@ -119,11 +138,12 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
         signal: lifetime.signal,
       });
       const starts = Array.from({ length: opts.size }, () => startWorker());
-      // The first failure fails the pool; the others are expected once it shuts down.
-      for (const s of starts) s.catch(() => undefined);
-      await Promise.all(starts);
+      // A failure before minReady workers are up fails the pool; after that, the worker is replaced.
+      const failures = starts.map((s) => s.then(() => new Promise<never>(() => undefined)));
+      await Promise.race([minReadyPromise, ...failures]);
+      for (const s of starts) s.catch(() => replaceWorker("crashed"));
       if (state === "starting") state = "ready";
-      log.info({ size: opts.size }, "pool ready");
+      log.info({ size: opts.size, ready: readyCount() }, "pool ready");
     } catch (err) {
       const error = SnakepitError.from(err, "WORKER_START_FAILED");
       if (state === "starting") {
@@ -158,7 +178,7 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
 
   /** Starts one worker; resolves when it is ready; rejects (and leaves nothing behind) if it can't start. */
   async function startWorker(): Promise<void> {
-    const slot: Slot = new WorkerSlot(`${pool}-${++workerCounter}`);
+    const slot: Slot = new WorkerSlot(`${pool}-${++workerCounter}`, opts.capacity);
     slots.set(slot.id, slot);
     let proc: WorkerProcess;
     try {
@@ -175,9 +195,9 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
       await manager?.stop(slot.id, proc, 0);
       return;
     }
-    consecutiveStartFailures = 0;
     startHeartbeat(slot, proc);
     log.debug({ workerId: slot.id, pid: proc.pid }, "worker ready");
+    if (readyCount() >= opts.minReady) minReadyReached();
     pump();
   }
 
@@ -227,21 +247,26 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
     monitor.start();
   }
 
-  /** A worker failed its heartbeat: fail its calls with WORKER_UNHEALTHY, stop it with escalation, replace it. */
-  async function stopUnhealthy(slot: Slot, failure: HeartbeatFailure): Promise<void> {
-    if (!slot.transition({ kind: "stopping", reason: "unhealthy" })) return;
-    log.warn(
-      { workerId: slot.id, reason: failure.reason },
-      "worker failed its heartbeat; replacing it",
-    );
+  /** Stops a worker that is alive but not serving (hung, or stuck in a cancelled call); its calls fail with `error`. */
+  async function stopBroken(
+    slot: Slot,
+    reason: "unhealthy" | "stuck",
+    error: SnakepitError,
+  ): Promise<void> {
+    if (!slot.transition({ kind: "stopping", reason })) return;
+    log.warn({ workerId: slot.id, reason }, "stopping a broken worker; a replacement starts");
+    for (const call of slot.inFlight) call.controller?.abort(error);
+    if (slot.process !== undefined)
+      await manager?.stop(slot.id, slot.process, opts.shutdownGraceMs);
+  }
+
+  function stopUnhealthy(slot: Slot, failure: HeartbeatFailure): Promise<void> {
     const error = new SnakepitError(
       "WORKER_UNHEALTHY",
       `Worker ${slot.id} stopped answering heartbeats (${failure.error.message})`,
       { cause: failure.error, details: { workerId: slot.id, reason: failure.reason } },
     );
-    for (const call of slot.inFlight) call.controller?.abort(error);
-    if (slot.process !== undefined)
-      await manager?.stop(slot.id, slot.process, opts.shutdownGraceMs);
+    return stopBroken(slot, "unhealthy", error);
   }
 
   function onWorkerExit(slot: Slot, exit: WorkerExit): void {
@@ -281,56 +306,94 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
           ),
         );
       }
-      // The crashed worker's record: its process is gone.
+      // Its group and its registry record: the process is gone, but children may not be.
       if (slot.process !== undefined) void manager?.stop(slot.id, slot.process, 0);
+      // The crash barrier: a worker that dies right after start counts like a failed start.
+      failureStreak = Date.now() - slot.startedAt < QUICK_CRASH_MS ? failureStreak + 1 : 0;
     }
-    if (
-      (stopping === undefined || stopping === "unhealthy") &&
-      (state === "ready" || state === "starting")
-    ) {
-      replaceWorker(stopping === undefined ? "crashed" : "unhealthy");
+    if (stopping === undefined || stopping === "unhealthy" || stopping === "stuck") {
+      if (state === "ready" || state === "starting") replaceWorker(stopping ?? "crashed");
     }
+    // Calls that may only run on this worker (strict affinity) now take any worker.
+    pump();
   }
 
   function replaceWorker(reason: RestartReason): void {
     restarts[reason]++;
-    // Exponential backoff for repeated start failures: 0, 100 ms, 200 ms ... capped at 10 s.
+    // Exponential backoff after failed starts and quick crashes: 0, 100 ms, 200 ms ... 30 s.
     const delay =
-      consecutiveStartFailures === 0
-        ? 0
-        : Math.min(100 * 2 ** (consecutiveStartFailures - 1), 10_000);
+      failureStreak === 0 ? 0 : Math.min(100 * 2 ** (failureStreak - 1), MAX_BACKOFF_MS);
     const timer = setTimeout(() => {
       if (state !== "ready" && state !== "starting") return;
-      startWorker().catch((err: unknown) => {
-        if (state !== "ready" && state !== "starting") return;
-        consecutiveStartFailures++;
-        const error = SnakepitError.from(err, "WORKER_START_FAILED");
-        log.error(
-          { err: error, attempt: consecutiveStartFailures },
-          "replacement worker failed to start",
-        );
-        // With no worker left to serve them, waiting callers get the start error instead of hanging.
-        if (![...slots.values()].some((s) => s.state.kind === "ready")) queue.rejectAll(error);
-        replaceWorker(reason);
-        restarts[reason]--;
-      });
+      startWorker().then(
+        () => undefined,
+        (err: unknown) => {
+          if (state !== "ready" && state !== "starting") return;
+          failureStreak++;
+          const error = SnakepitError.from(err, "WORKER_START_FAILED");
+          log.error({ err: error, streak: failureStreak }, "replacement worker failed to start");
+          // With no worker left to serve them, waiting callers get the start error instead of hanging.
+          if (readyCount() === 0) queue.rejectAll(degraded() ? degradedError(error) : error);
+          restarts[reason]--;
+          replaceWorker(reason);
+        },
+      );
     }, delay);
     timer.unref();
   }
 
-  /** Hands queued calls to available workers, oldest call first, least recently used worker first. */
+  function degraded(): boolean {
+    return failureStreak >= DEGRADED_AFTER;
+  }
+
+  function degradedError(cause: unknown): SnakepitError {
+    return new SnakepitError(
+      "POOL_DEGRADED",
+      `Pool "${pool}" has no working worker: workers keep failing right after start (${failureStreak} in a row); retrying with backoff`,
+      { cause },
+    );
+  }
+
+  /** The worker a session call must or should run on, if it is still serving. */
+  function sessionWorker(call: PendingCall): Slot | undefined {
+    const sessionId = call.options.sessionId;
+    if (sessionId === undefined) return undefined;
+    const id = affinity.workerOf(sessionId);
+    const slot = id === undefined ? undefined : slots.get(id);
+    return slot?.state.kind === "ready" ? slot : undefined;
+  }
+
+  /**
+   * Hands queued calls to workers with room: first each session call to its own worker if that
+   * one has room, then the oldest calls to the least recently used workers (skipping calls that
+   * must wait for their session's worker).
+   */
   function pump(): void {
-    for (const slot of slots.values()) {
+    const order = [...slots.values()];
+    const granted: Slot[] = [];
+    const fill = (slot: Slot, eligible: (call: PendingCall) => boolean) => {
       while (slot.available && queue.size > 0) {
-        const call = queue.grantNext(slot);
-        if (call === undefined) break;
+        const call = queue.grantNext(slot, eligible);
+        if (call === undefined) return;
         slot.inFlight.add(call);
-        // Move the worker to the end so the next call goes to the least recently used one.
-        slots.delete(slot.id);
-        slots.set(slot.id, slot);
+        granted.push(slot);
       }
+    };
+    for (const slot of order) fill(slot, (c) => sessionWorker(c) === slot);
+    for (const slot of order) fill(slot, (c) => mayRunOn(c, slot));
+    // Workers that just got calls go to the back: the next call goes to the least recently used one.
+    for (const slot of granted) {
+      slots.delete(slot.id);
+      slots.set(slot.id, slot);
     }
     checkDrained();
+  }
+
+  function mayRunOn(call: PendingCall, slot: Slot): boolean {
+    const mode = call.options.affinity ?? opts.affinity;
+    if (mode === "hint") return true;
+    const own = sessionWorker(call);
+    return own === undefined || own === slot;
   }
 
   function checkDrained(): void {
@@ -368,11 +431,42 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
   async function acquire(call: PendingCall): Promise<Lease> {
     if (call.options.signal?.aborted) throw abortError(call);
     const fields = { pool, tool: call.tool, callId: call.id, correlationId: call.correlationId };
+    const own = sessionWorker(call);
+    if (
+      (call.options.affinity ?? opts.affinity) === "strict-fail-fast" &&
+      own !== undefined &&
+      !own.available
+    ) {
+      throw new SnakepitError(
+        "SESSION_BUSY",
+        `Session "${call.options.sessionId}" is bound to worker ${own.id}, which is busy (affinity "strict-fail-fast")`,
+        { details: { workerId: own.id } },
+      );
+    }
+    if (readyCount() === 0 && degraded()) throw degradedError(undefined);
+    if (queue.full) {
+      publish("snakepit:queue:rejected", () => ({ ...fields, reason: "full", depth: queue.size }));
+      throw new SnakepitError(
+        "QUEUE_FULL",
+        `Pool "${pool}" has ${queue.size} calls waiting, its \`maxQueue\`; try again later or raise \`maxQueue\``,
+        { details: { maxQueue: opts.maxQueue } },
+      );
+    }
     publish("snakepit:queue:enqueued", () => ({ ...fields, depth: queue.size + 1 }));
-    const waiting = queue.wait(call);
+    const waiting = queue.wait(call, {
+      timeoutMs: opts.queueTimeoutMs,
+      onTimeout: () =>
+        publish("snakepit:queue:timeout", () => ({
+          ...fields,
+          waitMs: performance.now() - call.enqueuedAt,
+          depth: queue.size,
+        })),
+    });
     pump();
     const slot = await waiting;
     const dispatchedAt = performance.now();
+    waits.record(dispatchedAt - call.enqueuedAt);
+    if (call.options.sessionId !== undefined) affinity.assign(call.options.sessionId, slot.id);
     publish("snakepit:queue:dequeued", () => ({
       ...fields,
       depth: queue.size,
@@ -408,6 +502,7 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
       if (finished) return;
       finished = true;
       const durationMs = performance.now() - dispatchedAt;
+      runs.record(durationMs);
       if (error === undefined) {
         counters.succeeded++;
         publish("snakepit:call:end", () => ({ ...fields, workerId: slot.id, durationMs }));
@@ -423,9 +518,11 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
       clearTimeout(timer);
       call.options.signal?.removeEventListener("abort", onAbort);
       controller.abort();
-      slot.inFlight.delete(call);
       slot.callsServed++;
-      pump();
+      // A call cancelled while running keeps its place on the worker until Python has let go of it.
+      if (error?.code === "CALL_TIMEOUT" || error?.code === "ABORTED")
+        void awaitCancelled(slot, call);
+      else freeCapacity(slot, call);
     };
     const proc = slot.process as WorkerProcess;
     return {
@@ -462,6 +559,37 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
     };
   }
 
+  function freeCapacity(slot: Slot, call: PendingCall): void {
+    slot.inFlight.delete(call);
+    pump();
+  }
+
+  /**
+   * After a running call was cancelled, polls the worker until it reports the tool has stopped
+   * (its in-flight count drops), then frees the capacity; a worker still running it after
+   * `cancelGraceMs` is stuck: it is killed and replaced, so one stuck tool never blocks the pool.
+   */
+  async function awaitCancelled(slot: Slot, call: PendingCall): Promise<void> {
+    const proc = slot.process;
+    const deadline = performance.now() + opts.cancelGraceMs;
+    while (proc !== undefined && slot.state.kind === "ready") {
+      const others = slot.inFlight.size - 1;
+      const res = await proc.client.heartbeat(0n, { timeoutMs: 1000 }).catch(() => undefined);
+      if (res !== undefined && res.inFlight <= others) return freeCapacity(slot, call);
+      if (performance.now() >= deadline) {
+        slot.inFlight.delete(call);
+        const error = new SnakepitError(
+          "WORKER_UNHEALTHY",
+          `Worker ${slot.id} kept running "${call.tool}" ${opts.cancelGraceMs} ms after it was cancelled`,
+          { details: { workerId: slot.id, reason: "stuck" } },
+        );
+        return stopBroken(slot, "stuck", error);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20).unref());
+    }
+    slot.inFlight.delete(call);
+  }
+
   async function* streamOnWorker<T>(call: PendingCall): AsyncGenerator<T, void, undefined> {
     const lease = await acquire(call);
     try {
@@ -477,8 +605,20 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
     }
   }
 
+  async function executeOnce<T>(call: PendingCall): Promise<T> {
+    const lease = await acquire(call);
+    try {
+      const result = await lease.proc.client.execute<T>(call.tool, call.args, lease.rpc);
+      lease.succeed();
+      return result.value;
+    } catch (err) {
+      throw await lease.fail(err);
+    }
+  }
+
   async function shutdown(reason: StopReason, graceMs: number): Promise<void> {
     lifetime.abort(new SnakepitError("POOL_CLOSED", `Pool "${pool}" is closed`));
+    signalHandlers?.remove();
     for (const monitor of monitors.values()) monitor.stop("pool closed");
     monitors.clear();
     const stopping = [...slots.values()].map(async (slot) => {
@@ -499,7 +639,22 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
     );
   }
 
-  return {
+  function installSignalHandlers(): { remove(): void } {
+    const onSignal = (sig: NodeJS.Signals) => {
+      remove();
+      log.info({ signal: sig }, "closing the pool on a signal");
+      void self.close().finally(() => process.kill(process.pid, sig));
+    };
+    const remove = () => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    };
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+    return { remove };
+  }
+
+  const self: Pool = {
     name: pool,
     get state() {
       return state;
@@ -520,13 +675,15 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
       args?: Readonly<Record<string, unknown>>,
       callOptions: ExecuteOptions = {},
     ): Promise<T> {
-      const lease = await acquire(newCall(tool, args, callOptions));
-      try {
-        const result = await lease.proc.client.execute<T>(tool, args, lease.rpc);
-        lease.succeed();
-        return result.value;
-      } catch (err) {
-        throw await lease.fail(err);
+      let attempts = callOptions.idempotent === true ? 1 + opts.retries : 1;
+      for (;;) {
+        try {
+          return await executeOnce<T>(newCall(tool, args, callOptions));
+        } catch (err) {
+          const error = SnakepitError.from(err);
+          if (--attempts <= 0 || !RETRYABLE.has(error.code)) throw error;
+          log.warn({ tool, code: error.code }, "retrying an idempotent call on another worker");
+        }
       }
     },
     executeStream<T>(
@@ -551,16 +708,27 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
       return {
         name: pool,
         state,
+        health: degraded() ? "degraded" : "ok",
         workers,
         queueDepth: queue.size,
         inFlight,
         callsSucceeded: counters.succeeded,
         callsFailed: counters.failed,
-        restarts: restarts.crashed + restarts.unhealthy,
+        restarts: restarts.crashed + restarts.unhealthy + restarts.stuck,
         restartsByReason: { ...restarts },
+        waitMs: waits.summary(),
+        runMs: runs.summary(),
         pids: [...slots.values()].flatMap((s) =>
           s.state.kind === "ready" && s.process !== undefined ? [s.process.pid] : [],
         ),
+        workerDetails: [...slots.values()].map((s) => ({
+          workerId: s.id,
+          pid: s.process?.pid,
+          state: s.state.kind,
+          inFlight: s.inFlight.size,
+          callsServed: s.callsServed,
+          uptimeMs: Date.now() - s.startedAt,
+        })),
       };
     },
     close({ timeoutMs = 30_000 } = {}) {
@@ -605,4 +773,5 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
       return closing;
     },
   };
+  return self;
 }

@@ -8,15 +8,18 @@ export type { PoolWiring } from "./create-pool.js";
 export { createPool } from "./create-pool.js";
 export type { DoctorOptions } from "./doctor.js";
 export { runDoctor } from "./doctor.js";
+export type { LatencySummary } from "./latency-summary.js";
 export type { Logger } from "./logger.js";
 export type { LifelineOptions, PoolOptions, RegistryOptions } from "./pool-options.js";
 export type {
+  AffinityMode,
   ExecuteOptions,
   HostTool,
   Pool,
   PoolState,
   PoolStats,
   RestartReason,
+  WorkerStats,
 } from "./pool-types.js";
 export type { MemorySessionStoreOptions, SessionStore } from "./session-store.js";
 export { createMemorySessionStore } from "./session-store.js";

@@ -67,6 +67,19 @@ const busyCalls = [
   ["sleep", { seconds: 60 }],
 ];
 
+describe("opt-in signal handling", () => {
+  it("on SIGTERM the host closes its pool (workers stopped, nothing left to clean) and still exits by the signal", async () => {
+    const host = await startHost({ size: 2, handleSignals: true, registry: false });
+    const exited = once(host.child, "exit");
+    host.child.kill("SIGTERM");
+    const [code, signal] = (await exited) as [number | null, string | null];
+    expect(signal).toBe("SIGTERM");
+    expect(code).toBeNull();
+    for (const pid of host.pids) expect(isRunning(pid)).toBe(false);
+    expect((await cleanupOrphans()).directoriesRemoved).toEqual([]);
+  });
+});
+
 describe("no orphans when the host is SIGKILLed", () => {
   it.each(Array.from({ length: 10 }, (_, i) => i + 1))(
     "8 workers (idle, CPU-busy, sleeping) are all gone within 2 s — run %i of 10",

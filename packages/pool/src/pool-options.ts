@@ -9,6 +9,7 @@ import {
 import { type HeartbeatSettings, resolveHeartbeatOptions } from "@snakepit/heartbeat";
 import type { Logger } from "./logger.js";
 import { silentLogger } from "./logger.js";
+import type { AffinityMode } from "./pool-types.js";
 
 /** Options of {@link createPool}. */
 export interface PoolOptions {
@@ -30,6 +31,34 @@ export interface PoolOptions {
   readonly shutdownGraceMs?: number;
   /** Default deadline of a call from dispatch, in milliseconds; 0 means none. Default 0. */
   readonly timeoutMs?: number;
+  /** Calls that may wait for a worker at once; more fail fast with `QUEUE_FULL`. Default 1000. */
+  readonly maxQueue?: number;
+  /** How long a call may wait for a worker, in milliseconds, before `QUEUE_TIMEOUT`; 0 means no limit. Default 0. */
+  readonly queueTimeoutMs?: number;
+  /**
+   * After a running call is cancelled (deadline or abort), how long its worker may take to
+   * stop the tool, in milliseconds; a worker still running it then is killed and replaced, so
+   * one stuck tool never blocks the pool. Default 2000.
+   */
+  readonly cancelGraceMs?: number;
+  /**
+   * `process`: one call at a time per worker process. `thread`: each worker serves up to
+   * `threadsPerWorker` calls at once (on threads; tools must be thread-safe). Default `"process"`.
+   */
+  readonly profile?: "process" | "thread";
+  /** Calls one worker serves at once with the `thread` profile. Default 4. */
+  readonly threadsPerWorker?: number;
+  /** `ready()` resolves once this many workers are ready (the rest keep starting). Default: `size`. */
+  readonly minReady?: number;
+  /** Default session affinity of calls with a `sessionId`. Default `"hint"`. */
+  readonly affinity?: AffinityMode;
+  /** Times an `idempotent` call is run again after its worker crashed or hung. Default 1. */
+  readonly retries?: number;
+  /**
+   * Close the pool when the host receives SIGINT or SIGTERM, then re-raise the signal so the
+   * process still exits as it would have. Default false (the application decides).
+   */
+  readonly handleSignals?: boolean;
   /** A pino-compatible logger. Default: silent. */
   readonly logger?: Logger;
   /**
@@ -80,6 +109,16 @@ export interface ResolvedPoolOptions {
   readonly startTimeoutMs: number;
   readonly shutdownGraceMs: number;
   readonly timeoutMs: number;
+  readonly maxQueue: number;
+  readonly queueTimeoutMs: number;
+  readonly cancelGraceMs: number;
+  readonly profile: "process" | "thread";
+  /** Calls one worker runs at once: 1 for `process`, `threadsPerWorker` for `thread`. */
+  readonly capacity: number;
+  readonly minReady: number;
+  readonly affinity: AffinityMode;
+  readonly retries: number;
+  readonly handleSignals: boolean;
   readonly logger: Logger;
   readonly heartbeat: HeartbeatSettings;
   readonly lifelines: Required<LifelineOptions>;
@@ -99,11 +138,21 @@ const KNOWN = [
   "startTimeoutMs",
   "shutdownGraceMs",
   "timeoutMs",
+  "maxQueue",
+  "queueTimeoutMs",
+  "cancelGraceMs",
+  "profile",
+  "threadsPerWorker",
+  "minReady",
+  "affinity",
+  "retries",
+  "handleSignals",
   "logger",
   "heartbeat",
   "lifelines",
   "registry",
 ];
+const AFFINITY_MODES: readonly AffinityMode[] = ["hint", "strict-queue", "strict-fail-fast"];
 
 function optionalObject(
   path: string,
@@ -173,26 +222,50 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
     throw invalidOption("env", "an object of strings", o.env);
   if (o.logger !== undefined && typeof (o.logger as Logger).child !== "function")
     throw invalidOption("logger", "a pino-compatible logger", o.logger);
+  const int = (key: keyof PoolOptions, fallback: number, min: number) =>
+    o[key] === undefined ? fallback : expectInteger(key, o[key], min);
+  const size =
+    o.size === undefined ? Math.max(1, availableParallelism()) : expectInteger("size", o.size, 1);
+  if (o.profile !== undefined && o.profile !== "process" && o.profile !== "thread")
+    throw invalidOption("profile", '`"process"` or `"thread"`', o.profile);
+  const profile = o.profile ?? "process";
+  if (o.threadsPerWorker !== undefined && profile !== "thread")
+    throw invalidOption(
+      "threadsPerWorker",
+      'used only with `profile: "thread"`',
+      o.threadsPerWorker,
+    );
+  if (o.affinity !== undefined && !AFFINITY_MODES.includes(o.affinity))
+    throw invalidOption(
+      "affinity",
+      `one of ${AFFINITY_MODES.map((m) => `"${m}"`).join(", ")}`,
+      o.affinity,
+    );
+  const minReady = int("minReady", size, 1);
+  if (minReady > size) throw invalidOption("minReady", `at most \`size\` (${size})`, minReady);
   return {
     adapter: expectString("adapter", o.adapter),
     name,
-    size:
-      o.size === undefined ? Math.max(1, availableParallelism()) : expectInteger("size", o.size, 1),
+    size,
     pythonExecutable:
       o.pythonExecutable === undefined
         ? undefined
         : expectString("pythonExecutable", o.pythonExecutable),
     env: o.env ?? {},
     cwd: o.cwd === undefined ? undefined : expectString("cwd", o.cwd),
-    startTimeoutMs:
-      o.startTimeoutMs === undefined
-        ? 30_000
-        : expectInteger("startTimeoutMs", o.startTimeoutMs, 1),
-    shutdownGraceMs:
-      o.shutdownGraceMs === undefined
-        ? 2000
-        : expectInteger("shutdownGraceMs", o.shutdownGraceMs, 0),
-    timeoutMs: o.timeoutMs === undefined ? 0 : expectInteger("timeoutMs", o.timeoutMs, 0),
+    startTimeoutMs: int("startTimeoutMs", 30_000, 1),
+    shutdownGraceMs: int("shutdownGraceMs", 2000, 0),
+    timeoutMs: int("timeoutMs", 0, 0),
+    maxQueue: int("maxQueue", 1000, 0),
+    queueTimeoutMs: int("queueTimeoutMs", 0, 0),
+    cancelGraceMs: int("cancelGraceMs", 2000, 0),
+    profile,
+    capacity: profile === "thread" ? int("threadsPerWorker", 4, 1) : 1,
+    minReady,
+    affinity: o.affinity ?? "hint",
+    retries: int("retries", 1, 0),
+    handleSignals:
+      o.handleSignals === undefined ? false : expectBoolean("handleSignals", o.handleSignals),
     logger: o.logger ?? silentLogger,
     heartbeat:
       o.heartbeat === false

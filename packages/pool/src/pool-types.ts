@@ -1,3 +1,13 @@
+import type { LatencySummary } from "./latency-summary.js";
+
+/**
+ * How a call with a `sessionId` picks its worker: `hint` prefers the worker that served the
+ * session last and falls back to any worker when it is busy; `strict-queue` waits for that
+ * worker; `strict-fail-fast` fails with `SESSION_BUSY` when it is busy. When the session's
+ * worker is gone, every mode takes any worker.
+ */
+export type AffinityMode = "hint" | "strict-queue" | "strict-fail-fast";
+
 /** Options of one {@link Pool.execute} call. */
 export interface ExecuteOptions {
   /** Cancels the call, while queued or running. The rejection is `ABORTED` (or your `SnakepitError` reason). */
@@ -8,6 +18,13 @@ export interface ExecuteOptions {
   readonly correlationId?: string;
   /** The user's session id: Python tools read and write its state on the host. Default: none. */
   readonly sessionId?: string;
+  /** How the session picks its worker. Default: the pool's `affinity` (`"hint"`). */
+  readonly affinity?: AffinityMode;
+  /**
+   * The tool can safely run twice: if its worker crashes or is found hung mid-call, run it again
+   * on another worker (up to the pool's `retries`). Default false.
+   */
+  readonly idempotent?: boolean;
   /** Free-form string metadata for the tool (`current_call().metadata`). Default: none. */
   readonly metadata?: Readonly<Record<string, string>>;
 }
@@ -26,6 +43,8 @@ export type HostTool = (
 export interface PoolStats {
   readonly name: string;
   readonly state: PoolState;
+  /** `degraded` when workers keep crashing right after start (the crash barrier holds them out). */
+  readonly health: "ok" | "degraded";
   readonly workers: {
     readonly starting: number;
     readonly idle: number;
@@ -36,16 +55,38 @@ export interface PoolStats {
   readonly inFlight: number;
   readonly callsSucceeded: number;
   readonly callsFailed: number;
-  /** Workers started to replace one that crashed or failed its heartbeat. */
+  /** Workers started to replace one that crashed, hung, or ignored cancellation. */
   readonly restarts: number;
   /** {@link PoolStats.restarts} by reason. */
   readonly restartsByReason: Readonly<Record<RestartReason, number>>;
+  /** Time calls waited in the queue (recent calls), in milliseconds. */
+  readonly waitMs: LatencySummary;
+  /** Time calls ran on a worker (recent calls), in milliseconds. */
+  readonly runMs: LatencySummary;
   /** OS pids of the ready workers. */
   readonly pids: readonly number[];
+  /** One entry per worker. */
+  readonly workerDetails: readonly WorkerStats[];
 }
 
-/** Why a worker was replaced: it exited on its own, or stopped answering heartbeats. */
-export type RestartReason = "crashed" | "unhealthy";
+/** One worker, from {@link PoolStats.workerDetails}. */
+export interface WorkerStats {
+  readonly workerId: string;
+  readonly pid: number | undefined;
+  readonly state: "starting" | "ready" | "stopping" | "exited";
+  /** Calls running on it now. */
+  readonly inFlight: number;
+  /** Calls it finished (health checks and heartbeats never count). */
+  readonly callsServed: number;
+  /** Milliseconds since it was started. */
+  readonly uptimeMs: number;
+}
+
+/**
+ * Why a worker was replaced: it exited on its own (`crashed`), stopped answering heartbeats
+ * (`unhealthy`), or kept running a call after it was cancelled (`stuck`).
+ */
+export type RestartReason = "crashed" | "unhealthy" | "stuck";
 
 /** `starting` → `ready` → `closing` → `closed`; `starting` → `failed` when the first start fails. */
 export type PoolState = "starting" | "ready" | "failed" | "closing" | "closed";
@@ -55,13 +96,17 @@ export interface Pool {
   readonly name: string;
   /** The pool's state (see {@link PoolState}). */
   readonly state: PoolState;
-  /** Resolves when every worker is ready; rejects with the first start failure (e.g. `ADAPTER_LOAD_FAILED`). */
+  /**
+   * Resolves when `minReady` workers (default: all) are ready; rejects with the first start
+   * failure before that (e.g. `ADAPTER_LOAD_FAILED`).
+   */
   ready(options?: { readonly signal?: AbortSignal }): Promise<void>;
   /**
-   * Runs `tool` with keyword `args` on an idle worker, or waits in a FIFO queue for one. Resolves
-   * with the tool's return value (JSON as values, `bytes` as `Uint8Array`, `None` as `null`);
-   * rejects with a `SnakepitError` (`TOOL_ERROR` with the Python details, `TOOL_NOT_FOUND`,
-   * `CALL_TIMEOUT`, `ABORTED`, `WORKER_CRASHED`, `POOL_CLOSED`, ...).
+   * Runs `tool` with keyword `args` on a free worker, or waits in a bounded FIFO queue for one.
+   * Resolves with the tool's return value (JSON as values, `bytes` as a `Buffer`, `None` as
+   * `null`); rejects with a `SnakepitError` (`TOOL_ERROR` with the Python details,
+   * `TOOL_NOT_FOUND`, `CALL_TIMEOUT`, `ABORTED`, `WORKER_CRASHED`, `QUEUE_FULL`,
+   * `QUEUE_TIMEOUT`, `POOL_CLOSED`, ...).
    */
   execute<T = unknown>(
     tool: string,
@@ -80,8 +125,8 @@ export interface Pool {
   ): AsyncIterable<T>;
   /** Counts of workers, queue and calls. */
   stats(): PoolStats;
-  /** Stops taking calls, lets queued and running ones finish (at most `timeoutMs`), then stops the workers. Idempotent. */
+  /** Stops taking calls, lets queued and running ones finish (at most `timeoutMs`, default 30000), then stops the workers. Idempotent. */
   close(options?: { readonly timeoutMs?: number }): Promise<void>;
-  /** Fails queued and running calls with `POOL_CLOSED` and stops the workers now. Idempotent. */
+  /** Fails queued and running calls with `POOL_CLOSED`/`WORKER_STOPPED` and stops the workers now. Idempotent. */
   destroy(): Promise<void>;
 }

@@ -11,7 +11,7 @@ export type WorkerState =
   | { readonly kind: "exited"; readonly exit: WorkerExit | undefined; readonly expected: boolean };
 
 /** Why the pool stops a worker. */
-export type StopReason = "close" | "destroy" | "start-failed" | "unhealthy";
+export type StopReason = "close" | "destroy" | "start-failed" | "unhealthy" | "stuck";
 
 const allowed: Record<WorkerState["kind"], readonly WorkerState["kind"][]> = {
   starting: ["ready", "stopping", "exited"],

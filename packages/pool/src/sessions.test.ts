@@ -1,0 +1,94 @@
+import { waitFor } from "@snakepit/testing";
+import { describe, expect, it } from "vitest";
+import { echoAdapter, rejection, usePool } from "./pool-test-helpers.test-helper.js";
+
+describe("sessions", () => {
+  it("state written in one call is read in the next on another worker (state lives on the host)", async () => {
+    const pool = usePool({ adapter: echoAdapter, size: 2 });
+    await pool.ready();
+    const first = await pool.execute<number>("pid", {}, { sessionId: "s1" });
+    await pool.execute(
+      "session_set",
+      { key: "model", value: { name: "tiny", layers: 2 } },
+      { sessionId: "s1" },
+    );
+    // Take the session's worker away: the next call must run elsewhere.
+    process.kill(first, "SIGKILL");
+    await waitFor(() => !pool.stats().pids.includes(first), {
+      message: "the pool to notice the crash",
+    });
+    const second = await pool.execute<number>("pid", {}, { sessionId: "s1" });
+    expect(second).not.toBe(first);
+    expect(await pool.execute("session_get", { key: "model" }, { sessionId: "s1" })).toEqual({
+      name: "tiny",
+      layers: 2,
+    });
+    expect(await pool.execute("session_get", { key: "model" }, { sessionId: "other" })).toBeNull();
+  });
+
+  it("a Python tool calls a host-side JavaScript function", async () => {
+    const seen: unknown[] = [];
+    const pool = usePool({
+      adapter: echoAdapter,
+      size: 1,
+      hostTools: {
+        double: ({ x }, context) => {
+          seen.push(context.sessionId);
+          return (x as number) * 2;
+        },
+      },
+    });
+    expect(
+      await pool.execute("call_host", { name: "double", args: { x: 21 } }, { sessionId: "s2" }),
+    ).toBe(42);
+    expect(seen).toEqual(["s2"]);
+    const err = await rejection(pool.execute("call_host", { name: "nope", args: {} }));
+    expect(err.code).toBe("TOOL_ERROR");
+    expect(err.details.type).toBe("snakepit_bridge.HostToolError");
+    expect(err.message).toContain('No host tool "nope"');
+  });
+});
+
+describe("session affinity", () => {
+  /** A pool of 2 whose session "s" is bound to a worker that is now busy; resolves that worker's pid. */
+  async function busySessionWorker(
+    pool: ReturnType<typeof usePool>,
+  ): Promise<{ own: number; busy: Promise<unknown> }> {
+    await pool.ready();
+    const own = await pool.execute<number>("pid", {}, { sessionId: "s" });
+    const busy = pool.execute("sleep", { seconds: 0.6 }, { sessionId: "s" });
+    while (pool.stats().inFlight === 0) await new Promise((r) => setTimeout(r, 5));
+    return { own, busy };
+  }
+
+  it("hint: sticks to the session's worker, and falls back to another when it is busy", async () => {
+    const pool = usePool({ adapter: echoAdapter, size: 2 });
+    await pool.ready();
+    const pids = new Set<number>();
+    for (let i = 0; i < 5; i++) pids.add(await pool.execute<number>("pid", {}, { sessionId: "h" }));
+    expect(pids.size).toBe(1);
+    const { own, busy } = await busySessionWorker(pool);
+    expect(await pool.execute<number>("pid", {}, { sessionId: "s", affinity: "hint" })).not.toBe(
+      own,
+    );
+    await busy;
+  });
+
+  it("strict-queue: waits for the session's worker even when another is free", async () => {
+    const pool = usePool({ adapter: echoAdapter, size: 2 });
+    const { own, busy } = await busySessionWorker(pool);
+    expect(
+      await pool.execute<number>("pid", {}, { sessionId: "s", affinity: "strict-queue" }),
+    ).toBe(own);
+    await busy;
+  });
+
+  it("strict-fail-fast: fails with SESSION_BUSY when the session's worker is busy", async () => {
+    const pool = usePool({ adapter: echoAdapter, size: 2, affinity: "strict-fail-fast" });
+    const { busy } = await busySessionWorker(pool);
+    expect((await rejection(pool.execute("pid", {}, { sessionId: "s" }))).code).toBe(
+      "SESSION_BUSY",
+    );
+    await busy;
+  });
+});
