@@ -10,6 +10,7 @@ environment applied, its lifelines set, and then `worker.main(argv)`: adapter in
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
@@ -91,6 +92,7 @@ def worker_argv(request: ForkRequest) -> "tuple[List[str], bool]":
 def run_child(request: ForkRequest, fds: ChildFds, server_pid: int) -> int:
     """Everything after `fork()` in the child; returns the exit code (the caller `os._exit`s)."""
     os.setpgid(0, 0)  # lead a process group of our own, as a spawned (detached) worker does
+    gc.enable()  # the fork server runs without it (see forkserver.py)
     signal.set_wakeup_fd(-1)
     for sig in _RESET_SIGNALS:
         signal.signal(sig, signal.SIG_DFL)

@@ -39,8 +39,14 @@ os.environ.setdefault("PYTHONUNBUFFERED", "1")
 for _name in ("NODE_CHANNEL_FD", "NODE_CHANNEL_SERIALIZATION_MODE"):
     os.environ.pop(_name, None)
 
-import argparse  # noqa: E402
 import gc  # noqa: E402
+
+# No collections while importing: freed objects would leave holes in shared memory pages that
+# each child's first allocations then fill, copying those pages (CPython's `gc.freeze` advice).
+# Every child re-enables the collector.
+gc.disable()
+
+import argparse  # noqa: E402
 import importlib  # noqa: E402
 import json  # noqa: E402
 import select  # noqa: E402
@@ -225,7 +231,6 @@ def main(argv: Optional[List[str]] = None) -> int:
     server = ForkServer(options.control_fd, options.run_id)
     # Objects alive now are shared by every child; keep the collector from touching (and so
     # copying) their pages in the children.
-    gc.collect()
     gc.freeze()
     server.send({"event": "ready", "pid": os.getpid()})
     return server.serve()

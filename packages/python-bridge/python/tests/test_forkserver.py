@@ -1,0 +1,135 @@
+"""The fork server alone, driven over a plain socketpair the way the Node host drives it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+
+from conftest import ECHO, worker_env
+from snakepit_bridge import procfs
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork server is Linux-only")
+
+
+class Server:
+    def __init__(self, adapter: str = ECHO) -> None:
+        self.host, child_end = socket.socketpair()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "snakepit_bridge.forkserver", "--adapter", adapter, "--snakepit-run-id", "pyrun",
+             "--host-pid", str(os.getpid()), "--control-fd", str(child_end.fileno())],
+            env=worker_env(), pass_fds=[child_end.fileno()], start_new_session=True)
+        child_end.close()
+        self.buffer = b""
+        self.fds: list = []
+
+    def read(self, timeout: float = 20.0) -> dict:
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self.buffer:
+            self.host.settimeout(max(deadline - time.monotonic(), 0.01))
+            data, fds, _flags, _addr = socket.recv_fds(self.host, 65536, 4)
+            assert data, "fork server closed its channel"
+            self.buffer += data
+            self.fds += fds
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        message = json.loads(line)
+        return message.get("msg", message) if message.get("cmd") == "NODE_HANDLE" else message
+
+    def send(self, message: dict) -> None:
+        self.host.sendall((json.dumps(message) + "\n").encode())
+
+    def close(self) -> None:
+        self.host.close()
+        for fd in self.fds:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture
+def server():
+    s = Server()
+    yield s
+    s.close()
+
+
+def fork(server: Server, worker_id: str, listen_dir: str) -> "tuple[int, int]":
+    """Forks one worker; returns its pid and the host end of its control socket, once it is ready."""
+    server.send({"op": "fork", "ref": 1, "worker_id": worker_id,
+                 "args": ["--adapter", ECHO, "--listen", f"unix:{listen_dir}/{worker_id}.sock", "--worker-id",
+                          worker_id, "--snakepit-run-id", "pyrun", "--host-pid", str(os.getpid())]})
+    streams = [server.read()["stream"] for _ in range(3)]
+    assert streams == ["control", "stdout", "stderr"]
+    forked = server.read()
+    assert forked["event"] == "forked" and forked["worker_id"] == worker_id
+    control = server.fds[-3]
+    ready = json.loads(os.read(control, 4096).split(b"\n")[0])
+    assert ready["event"] == "ready" and ready["pid"] == forked["pid"]
+    return forked["pid"], control
+
+
+def wait_gone(pid: int, timeout: float = 3.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not procfs.is_alive(pid):
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_reports_ready_then_forks_a_worker_in_its_own_group_and_reports_its_exit(server: Server) -> None:
+    assert server.read() == {"event": "ready", "pid": server.proc.pid}
+    with tempfile.TemporaryDirectory() as d:
+        pid, _control = fork(server, "w1", d)
+        assert os.getpgid(pid) == pid
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            argv = f.read().split(b"\0")
+        assert argv[argv.index(b"--snakepit-run-id") + 1] == b"pyrun"
+        os.kill(pid, signal.SIGKILL)
+        assert server.read() == {"event": "exited", "worker_id": "w1", "pid": pid, "code": None, "signal": "SIGKILL"}
+
+
+def test_server_has_one_thread_and_never_a_grpc_object(server: Server) -> None:
+    server.read()
+    assert os.listdir(f"/proc/{server.proc.pid}/task") == [str(server.proc.pid)]
+
+
+def test_closing_the_channel_ends_the_server_and_its_workers(server: Server) -> None:
+    server.read()
+    with tempfile.TemporaryDirectory() as d:
+        pid, _control = fork(server, "w1", d)
+        server.host.close()
+        assert server.proc.wait(5) == 0
+        assert wait_gone(pid)
+
+
+def test_sigkill_of_the_server_ends_its_workers(server: Server) -> None:
+    server.read()
+    with tempfile.TemporaryDirectory() as d:
+        pid, _control = fork(server, "w1", d)
+        server.proc.kill()
+        server.proc.wait()
+        assert wait_gone(pid)
+
+
+def test_a_failing_preload_is_reported_on_the_channel() -> None:
+    s = Server(adapter="no_such_module_for_snakepit_tests")
+    try:
+        message = s.read()
+        assert message["event"] == "error" and message["code"] == "ADAPTER_LOAD_FAILED"
+        assert s.proc.wait(5) == 1
+    finally:
+        s.close()
