@@ -1,0 +1,258 @@
+import type { ChildProcess } from "node:child_process";
+import type { Socket } from "node:net";
+import { type ErrorCode, SnakepitError } from "@snakepit/errors";
+import type { ForkServer, StartForkServerOptions } from "./fork-server-types.js";
+import {
+  awaitForkedWorker,
+  type ForkChannels,
+  type ForkWorkerOptions,
+  forkedWorkerArgs,
+  forkedWorkerEnv,
+} from "./forked-worker.js";
+import { splitLines } from "./line-splitter.js";
+import { OutputTail } from "./output-tail.js";
+import { waitUntilGone } from "./process-gone.js";
+import type { WorkerExit, WorkerProcess } from "./spawn-worker.js";
+
+const CLOSE_GRACE_MS = 5000;
+
+/** A fork server's messages on its channel (see snakepit_bridge/forkserver.py). */
+export interface ServerMessage {
+  event?: string;
+  ref?: number;
+  stream?: keyof ForkChannels;
+  worker_id?: string;
+  pid?: number;
+  code?: number | string | null;
+  signal?: NodeJS.Signals | null;
+  message?: string;
+  type?: string;
+  traceback?: string;
+}
+
+interface PendingFork {
+  readonly channels: Partial<Record<keyof ForkChannels, Socket>>;
+  readonly tail: OutputTail;
+  readonly onOutput: ForkWorkerOptions["onOutput"];
+  forked(pid: number): void;
+  failed(error: SnakepitError): void;
+}
+
+interface ChildRecord {
+  readonly pid: number;
+  readonly channels: ForkChannels;
+  exit: WorkerExit | undefined;
+  readonly exited: Promise<WorkerExit>;
+  finish(exit: WorkerExit): void;
+}
+
+/** The host side of one running fork server: pending forks, forked children, their exits. */
+export class ForkServerProcess implements ForkServer {
+  readonly #child: ChildProcess;
+  readonly #options: StartForkServerOptions;
+  readonly #tail: OutputTail;
+  readonly #pending = new Map<number, PendingFork>();
+  readonly #children = new Map<number, ChildRecord>();
+  #nextRef = 0;
+  #exit: WorkerExit | undefined;
+  #closing: Promise<void> | undefined;
+  readonly exited: Promise<WorkerExit>;
+
+  constructor(child: ChildProcess, options: StartForkServerOptions, tail: OutputTail) {
+    this.#child = child;
+    this.#options = options;
+    this.#tail = tail;
+    this.exited = new Promise<WorkerExit>((resolve) => {
+      child.once("exit", (code, signal) => {
+        this.#exit = { code, signal };
+        this.#onServerExit();
+        resolve(this.#exit);
+      });
+    });
+    child.on("message", (message: ServerMessage, handle?: Socket) =>
+      this.#onMessage(message, handle),
+    );
+  }
+
+  get pid(): number {
+    return this.#child.pid ?? -1;
+  }
+  get adapter(): string {
+    return this.#options.adapter;
+  }
+  get runId(): string {
+    return this.#options.runId;
+  }
+  get exit(): WorkerExit | undefined {
+    return this.#exit;
+  }
+  outputTail(): string {
+    return this.#tail.toString();
+  }
+
+  async fork(options: ForkWorkerOptions): Promise<WorkerProcess> {
+    for (const name of ["pythonExecutable", "adapter", "runId"] as const) {
+      const value = options[name];
+      if (value !== undefined && value !== this.#options[name])
+        throw new SnakepitError(
+          "INVALID_OPTIONS",
+          `Expected \`${name}\` to equal the fork server's \`${this.#options[name]}\`, got \`${value}\` (string)`,
+        );
+    }
+    if (options.signal?.aborted) throw SnakepitError.from(options.signal.reason, "ABORTED");
+    if (this.#closing !== undefined || this.#exit !== undefined || !this.#child.connected)
+      throw new SnakepitError(
+        "WORKER_START_FAILED",
+        `Cannot fork worker ${options.workerId}: the fork server is ${this.#exit ? "gone" : "closing"}`,
+      );
+    const ref = this.#nextRef++;
+    const tail = new OutputTail();
+    const pid = await new Promise<number>((forked, failed) => {
+      this.#pending.set(ref, { channels: {}, tail, onOutput: options.onOutput, forked, failed });
+      const request = {
+        op: "fork",
+        ref,
+        worker_id: options.workerId,
+        args: forkedWorkerArgs(options, this.adapter, this.runId),
+        env: forkedWorkerEnv(options),
+        cwd: options.cwd ?? null,
+      };
+      this.#child.send(request, (error) => {
+        if (error) this.#failPending(ref, "WORKER_START_FAILED", error.message);
+      });
+    });
+    const record = this.#children.get(pid);
+    if (record === undefined) throw new SnakepitError("INTERNAL", `No record of forked pid ${pid}`);
+    options.onSpawn?.(pid);
+    return awaitForkedWorker(options, this.adapter, {
+      pid,
+      channels: record.channels,
+      tail,
+      exited: record.exited,
+      exit: () => record.exit,
+    });
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    // EOF on its channel makes the fork server exit; its workers follow (PDEATHSIG, server pipe).
+    if (this.#child.connected) this.#child.disconnect();
+    const force = setTimeout(() => signalGroup(this.pid, "SIGKILL"), CLOSE_GRACE_MS);
+    force.unref();
+    await this.exited;
+    clearTimeout(force);
+    await Promise.all(
+      [...this.#children.values()].map(async (record) => {
+        const kill = setTimeout(() => signalGroup(record.pid, "SIGKILL"), CLOSE_GRACE_MS);
+        kill.unref();
+        await record.exited;
+        clearTimeout(kill);
+      }),
+    );
+  }
+
+  #onMessage(message: ServerMessage, handle: Socket | undefined): void {
+    const pending = message.ref === undefined ? undefined : this.#pending.get(message.ref);
+    switch (message.event) {
+      case "fd": {
+        if (handle === undefined || message.stream === undefined) return;
+        if (pending === undefined) return void handle.destroy();
+        pending.channels[message.stream] = handle;
+        const stream = message.stream;
+        // Read output at once, so nothing is lost before the worker is ready.
+        if (stream !== "control")
+          splitLines(handle, (line) => {
+            pending.tail.push(line);
+            pending.onOutput?.(line, stream);
+          });
+        return;
+      }
+      case "forked":
+        this.#onForked(message, pending);
+        return;
+      case "fork-failed":
+        if (message.ref !== undefined)
+          this.#failPending(message.ref, "WORKER_START_FAILED", message.message ?? "fork failed");
+        return;
+      case "exited": {
+        const record = message.pid === undefined ? undefined : this.#children.get(message.pid);
+        record?.finish({
+          code: typeof message.code === "number" ? message.code : null,
+          signal: message.signal ?? null,
+        });
+        return;
+      }
+      default:
+        handle?.destroy();
+    }
+  }
+
+  #onForked(message: ServerMessage, pending: PendingFork | undefined): void {
+    const { pid } = message;
+    if (pending === undefined || message.ref === undefined || typeof pid !== "number") return;
+    this.#pending.delete(message.ref);
+    const { control, stdout, stderr } = pending.channels;
+    if (control === undefined || stdout === undefined || stderr === undefined) {
+      for (const socket of [control, stdout, stderr]) socket?.destroy();
+      signalGroup(pid, "SIGKILL");
+      pending.failed(
+        new SnakepitError("PROTOCOL_ERROR", `Fork server sent pid ${pid} without its sockets`),
+      );
+      return;
+    }
+    let finish: (exit: WorkerExit) => void = () => undefined;
+    const record: ChildRecord = {
+      pid,
+      channels: { control, stdout, stderr },
+      exit: undefined,
+      exited: new Promise<WorkerExit>((resolve) => {
+        finish = resolve;
+      }),
+      finish: (exit) => {
+        if (record.exit !== undefined) return;
+        record.exit = exit;
+        this.#children.delete(pid);
+        finish(exit);
+      },
+    };
+    this.#children.set(pid, record);
+    pending.forked(pid);
+  }
+
+  #failPending(ref: number, code: ErrorCode, message: string): void {
+    const pending = this.#pending.get(ref);
+    if (pending === undefined) return;
+    this.#pending.delete(ref);
+    for (const socket of Object.values(pending.channels)) socket?.destroy();
+    pending.failed(new SnakepitError(code, `Fork server could not fork: ${message}`));
+  }
+
+  #onServerExit(): void {
+    for (const ref of [...this.#pending.keys()])
+      this.#failPending(ref, "WORKER_START_FAILED", "the fork server exited");
+    // Nobody reaps the orphans for us now: a child is gone once its control socket has closed
+    // and its pid is no longer running (exit status unknown).
+    for (const record of this.#children.values()) {
+      const closed = record.channels.control.closed
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => record.channels.control.once("close", () => resolve()));
+      void closed
+        .then(() => waitUntilGone(record.pid))
+        .then(() => record.finish({ code: null, signal: null }));
+    }
+  }
+}
+
+/** Signals a process group; never throws. */
+export function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  if (pid <= 0) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
+}
