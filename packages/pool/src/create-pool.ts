@@ -6,6 +6,14 @@ import {
   type HeartbeatMonitor,
 } from "@snakepit/heartbeat";
 import {
+  createLifecycleScheduler,
+  type LifecycleScheduler,
+  type RecycleReason,
+  resolveMaxRequests,
+  sampleMemory,
+  type WorkerFacts,
+} from "@snakepit/lifecycle";
+import {
   describeExit,
   type ExecuteRpcOptions,
   removeStaleDirectories,
@@ -91,6 +99,19 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
   let failureStreak = 0;
   const counters = { succeeded: 0, failed: 0 };
   const restarts: Record<RestartReason, number> = { crashed: 0, unhealthy: 0, stuck: 0 };
+  const recycles: Record<RecycleReason | "manual", number> = {
+    ttl: 0,
+    "max-requests": 0,
+    memory: 0,
+    unhealthy: 0,
+    custom: 0,
+    manual: 0,
+  };
+  let scheduler: LifecycleScheduler | undefined;
+  let healthTimer: NodeJS.Timeout | undefined;
+  // Recent worker start time and call run time (moving average), for starting successors early.
+  let lastStartMs = 0;
+  let avgRunMs = 0;
   let closing: Promise<void> | undefined;
   const drained: Array<() => void> = [];
   const readyCount = () => [...slots.values()].filter((s) => s.state.kind === "ready").length;
@@ -143,6 +164,7 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
       await Promise.race([minReadyPromise, ...failures]);
       for (const s of starts) s.catch(() => replaceWorker("crashed"));
       if (state === "starting") state = "ready";
+      startLifecycle();
       log.info({ size: opts.size, ready: readyCount() }, "pool ready");
     } catch (err) {
       const error = SnakepitError.from(err, "WORKER_START_FAILED");
@@ -178,11 +200,17 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
 
   /** Starts one worker; resolves when it is ready; rejects (and leaves nothing behind) if it can't start. */
   async function startWorker(): Promise<void> {
-    const slot: Slot = new WorkerSlot(`${pool}-${++workerCounter}`, opts.capacity);
+    const slot: Slot = new WorkerSlot(
+      `${pool}-${++workerCounter}`,
+      opts.capacity,
+      resolveMaxRequests(opts.recycle),
+    );
     slots.set(slot.id, slot);
     let proc: WorkerProcess;
+    const startedAt = performance.now();
     try {
       proc = await (manager as WorkerProcessManager).start(slot.id);
+      lastStartMs = performance.now() - startedAt;
     } catch (err) {
       slots.delete(slot.id);
       slot.transition({ kind: "exited", exit: undefined, expected: false });
@@ -270,6 +298,8 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
   }
 
   function onWorkerExit(slot: Slot, exit: WorkerExit): void {
+    // A worker that dies while draining (being recycled) already has its successor.
+    const draining = slot.state.kind === "draining";
     const stopping = slot.state.kind === "stopping" ? slot.state.reason : undefined;
     slot.transition({ kind: "exited", exit, expected: stopping !== undefined });
     slots.delete(slot.id);
@@ -311,7 +341,7 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
       // The crash barrier: a worker that dies right after start counts like a failed start.
       failureStreak = Date.now() - slot.startedAt < QUICK_CRASH_MS ? failureStreak + 1 : 0;
     }
-    if (stopping === undefined || stopping === "unhealthy" || stopping === "stuck") {
+    if (!draining && (stopping === undefined || stopping === "unhealthy" || stopping === "stuck")) {
       if (state === "ready" || state === "starting") replaceWorker(stopping ?? "crashed");
     }
     // Calls that may only run on this worker (strict affinity) now take any worker.
@@ -340,6 +370,135 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
       );
     }, delay);
     timer.unref();
+  }
+
+  /**
+   * Drain-then-swap: starts a successor, and only once it is ready stops giving the old worker
+   * new calls; the old worker finishes its in-flight calls, then stops with escalation. So no
+   * call fails and capacity never drops below `size` (it briefly exceeds it). Resolves when the
+   * old worker is gone; if the successor cannot start, the old worker keeps serving.
+   */
+  function recycle(slot: Slot, reason: RecycleReason | "manual"): Promise<void> {
+    slot.recycling ??= (async () => {
+      if (slot.state.kind !== "ready" || state !== "ready") return;
+      try {
+        await startWorker();
+      } catch (err) {
+        log.warn(
+          { err, workerId: slot.id, reason },
+          "could not start a successor; the worker keeps serving",
+        );
+        slot.recycling = undefined;
+        return;
+      }
+      if (!slot.transition({ kind: "draining", reason })) return;
+      recycles[reason]++;
+      const uptimeMs = Date.now() - slot.startedAt;
+      publish("snakepit:worker:recycled", () => ({
+        pool,
+        workerId: slot.id,
+        reason,
+        uptimeMs,
+        callsServed: slot.callsServed,
+        memoryBytes: slot.memoryBytes,
+      }));
+      log.info(
+        {
+          workerId: slot.id,
+          reason,
+          uptimeMs,
+          callsServed: slot.callsServed,
+          memoryBytes: slot.memoryBytes,
+        },
+        "recycling a worker",
+      );
+      await slot.idle();
+      if (!slot.transition({ kind: "stopping", reason: "recycled" })) return;
+      if (slot.process !== undefined)
+        await manager?.stop(slot.id, slot.process, opts.shutdownGraceMs);
+    })();
+    return slot.recycling;
+  }
+
+  /**
+   * When to start a worker's successor so it is ready as the worker reaches its request limit:
+   * as many calls before the limit as fit in one worker start (from recent start and call times).
+   */
+  function prewarmAt(limit: number): number {
+    const leadCalls = avgRunMs > 0 ? Math.ceil(lastStartMs / avgRunMs) : 1;
+    return Math.max(1, limit - leadCalls);
+  }
+
+  function facts(slot: Slot): WorkerFacts {
+    return {
+      workerId: slot.id,
+      pid: slot.process?.pid,
+      startedAt: slot.startedAt,
+      callsServed: slot.callsServed,
+      maxRequests: slot.maxRequests,
+      memoryBytes: slot.memoryBytes,
+      memorySampledAt: slot.memorySampledAt,
+      healthy: slot.healthFailures === 0,
+      consecutiveHealthFailures: slot.healthFailures,
+    };
+  }
+
+  /** Recycling decisions (from the authoritative worker table, every check), memory samples, health checks. */
+  function startLifecycle(): void {
+    scheduler = createLifecycleScheduler({
+      list: () =>
+        [...slots.values()]
+          .filter((s) => s.state.kind === "ready" && s.recycling === undefined)
+          .map(facts),
+      policy: opts.recycle,
+      intervalMs: opts.memorySampleIntervalMs,
+      checkIntervalMs: Math.min(1000, opts.memorySampleIntervalMs),
+      sample: (f, signal) =>
+        f.pid === undefined
+          ? Promise.resolve(undefined)
+          : sampleMemory(f.pid, { includeChildren: true, signal }),
+      onSample: (workerId, sample) => {
+        const slot = slots.get(workerId);
+        if (slot === undefined) return;
+        slot.memoryBytes = sample.bytes;
+        slot.memorySampledAt = sample.sampledAt;
+      },
+      onRecycle: (workerId, decision) => {
+        const slot = slots.get(workerId);
+        if (slot !== undefined) void recycle(slot, decision.reason);
+      },
+      onError: (err) => log.warn({ err }, "lifecycle check failed"),
+    });
+    scheduler.start();
+    if (opts.healthCheckIntervalMs > 0) {
+      healthTimer = setInterval(() => void checkHealth(), opts.healthCheckIntervalMs);
+      healthTimer.unref();
+    }
+  }
+
+  /** One round of health checks: a real `Ping` RPC to every ready worker. */
+  async function checkHealth(): Promise<void> {
+    await Promise.all(
+      [...slots.values()]
+        .filter((s) => s.state.kind === "ready")
+        .map(async (slot) => {
+          try {
+            await slot.process?.client.ping("health", {
+              timeoutMs: Math.min(5000, opts.healthCheckIntervalMs),
+            });
+            slot.healthFailures = 0;
+          } catch (err) {
+            slot.healthFailures++;
+            const error = SnakepitError.from(err);
+            publish("snakepit:worker:health_check_failed", () => ({
+              pool,
+              workerId: slot.id,
+              reason: error.code,
+              error: error.message,
+            }));
+          }
+        }),
+    );
   }
 
   function degraded(): boolean {
@@ -377,6 +536,9 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
         if (call === undefined) return;
         slot.inFlight.add(call);
         granted.push(slot);
+        slot.callsDispatched++;
+        if (slot.maxRequests !== undefined && slot.callsDispatched >= prewarmAt(slot.maxRequests))
+          void recycle(slot, "max-requests");
       }
     };
     for (const slot of order) fill(slot, (c) => sessionWorker(c) === slot);
@@ -503,6 +665,7 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
       finished = true;
       const durationMs = performance.now() - dispatchedAt;
       runs.record(durationMs);
+      avgRunMs = avgRunMs === 0 ? durationMs : avgRunMs * 0.9 + durationMs * 0.1;
       if (error === undefined) {
         counters.succeeded++;
         publish("snakepit:call:end", () => ({ ...fields, workerId: slot.id, durationMs }));
@@ -560,7 +723,7 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
   }
 
   function freeCapacity(slot: Slot, call: PendingCall): void {
-    slot.inFlight.delete(call);
+    slot.finish(call);
     pump();
   }
 
@@ -577,7 +740,7 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
       const res = await proc.client.heartbeat(0n, { timeoutMs: 1000 }).catch(() => undefined);
       if (res !== undefined && res.inFlight <= others) return freeCapacity(slot, call);
       if (performance.now() >= deadline) {
-        slot.inFlight.delete(call);
+        slot.finish(call);
         const error = new SnakepitError(
           "WORKER_UNHEALTHY",
           `Worker ${slot.id} kept running "${call.tool}" ${opts.cancelGraceMs} ms after it was cancelled`,
@@ -587,7 +750,7 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
       }
       await new Promise((resolve) => setTimeout(resolve, 20).unref());
     }
-    slot.inFlight.delete(call);
+    slot.finish(call);
   }
 
   async function* streamOnWorker<T>(call: PendingCall): AsyncGenerator<T, void, undefined> {
@@ -618,6 +781,8 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
 
   async function shutdown(reason: StopReason, graceMs: number): Promise<void> {
     lifetime.abort(new SnakepitError("POOL_CLOSED", `Pool "${pool}" is closed`));
+    clearInterval(healthTimer);
+    await scheduler?.stop();
     signalHandlers?.remove();
     for (const monitor of monitors.values()) monitor.stop("pool closed");
     monitors.clear();
@@ -702,7 +867,7 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
         inFlight += slot.inFlight.size;
         const kind = slot.state.kind;
         if (kind === "starting") workers.starting++;
-        else if (kind === "stopping") workers.stopping++;
+        else if (kind === "stopping" || kind === "draining") workers.stopping++;
         else if (kind === "ready") slot.inFlight.size > 0 ? workers.busy++ : workers.idle++;
       }
       return {
@@ -716,6 +881,7 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
         callsFailed: counters.failed,
         restarts: restarts.crashed + restarts.unhealthy + restarts.stuck,
         restartsByReason: { ...restarts },
+        recyclesByReason: { ...recycles },
         waitMs: waits.summary(),
         runMs: runs.summary(),
         pids: [...slots.values()].flatMap((s) =>
@@ -728,8 +894,24 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
           inFlight: s.inFlight.size,
           callsServed: s.callsServed,
           uptimeMs: Date.now() - s.startedAt,
+          memoryBytes: s.memoryBytes,
+          maxRequests: s.maxRequests,
         })),
       };
+    },
+    async recycle(workerId: string): Promise<void> {
+      const slot = slots.get(workerId);
+      if (slot === undefined)
+        throw new SnakepitError(
+          "INVALID_ARGUMENTS",
+          `Pool "${pool}" has no worker "${workerId}"; see stats().workerDetails`,
+        );
+      await recycle(slot, "manual");
+    },
+    async recycleAll(): Promise<void> {
+      // Rolling: one worker at a time, so capacity never drops.
+      for (const slot of [...slots.values()].filter((s) => s.state.kind === "ready"))
+        await recycle(slot, "manual");
     },
     close({ timeoutMs = 30_000 } = {}) {
       closing ??= (async () => {

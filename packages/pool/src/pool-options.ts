@@ -7,6 +7,7 @@ import {
   rejectUnknownKeys,
 } from "@snakepit/errors";
 import { type HeartbeatSettings, resolveHeartbeatOptions } from "@snakepit/heartbeat";
+import { type RecyclePolicy, validateRecyclePolicy } from "@snakepit/lifecycle";
 import type { Logger } from "./logger.js";
 import { silentLogger } from "./logger.js";
 import type { AffinityMode } from "./pool-types.js";
@@ -69,6 +70,12 @@ export interface PoolOptions {
   /** How workers notice that the host died and exit (orphan protection). Default: all on but the watchdog. */
   readonly lifelines?: LifelineOptions;
   /**
+   * When to replace workers that have served long enough (drain-then-swap: the replacement is
+   * ready before the old worker stops taking calls, so no call fails and capacity never drops).
+   * Default: never.
+   */
+  readonly recycle?: RecycleOptions;
+  /**
    * Durable records of every worker (so a later start can kill the orphans of a host that was
    * SIGKILLed) and the sweep of dead hosts' orphans at start; `false` turns both off.
    * Default: on, in `$XDG_STATE_HOME/snakepit` (or `~/.local/state/snakepit`).
@@ -88,6 +95,17 @@ export interface LifelineOptions {
     | false;
   /** A separate watchdog process per worker that kills the worker's group when the host dies. Default false. */
   readonly watchdog?: boolean;
+}
+
+/** When to recycle workers, and how often to look. */
+export interface RecycleOptions extends RecyclePolicy {
+  /** Milliseconds between memory samples of each worker (RSS of the worker and its children). Default 5000. */
+  readonly memorySampleIntervalMs?: number;
+  /**
+   * Milliseconds between health checks (a real `Ping` RPC to each worker); 0 turns them off.
+   * A worker that fails `unhealthyAfter` (default 3) checks in a row is recycled. Default 30000.
+   */
+  readonly healthCheckIntervalMs?: number;
 }
 
 /** Options of the pool's process registry. */
@@ -122,6 +140,9 @@ export interface ResolvedPoolOptions {
   readonly logger: Logger;
   readonly heartbeat: HeartbeatSettings;
   readonly lifelines: Required<LifelineOptions>;
+  readonly recycle: RecyclePolicy;
+  readonly memorySampleIntervalMs: number;
+  readonly healthCheckIntervalMs: number;
   /** `undefined` when the registry is off. */
   readonly registry:
     | { readonly dataDir: string | undefined; readonly sweepOnStart: boolean }
@@ -150,6 +171,7 @@ const KNOWN = [
   "logger",
   "heartbeat",
   "lifelines",
+  "recycle",
   "registry",
 ];
 const AFFINITY_MODES: readonly AffinityMode[] = ["hint", "strict-queue", "strict-fail-fast"];
@@ -196,6 +218,39 @@ function resolveLifelines(value: unknown): Required<LifelineOptions> {
     parentDeathSignal: flag("parentDeathSignal", true),
     hostHeartbeat,
     watchdog: flag("watchdog", false),
+  };
+}
+
+function resolveRecycle(
+  value: unknown,
+): Pick<ResolvedPoolOptions, "recycle" | "memorySampleIntervalMs" | "healthCheckIntervalMs"> {
+  const v =
+    optionalObject("recycle", value, [
+      "ttlMs",
+      "maxRequests",
+      "maxRequestsJitter",
+      "maxRssBytes",
+      "unhealthyAfter",
+      "shouldRecycle",
+      "memorySampleIntervalMs",
+      "healthCheckIntervalMs",
+    ]) ?? {};
+  const { memorySampleIntervalMs, healthCheckIntervalMs, ...policy } = v;
+  const healthCheck =
+    healthCheckIntervalMs === undefined
+      ? 30_000
+      : expectInteger("recycle.healthCheckIntervalMs", healthCheckIntervalMs, 0);
+  const recycle = validateRecyclePolicy(
+    { ...(healthCheck > 0 ? { unhealthyAfter: 3 } : {}), ...policy },
+    "recycle",
+  );
+  return {
+    recycle,
+    memorySampleIntervalMs:
+      memorySampleIntervalMs === undefined
+        ? 5000
+        : expectInteger("recycle.memorySampleIntervalMs", memorySampleIntervalMs, 1),
+    healthCheckIntervalMs: healthCheck,
   };
 }
 
@@ -272,6 +327,7 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
         ? { ...resolveHeartbeatOptions({}), enabled: false }
         : resolveHeartbeatOptions(o.heartbeat ?? {}, "heartbeat"),
     lifelines: resolveLifelines(o.lifelines),
+    ...resolveRecycle(o.recycle),
     registry: resolveRegistry(o.registry),
   };
 }

@@ -1,3 +1,4 @@
+import type { RecycleReason } from "@snakepit/lifecycle";
 import type { LatencySummary } from "./latency-summary.js";
 
 /**
@@ -59,6 +60,8 @@ export interface PoolStats {
   readonly restarts: number;
   /** {@link PoolStats.restarts} by reason. */
   readonly restartsByReason: Readonly<Record<RestartReason, number>>;
+  /** Workers replaced by recycling (drain-then-swap), by reason. */
+  readonly recyclesByReason: Readonly<Record<RecycleReason | "manual", number>>;
   /** Time calls waited in the queue (recent calls), in milliseconds. */
   readonly waitMs: LatencySummary;
   /** Time calls ran on a worker (recent calls), in milliseconds. */
@@ -73,13 +76,17 @@ export interface PoolStats {
 export interface WorkerStats {
   readonly workerId: string;
   readonly pid: number | undefined;
-  readonly state: "starting" | "ready" | "stopping" | "exited";
+  readonly state: "starting" | "ready" | "draining" | "stopping" | "exited";
   /** Calls running on it now. */
   readonly inFlight: number;
   /** Calls it finished (health checks and heartbeats never count). */
   readonly callsServed: number;
   /** Milliseconds since it was started. */
   readonly uptimeMs: number;
+  /** The last memory sample (RSS of the worker and its children), in bytes. */
+  readonly memoryBytes: number | undefined;
+  /** Its own request limit (with jitter), if recycling by requests is on. */
+  readonly maxRequests: number | undefined;
 }
 
 /**
@@ -125,6 +132,10 @@ export interface Pool {
   ): AsyncIterable<T>;
   /** Counts of workers, queue and calls. */
   stats(): PoolStats;
+  /** Recycles one worker now (drain-then-swap); resolves once the old worker is gone. */
+  recycle(workerId: string): Promise<void>;
+  /** Recycles every worker, one at a time (a rolling restart). */
+  recycleAll(): Promise<void>;
   /** Stops taking calls, lets queued and running ones finish (at most `timeoutMs`, default 30000), then stops the workers. Idempotent. */
   close(options?: { readonly timeoutMs?: number }): Promise<void>;
   /** Fails queued and running calls with `POOL_CLOSED`/`WORKER_STOPPED` and stops the workers now. Idempotent. */

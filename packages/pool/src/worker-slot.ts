@@ -1,26 +1,30 @@
+import type { RecycleReason } from "@snakepit/lifecycle";
 import type { WorkerExit, WorkerProcess } from "@snakepit/python-bridge";
 
 /**
  * The lifecycle of one worker in a pool:
- * `starting` → `ready` → `stopping` → `exited`, or `starting`/`ready` → `exited` on a crash.
+ * `starting` → `ready` → (`draining` →) `stopping` → `exited`; a crash goes to `exited` from any
+ * state. `draining` is recycling: the worker takes no new calls and finishes the ones it has.
  */
 export type WorkerState =
   | { readonly kind: "starting" }
   | { readonly kind: "ready" }
+  | { readonly kind: "draining"; readonly reason: RecycleReason | "manual" }
   | { readonly kind: "stopping"; readonly reason: StopReason }
   | { readonly kind: "exited"; readonly exit: WorkerExit | undefined; readonly expected: boolean };
 
 /** Why the pool stops a worker. */
-export type StopReason = "close" | "destroy" | "start-failed" | "unhealthy" | "stuck";
+export type StopReason = "close" | "destroy" | "start-failed" | "unhealthy" | "stuck" | "recycled";
 
 const allowed: Record<WorkerState["kind"], readonly WorkerState["kind"][]> = {
   starting: ["ready", "stopping", "exited"],
-  ready: ["stopping", "exited"],
+  ready: ["draining", "stopping", "exited"],
+  draining: ["stopping", "exited"],
   stopping: ["exited"],
   exited: [],
 };
 
-/** One worker of a pool: its process once started, its calls in flight, its state. */
+/** One worker of a pool: its process once started, its calls in flight, its state and facts. */
 export class WorkerSlot<Call> {
   readonly id: string;
   readonly startedAt = Date.now();
@@ -28,13 +32,27 @@ export class WorkerSlot<Call> {
   readonly inFlight = new Set<Call>();
   /** Calls it may run at once. */
   readonly capacity: number;
+  /** This worker's own request limit (`maxRequests` plus its jitter), fixed at start. */
+  readonly maxRequests: number | undefined;
   process: WorkerProcess | undefined;
+  /** Calls handed to it so far. */
+  callsDispatched = 0;
+  /** Calls it finished. Health checks and heartbeats never count. */
   callsServed = 0;
+  /** The last memory sample of the worker and its children, in bytes. */
+  memoryBytes: number | undefined;
+  memorySampledAt: number | undefined;
+  /** Health checks failed in a row. */
+  healthFailures = 0;
+  /** Set while a recycle of this worker is under way (its successor is starting). */
+  recycling: Promise<void> | undefined;
   #state: WorkerState = { kind: "starting" };
+  #drained: (() => void) | undefined;
 
-  constructor(id: string, capacity = 1) {
+  constructor(id: string, capacity = 1, maxRequests?: number) {
     this.id = id;
     this.capacity = capacity;
+    this.maxRequests = maxRequests;
   }
 
   get state(): WorkerState {
@@ -51,5 +69,22 @@ export class WorkerSlot<Call> {
     if (!allowed[this.#state.kind].includes(next.kind)) return false;
     this.#state = next;
     return true;
+  }
+
+  /** Resolves once no call runs on this worker. */
+  idle(): Promise<void> {
+    if (this.inFlight.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#drained = resolve;
+    });
+  }
+
+  /** Removes a finished call; wakes {@link idle} when it was the last one. */
+  finish(call: Call): void {
+    this.inFlight.delete(call);
+    if (this.inFlight.size === 0) {
+      this.#drained?.();
+      this.#drained = undefined;
+    }
   }
 }
