@@ -22,7 +22,12 @@ import {
   type WorkerProcess,
 } from "@snakepit/python-bridge";
 import { createProcessRegistry, generateRunId, type ProcessRegistry } from "@snakepit/registry";
-import { publish } from "@snakepit/telemetry";
+import {
+  currentCorrelationId,
+  publish,
+  startCallSpan,
+  withCorrelationId,
+} from "@snakepit/telemetry";
 import { abortError, CallQueue, type PendingCall } from "./call-queue.js";
 import { LatencyRecorder } from "./latency-summary.js";
 import { type PoolHostService, startPoolHostService } from "./pool-host-service.js";
@@ -162,7 +167,7 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
       // A failure before minReady workers are up fails the pool; after that, the worker is replaced.
       const failures = starts.map((s) => s.then(() => new Promise<never>(() => undefined)));
       await Promise.race([minReadyPromise, ...failures]);
-      for (const s of starts) s.catch(() => replaceWorker("crashed"));
+      for (const s of starts) s.catch(() => replaceWorker("crashed", `${pool}-start`));
       if (state === "starting") state = "ready";
       startLifecycle();
       log.info({ size: opts.size, ready: readyCount() }, "pool ready");
@@ -342,17 +347,18 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
       failureStreak = Date.now() - slot.startedAt < QUICK_CRASH_MS ? failureStreak + 1 : 0;
     }
     if (!draining && (stopping === undefined || stopping === "unhealthy" || stopping === "stuck")) {
-      if (state === "ready" || state === "starting") replaceWorker(stopping ?? "crashed");
+      if (state === "ready" || state === "starting") replaceWorker(stopping ?? "crashed", slot.id);
     }
     // Calls that may only run on this worker (strict affinity) now take any worker.
     pump();
   }
 
-  function replaceWorker(reason: RestartReason): void {
+  function replaceWorker(reason: RestartReason, workerId: string): void {
     restarts[reason]++;
     // Exponential backoff after failed starts and quick crashes: 0, 100 ms, 200 ms ... 30 s.
     const delay =
       failureStreak === 0 ? 0 : Math.min(100 * 2 ** (failureStreak - 1), MAX_BACKOFF_MS);
+    publish("snakepit:worker:restarted", () => ({ pool, workerId, reason, delayMs: delay }));
     const timer = setTimeout(() => {
       if (state !== "ready" && state !== "starting") return;
       startWorker().then(
@@ -365,7 +371,7 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
           // With no worker left to serve them, waiting callers get the start error instead of hanging.
           if (readyCount() === 0) queue.rejectAll(degraded() ? degradedError(error) : error);
           restarts[reason]--;
-          replaceWorker(reason);
+          replaceWorker(reason, workerId);
         },
       );
     }, delay);
@@ -581,7 +587,7 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
       tool,
       args,
       options: callOptions,
-      correlationId: callOptions.correlationId ?? randomUUID(),
+      correlationId: callOptions.correlationId ?? currentCorrelationId() ?? randomUUID(),
       enqueuedAt: performance.now(),
     };
   }
@@ -639,6 +645,12 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
       workerId: slot.id,
       waitMs: dispatchedAt - call.enqueuedAt,
     }));
+    const span = startCallSpan({
+      pool,
+      tool: call.tool,
+      workerId: slot.id,
+      correlationId: call.correlationId,
+    });
     const controller = new AbortController();
     call.controller = controller;
     const timeoutMs = call.options.timeoutMs ?? opts.timeoutMs;
@@ -665,6 +677,7 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
       finished = true;
       const durationMs = performance.now() - dispatchedAt;
       runs.record(durationMs);
+      span.end(error);
       avgRunMs = avgRunMs === 0 ? durationMs : avgRunMs * 0.9 + durationMs * 0.1;
       if (error === undefined) {
         counters.succeeded++;
@@ -693,6 +706,7 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
       proc,
       rpc: {
         signal: controller.signal,
+        metadata: span.carrier,
         correlationId: call.correlationId,
         callId: call.id,
         sessionId: call.options.sessionId,

@@ -5,6 +5,7 @@ import {
   type PrivateDirectory,
   startHostServer,
 } from "@snakepit/python-bridge";
+import { withCorrelationId } from "@snakepit/telemetry";
 import type { HostTool } from "./pool-types.js";
 import type { SessionStore } from "./session-store.js";
 
@@ -50,11 +51,15 @@ export async function startPoolHostService(
               `No host tool "${tool}"; registered: ${known.length === 0 ? "none" : known.join(", ")}`,
             );
           }
-          return await fn(args, {
-            sessionId: context.sessionId,
-            workerId: context.workerId,
-            correlationId: context.correlationId,
-          });
+          const call = () =>
+            fn(args, {
+              sessionId: context.sessionId,
+              workerId: context.workerId,
+              correlationId: context.correlationId,
+            });
+          // The Python call's correlation id carries on: a host tool that calls a pool keeps it.
+          const id = context.correlationId;
+          return await (id === undefined ? call() : withCorrelationId(id, call));
         },
       },
     });

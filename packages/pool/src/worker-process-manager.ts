@@ -10,6 +10,7 @@ import { publish } from "@snakepit/telemetry";
 import type { Logger } from "./logger.js";
 import type { PoolHostService } from "./pool-host-service.js";
 import type { ResolvedPoolOptions } from "./pool-options.js";
+import { forwardWorkerOutput } from "./worker-output.js";
 
 /** What {@link createWorkerProcessManager} needs from the pool. */
 export interface WorkerProcessManagerOptions {
@@ -80,7 +81,7 @@ export function createWorkerProcessManager(m: WorkerProcessManagerOptions): Work
                 startTime: identity.startTime,
               });
           },
-          onOutput: (line, stream) => log.debug({ workerId, stream }, line),
+          onOutput: forwardWorkerOutput(log, workerId),
         });
         await activated;
         publish("snakepit:worker:ready", () => ({

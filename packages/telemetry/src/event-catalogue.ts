@@ -59,7 +59,7 @@ export interface EventPayloads {
   };
   /** The pool decided to replace a worker that died or failed its heartbeat (published once per replacement). */
   "snakepit:worker:restarted": WorkerFields & {
-    readonly reason: "crashed" | "unhealthy";
+    readonly reason: "crashed" | "unhealthy" | "stuck";
     readonly delayMs: number;
   };
   "snakepit:worker:health_check_failed": WorkerFields & {
