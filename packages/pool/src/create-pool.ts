@@ -26,7 +26,6 @@ import {
   currentCorrelationId,
   publish,
   startCallSpan,
-  withCorrelationId,
 } from "@snakepit/telemetry";
 import { abortError, CallQueue, type PendingCall } from "./call-queue.js";
 import { LatencyRecorder } from "./latency-summary.js";
