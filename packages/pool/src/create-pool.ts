@@ -22,11 +22,7 @@ import {
   type WorkerProcess,
 } from "@snakepit/python-bridge";
 import { createProcessRegistry, generateRunId, type ProcessRegistry } from "@snakepit/registry";
-import {
-  currentCorrelationId,
-  publish,
-  startCallSpan,
-} from "@snakepit/telemetry";
+import { currentCorrelationId, publish, startCallSpan } from "@snakepit/telemetry";
 import { abortError, CallQueue, type PendingCall } from "./call-queue.js";
 import { LatencyRecorder } from "./latency-summary.js";
 import { type PoolHostService, startPoolHostService } from "./pool-host-service.js";
