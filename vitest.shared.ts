@@ -17,7 +17,13 @@ export default defineConfig({
     pool: "forks",
     include: ["src/**/*.test.ts", "test/**/*.test.ts"],
     // The JSON report feeds the one-line summary `pnpm test` ends with (scripts/test-summary.mjs).
-    reporters: ["default", ["json", { outputFile: ".test-results/vitest.json" }]],
+    reporters: [
+      "default",
+      [
+        "json",
+        { outputFile: `.test-results/vitest-${process.env.SNAKEPIT_START_MODE ?? "spawn"}.json` },
+      ],
+    ],
     env,
   },
 });

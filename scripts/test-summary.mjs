@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Prints one closing line for the whole suite, summed over every package's vitest JSON report
-// and the pytest JUnit report: `Tests: N passed, N failed, N skipped`. Exits 1 if any failed.
+// Prints one closing line for the whole suite, summed over every package's vitest JSON reports
+// (one per start mode) and the pytest JUnit report: `Tests: N passed, N failed, N skipped`. Exits 1 if any failed.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,9 +12,11 @@ let skipped = 0;
 for (const group of ["packages", "apps"]) {
   for (const name of readdirSync(join(root, group))) {
     const dir = join(root, group, name, ".test-results");
-    const vitest = join(dir, "vitest.json");
-    if (existsSync(vitest)) {
-      const r = JSON.parse(readFileSync(vitest, "utf8"));
+    const reports = existsSync(dir)
+      ? readdirSync(dir).filter((f) => /^vitest.*\.json$/.test(f))
+      : [];
+    for (const report of reports) {
+      const r = JSON.parse(readFileSync(join(dir, report), "utf8"));
       passed += r.numPassedTests;
       failed += r.numFailedTests;
       skipped += r.numPendingTests + (r.numTodoTests ?? 0);

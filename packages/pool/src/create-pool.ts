@@ -801,6 +801,7 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
     });
     await Promise.all(stopping);
     slots.clear();
+    await manager?.close();
     await host?.close();
     await registry?.close();
     if (sessionStore === undefined) sessions.close();

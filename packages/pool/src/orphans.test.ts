@@ -80,6 +80,10 @@ describe("opt-in signal handling", () => {
   });
 });
 
+// The layer tests pin `startMode: "spawn"`: a forked worker also dies with its fork server, which
+// dies with the host, so in fork mode no single layer can be observed alone.
+// The single-layer tests pin `startMode: "spawn"`: a forked worker also dies with its fork
+// server, which dies with the host, so in fork mode no single layer can be observed alone.
 describe("no orphans when the host is SIGKILLed", () => {
   it.each(Array.from({ length: 10 }, (_, i) => i + 1))(
     "8 workers (idle, CPU-busy, sleeping) are all gone within 2 s — run %i of 10",
@@ -110,6 +114,7 @@ describe("no orphans when the host is SIGKILLed", () => {
       lifelines,
       registry: false,
       shutdownGraceMs: 500,
+      startMode: "spawn",
     });
     // Bound: 3 failed beats 200 ms apart (each fails fast: the host's socket is gone), then a graceful stop.
     const elapsed = await killHostAndTime(host, host.pids, 5000);
@@ -129,6 +134,7 @@ describe("no orphans when the host is SIGKILLed", () => {
       lifelines,
       registry: false,
       shutdownGraceMs: 500,
+      startMode: "spawn",
     });
     await killHostAndTime(host, host.pids, 5000);
   });

@@ -70,6 +70,15 @@ export interface PoolOptions {
   /** How workers notice that the host died and exit (orphan protection). Default: all on but the watchdog. */
   readonly lifelines?: LifelineOptions;
   /**
+   * How workers start. `spawn`: each is a new Python process. `fork`: one fork server per pool
+   * imports the bridge, grpcio and the adapter module once and forks ready-made workers (much
+   * faster and smaller; Linux only, falls back to `spawn` elsewhere; see the python-bridge README
+   * for what may differ per worker). Default: `$SNAKEPIT_START_MODE`, else `"spawn"`.
+   */
+  readonly startMode?: "spawn" | "fork";
+  /** Extra modules the fork server imports once, before forking (e.g. `numpy`). Default: none. */
+  readonly preload?: readonly string[];
+  /**
    * When to replace workers that have served long enough (drain-then-swap: the replacement is
    * ready before the old worker stops taking calls, so no call fails and capacity never drops).
    * Default: never.
@@ -141,6 +150,8 @@ export interface ResolvedPoolOptions {
   readonly heartbeat: HeartbeatSettings;
   readonly lifelines: Required<LifelineOptions>;
   readonly recycle: RecyclePolicy;
+  readonly startMode: "spawn" | "fork";
+  readonly preload: readonly string[];
   readonly memorySampleIntervalMs: number;
   readonly healthCheckIntervalMs: number;
   /** `undefined` when the registry is off. */
@@ -173,6 +184,8 @@ const KNOWN = [
   "lifelines",
   "recycle",
   "registry",
+  "startMode",
+  "preload",
 ];
 const AFFINITY_MODES: readonly AffinityMode[] = ["hint", "strict-queue", "strict-fail-fast"];
 
@@ -254,6 +267,23 @@ function resolveRecycle(
   };
 }
 
+function resolvePreload(value: unknown): readonly string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw invalidOption("preload", "an array of module names", value);
+  return value.map((m, i) => expectString(`preload[${i}]`, m));
+}
+
+function resolveStartMode(value: unknown): "spawn" | "fork" {
+  const mode = value ?? process.env.SNAKEPIT_START_MODE ?? "spawn";
+  if (mode !== "spawn" && mode !== "fork")
+    throw invalidOption(
+      value === undefined ? "SNAKEPIT_START_MODE" : "startMode",
+      '`"spawn"` or `"fork"`',
+      mode,
+    );
+  return mode;
+}
+
 function resolveRegistry(value: unknown): ResolvedPoolOptions["registry"] {
   if (value === false) return undefined;
   const v = optionalObject("registry", value, ["dataDir", "sweepOnStart"]) ?? {};
@@ -328,6 +358,8 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
         : resolveHeartbeatOptions(o.heartbeat ?? {}, "heartbeat"),
     lifelines: resolveLifelines(o.lifelines),
     ...resolveRecycle(o.recycle),
+    startMode: resolveStartMode(o.startMode),
+    preload: resolvePreload(o.preload),
     registry: resolveRegistry(o.registry),
   };
 }

@@ -22,6 +22,7 @@ async function orphanWorkers(): Promise<void> {
         adapter: echoAdapter,
         size: 1,
         lifelines: { pipe: false, parentDeathSignal: false, hostHeartbeat: false },
+        startMode: "spawn",
       }),
     ],
     { stdio: ["ignore", "pipe", "inherit"] },

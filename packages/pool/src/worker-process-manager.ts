@@ -4,7 +4,14 @@ import {
   killWithEscalation,
   readProcessIdentity,
 } from "@snakepit/process-killer";
-import { spawnWorker, type WorkerProcess } from "@snakepit/python-bridge";
+import {
+  canFork,
+  type ForkServer,
+  type SpawnWorkerOptions,
+  spawnWorker,
+  startForkServer,
+  type WorkerProcess,
+} from "@snakepit/python-bridge";
 import type { ProcessRegistry } from "@snakepit/registry";
 import { publish } from "@snakepit/telemetry";
 import type { Logger } from "./logger.js";
@@ -32,6 +39,8 @@ export interface WorkerProcessManager {
    * record is removed and nothing is left running.
    */
   start(workerId: string): Promise<WorkerProcess>;
+  /** Stops the fork server, if one runs (after the workers are stopped). */
+  close(): Promise<void>;
   /** Stops a worker's process group with escalation (SIGTERM, `graceMs`, SIGKILL), then removes its record. */
   stop(workerId: string, proc: WorkerProcess, graceMs: number): Promise<KillOutcome | undefined>;
 }
@@ -47,13 +56,55 @@ export function createWorkerProcessManager(m: WorkerProcessManagerOptions): Work
       .catch((err: unknown) => log.warn({ err, workerId }, "could not remove a registry record"));
   }
 
+  // Fork mode: one fork server per pool (adapter and environment), started on first use and again
+  // if it dies. Where fork is impossible (canFork() is false), workers are spawned.
+  const forking = opts.startMode === "fork" && canFork();
+  let server: ForkServer | undefined;
+  let serverStarting: Promise<ForkServer> | undefined;
+  function forkServer(): Promise<ForkServer> {
+    if (server !== undefined && server.exit === undefined) return Promise.resolve(server);
+    serverStarting ??= startForkServer({
+      pythonExecutable: m.python,
+      adapter: opts.adapter,
+      runId: m.runId,
+      preload: opts.preload,
+      env: opts.env,
+      cwd: opts.cwd,
+      parentDeathSignal: lifelines.parentDeathSignal,
+      startTimeoutMs: opts.startTimeoutMs,
+      signal: m.signal,
+      onOutput: forwardWorkerOutput(log, `${opts.name}-forkserver`),
+    }).then(
+      (started) => {
+        server = started;
+        serverStarting = undefined;
+        void started.exited.then((exit) =>
+          log.warn(
+            { exit },
+            "the fork server exited; it is started again on the next worker start",
+          ),
+        );
+        return started;
+      },
+      (err: unknown) => {
+        serverStarting = undefined;
+        throw err;
+      },
+    );
+    return serverStarting;
+  }
+
   return {
+    async close() {
+      await serverStarting?.catch(() => undefined);
+      await server?.close();
+    },
     async start(workerId) {
       await registry?.reserve(workerId, { poolName: opts.name });
       let activated: Promise<void> = Promise.resolve();
       const startedAt = performance.now();
       try {
-        const proc = await spawnWorker({
+        const spawnOptions: SpawnWorkerOptions = {
           pythonExecutable: m.python,
           adapter: opts.adapter,
           workerId,
@@ -82,7 +133,10 @@ export function createWorkerProcessManager(m: WorkerProcessManagerOptions): Work
               });
           },
           onOutput: forwardWorkerOutput(log, workerId),
-        });
+        };
+        const proc = forking
+          ? await (await forkServer()).fork(spawnOptions)
+          : await spawnWorker(spawnOptions);
         await activated;
         publish("snakepit:worker:ready", () => ({
           pool: opts.name,
