@@ -19,11 +19,11 @@ const CONTROL_FD = 3;
 
 /**
  * Whether workers can be forked here: Linux only (macOS can fork, but CPython defaults to spawn
- * there because system frameworks may crash in a forked child), and not when
- * `SNAKEPIT_START_METHOD=spawn` forces plain spawning. When false, use `spawnWorker`.
+ * there because system frameworks may crash in a forked child). When false, use `spawnWorker`.
+ * (A pool's `startMode` option, default `$SNAKEPIT_START_MODE`, chooses between the two.)
  */
 export function canFork(): boolean {
-  return process.platform === "linux" && process.env.SNAKEPIT_START_METHOD !== "spawn";
+  return process.platform === "linux";
 }
 
 function serverEnv(o: StartForkServerOptions): NodeJS.ProcessEnv {
