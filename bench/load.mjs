@@ -1,0 +1,30 @@
+// Shared helpers of the benchmarks: a closed-loop load bounded by call count and by time, and
+// the median. `SNAKEPIT_BENCH_QUICK=1` shrinks every benchmark to a smoke run.
+
+/** True when `SNAKEPIT_BENCH_QUICK=1`: every benchmark runs a token amount of work. */
+export const quick = process.env.SNAKEPIT_BENCH_QUICK === "1";
+
+/**
+ * Runs `call(i)` from `concurrency` lanes until `maxCalls` have completed or `maxMs` passed
+ * (whichever first; lanes finish their current call), and returns completed calls per second.
+ */
+export async function closedLoop(call, { concurrency, maxCalls, maxMs }) {
+  let started = 0;
+  let done = 0;
+  const t0 = performance.now();
+  const deadline = t0 + maxMs;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (started < maxCalls && performance.now() < deadline) {
+        await call(started++);
+        done++;
+      }
+    }),
+  );
+  return done / ((performance.now() - t0) / 1000);
+}
+
+export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** `1234.5` → `"1,235"`. */
+export const rate = (x) => Math.round(x).toLocaleString("en-US");
