@@ -6,13 +6,13 @@ import {
   awaitForkedWorker,
   type ForkChannels,
   type ForkWorkerOptions,
-  forkedWorkerArgs,
   forkedWorkerEnv,
 } from "./forked-worker.js";
 import { splitLines } from "./line-splitter.js";
 import { OutputTail } from "./output-tail.js";
 import { waitUntilGone } from "./process-gone.js";
 import type { WorkerExit, WorkerProcess } from "./spawn-worker.js";
+import { workerFlags } from "./worker-handshake.js";
 
 const CLOSE_GRACE_MS = 5000;
 
@@ -113,7 +113,7 @@ export class ForkServerProcess implements ForkServer {
         op: "fork",
         ref,
         worker_id: options.workerId,
-        args: forkedWorkerArgs(options, this.adapter, this.runId),
+        args: workerFlags(options, this.adapter, this.runId),
         env: forkedWorkerEnv(options),
         cwd: options.cwd ?? null,
       };

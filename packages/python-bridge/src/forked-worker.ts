@@ -1,5 +1,5 @@
 import type { Socket } from "node:net";
-import { type ErrorCode, SnakepitError } from "@snakepit/errors";
+import { SnakepitError } from "@snakepit/errors";
 import { createGrpcJsWorkerClient } from "./grpc-js-worker-client.js";
 import { splitLines } from "./line-splitter.js";
 import type { OutputTail } from "./output-tail.js";
@@ -9,6 +9,7 @@ import {
   type WorkerExit,
   type WorkerProcess,
 } from "./spawn-worker.js";
+import { parseControlLine } from "./worker-handshake.js";
 
 /**
  * Options of `ForkServer.fork`: the same object `spawnWorker` takes, so a pool can use either
@@ -30,42 +31,12 @@ export interface ForkChannels {
 }
 
 /** The worker flags sent to the fork server: `spawnWorker`'s argv without `-m` and `--control-fd`. */
-export function forkedWorkerArgs(o: ForkWorkerOptions, adapter: string, runId: string): string[] {
-  const args = ["--adapter", adapter, "--listen", o.listen, "--worker-id", o.workerId];
-  args.push("--snakepit-run-id", runId, "--host-pid", String(process.pid));
-  args.push("--concurrency", String(o.concurrency ?? 1));
-  args.push(o.parentDeathSignal === false ? "--no-parent-death-signal" : "--parent-death-signal");
-  if (o.pipeLifeline === false) args.push("--no-pipe-lifeline");
-  args.push("--shutdown-grace-ms", String(o.shutdownGraceMs ?? 2000));
-  if (o.hostAddress !== undefined) {
-    args.push("--host-address", o.hostAddress);
-    const hb = o.hostHeartbeat;
-    if (hb === false) args.push("--host-heartbeat-interval-ms", "0");
-    else {
-      args.push("--host-heartbeat-interval-ms", String(hb?.intervalMs ?? 2000));
-      args.push("--host-heartbeat-timeout-ms", String(hb?.timeoutMs ?? 2000));
-      args.push("--host-heartbeat-max-missed", String(hb?.maxMissed ?? 3));
-    }
-  }
-  if (o.watchdog === true) args.push("--watchdog");
-  return args;
-}
-
 /** Environment overrides applied in the child after the fork (`null` removes a variable). */
 export function forkedWorkerEnv(o: ForkWorkerOptions): Record<string, string | null> {
   const env: Record<string, string | null> = {};
   for (const [k, v] of Object.entries(o.env ?? {})) env[k] = v ?? null;
   env.SNAKEPIT_SECRET = o.secret ?? null;
   return env;
-}
-
-interface ControlMessage {
-  event?: string;
-  address?: string;
-  code?: string;
-  type?: string;
-  message?: string;
-  traceback?: string;
 }
 
 /** What a forked child's readiness wait needs from the fork server. */
@@ -145,38 +116,10 @@ export function awaitForkedWorker(
 
     splitLines(control, (line) => {
       if (settled) return;
-      let message: ControlMessage;
-      try {
-        message = JSON.parse(line) as ControlMessage;
-      } catch {
-        return fail(
-          new SnakepitError(
-            "PROTOCOL_ERROR",
-            `Worker ${options.workerId} wrote a malformed control line: ${line.slice(0, 200)}`,
-          ),
-        );
-      }
-      if (message.event === "error") {
-        const code: ErrorCode =
-          message.code === "ADAPTER_LOAD_FAILED" || message.code === "INVALID_OPTIONS"
-            ? message.code
-            : "WORKER_START_FAILED";
-        const what =
-          code === "ADAPTER_LOAD_FAILED"
-            ? `Adapter "${adapter}" failed to load`
-            : `Worker ${options.workerId} failed to start`;
-        return fail(
-          new SnakepitError(code, `${what}: ${message.type ?? "Error"}: ${message.message ?? ""}`, {
-            details: {
-              type: message.type,
-              message: message.message,
-              traceback: message.traceback,
-              adapter,
-            },
-          }),
-        );
-      }
-      if (message.event === "ready" && typeof message.address === "string") {
+      const parsed = parseControlLine(line, { workerId: options.workerId, adapter });
+      if (parsed.kind === "error") return fail(parsed.error);
+      if (parsed.kind === "ready") {
+        const address = parsed.address;
         cleanup();
         // The control socket stays open as the worker's lifeline; it must not keep the host alive by itself.
         control.unref();
@@ -184,9 +127,9 @@ export function awaitForkedWorker(
           workerId: options.workerId,
           pid: child.pid,
           pgid: child.pid,
-          address: message.address,
+          address: address,
           client: createGrpcJsWorkerClient(
-            message.address,
+            address,
             options.secret === undefined ? {} : { secret: options.secret },
           ),
           exited: child.exited,

@@ -6,6 +6,7 @@ import { createGrpcJsWorkerClient } from "./grpc-js-worker-client.js";
 import { splitLines } from "./line-splitter.js";
 import { OutputTail } from "./output-tail.js";
 import type { WorkerClient } from "./worker-client.js";
+import { parseControlLine, workerFlags } from "./worker-handshake.js";
 
 /** How the worker's own dependent heartbeat to the host behaves (orphan layer 3). */
 export interface WorkerHostHeartbeatOptions {
@@ -97,37 +98,15 @@ const NATIVE_THREAD_VARS = [
 ];
 const CONTROL_FD = 3;
 
-/** Builds the worker's argv after `python`. */
+/** The worker's argv after `python`. */
 function workerArgs(o: SpawnWorkerOptions): string[] {
-  const args = [
+  return [
     "-m",
     "snakepit_bridge",
-    "--adapter",
-    o.adapter,
-    "--listen",
-    o.listen,
-    "--worker-id",
-    o.workerId,
-    "--snakepit-run-id",
-    o.runId,
+    ...workerFlags(o, o.adapter, o.runId),
+    "--control-fd",
+    String(CONTROL_FD),
   ];
-  args.push("--control-fd", String(CONTROL_FD), "--host-pid", String(process.pid));
-  args.push("--concurrency", String(o.concurrency ?? 1));
-  args.push(o.parentDeathSignal === false ? "--no-parent-death-signal" : "--parent-death-signal");
-  if (o.pipeLifeline === false) args.push("--no-pipe-lifeline");
-  args.push("--shutdown-grace-ms", String(o.shutdownGraceMs ?? 2000));
-  if (o.hostAddress !== undefined) {
-    args.push("--host-address", o.hostAddress);
-    const hb = o.hostHeartbeat;
-    if (hb === false) args.push("--host-heartbeat-interval-ms", "0");
-    else {
-      args.push("--host-heartbeat-interval-ms", String(hb?.intervalMs ?? 2000));
-      args.push("--host-heartbeat-timeout-ms", String(hb?.timeoutMs ?? 2000));
-      args.push("--host-heartbeat-max-missed", String(hb?.maxMissed ?? 3));
-    }
-  }
-  if (o.watchdog === true) args.push("--watchdog");
-  return args;
 }
 
 function workerEnv(o: SpawnWorkerOptions): NodeJS.ProcessEnv {
@@ -143,16 +122,6 @@ function workerEnv(o: SpawnWorkerOptions): NodeJS.ProcessEnv {
   if (o.secret !== undefined) env.SNAKEPIT_SECRET = o.secret;
   else delete env.SNAKEPIT_SECRET;
   return env;
-}
-
-interface ControlMessage {
-  event?: string;
-  address?: string;
-  pid?: number;
-  code?: string;
-  type?: string;
-  message?: string;
-  traceback?: string;
 }
 
 /**
@@ -272,38 +241,13 @@ export function spawnWorker(options: SpawnWorkerOptions): Promise<WorkerProcess>
       return fail(new SnakepitError("INTERNAL", "The worker's control socket was not created"));
     splitLines(control, (line) => {
       if (settled) return;
-      let message: ControlMessage;
-      try {
-        message = JSON.parse(line) as ControlMessage;
-      } catch {
-        return fail(
-          new SnakepitError(
-            "PROTOCOL_ERROR",
-            `Worker ${options.workerId} wrote a malformed control line: ${line.slice(0, 200)}`,
-          ),
-        );
-      }
-      if (message.event === "error") {
-        const code: ErrorCode =
-          message.code === "ADAPTER_LOAD_FAILED" || message.code === "INVALID_OPTIONS"
-            ? message.code
-            : "WORKER_START_FAILED";
-        const what =
-          code === "ADAPTER_LOAD_FAILED"
-            ? `Adapter "${options.adapter}" failed to load`
-            : `Worker ${options.workerId} failed to start`;
-        return fail(
-          new SnakepitError(code, `${what}: ${message.type ?? "Error"}: ${message.message ?? ""}`, {
-            details: {
-              type: message.type,
-              message: message.message,
-              traceback: message.traceback,
-              adapter: options.adapter,
-            },
-          }),
-        );
-      }
-      if (message.event === "ready" && typeof message.address === "string") {
+      const parsed = parseControlLine(line, {
+        workerId: options.workerId,
+        adapter: options.adapter,
+      });
+      if (parsed.kind === "error") return fail(parsed.error);
+      if (parsed.kind === "ready") {
+        const address = parsed.address;
         cleanup();
         // The control socket stays open as the worker's lifeline; it must not keep the host alive by itself.
         control.unref();
@@ -312,9 +256,9 @@ export function spawnWorker(options: SpawnWorkerOptions): Promise<WorkerProcess>
           workerId: options.workerId,
           pid,
           pgid: pid,
-          address: message.address,
+          address: address,
           client: createGrpcJsWorkerClient(
-            message.address,
+            address,
             options.secret === undefined ? {} : { secret: options.secret },
           ),
           exited,
