@@ -1,33 +1,12 @@
 import { fileURLToPath } from "node:url";
 import { isRunning } from "@snakepit/testing";
-import { afterEach, describe, expect, it } from "vitest";
-import { createPool, type Pool, SnakepitError } from "./index.js";
+import { describe, expect, it } from "vitest";
+import { createPool, type SnakepitError } from "./index.js";
+import { echoAdapter, usePool as pool, rejection } from "./pool-test-helpers.test-helper.js";
 
-// Fixture adapters shipped with @snakepit/python-bridge's tests.
 const fixtures = fileURLToPath(new URL("../../python-bridge/test/fixtures/", import.meta.url));
-const echoAdapter = `${fixtures}echo_adapter.py:EchoAdapter`;
 const importErrorAdapter = `${fixtures}import_error_adapter.py`;
 const setupErrorAdapter = `${fixtures}setup_error_adapter.py`;
-
-const pools: Pool[] = [];
-function pool(options: Parameters<typeof createPool>[0]): Pool {
-  const p = createPool(options);
-  pools.push(p);
-  return p;
-}
-afterEach(async () => {
-  await Promise.all(pools.splice(0).map((p) => p.destroy()));
-});
-
-async function rejection(promise: Promise<unknown>): Promise<SnakepitError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(SnakepitError);
-    return err as SnakepitError;
-  }
-  throw new Error("expected a rejection");
-}
 
 describe("createPool", () => {
   it("starts real workers and runs Python tools concurrently", async () => {
