@@ -7,13 +7,14 @@ ones the SDK implements.
 
 from __future__ import annotations
 
-import random
+import sys
 from typing import Any, Dict, List, Optional
 
 import pytest
 
 trace = pytest.importorskip("opentelemetry.trace")
 
+from conftest import FIXTURES  # noqa: E402
 from snakepit_bridge import otel  # noqa: E402
 from snakepit_bridge.call_context import CallContext  # noqa: E402
 from snakepit_bridge.servicer import CORRELATION_METADATA  # noqa: E402
@@ -23,72 +24,8 @@ PARENT_SPAN_ID = "00f067aa0ba902b7"
 TRACEPARENT = f"00-{TRACE_ID}-{PARENT_SPAN_ID}-01"
 
 
-class RecordedSpan(trace.Span):
-    """A span that keeps everything it is told, in memory (the in-memory exporter's view)."""
-
-    def __init__(self, name: str, context: trace.SpanContext, parent: Optional[trace.SpanContext],
-                 kind: trace.SpanKind, attributes: Dict[str, Any], finished: List["RecordedSpan"]) -> None:
-        self.name, self.context, self.parent, self.kind = name, context, parent, kind
-        self.attributes = dict(attributes)
-        self.status: Optional[trace.Status] = None
-        self.exceptions: List[BaseException] = []
-        self.ended = False
-        self._finished = finished
-
-    def get_span_context(self) -> trace.SpanContext:
-        return self.context
-
-    def set_attributes(self, attributes: Dict[str, Any]) -> None:
-        self.attributes.update(attributes)
-
-    def set_attribute(self, key: str, value: Any) -> None:
-        self.attributes[key] = value
-
-    def add_event(self, name: str, attributes: Any = None, timestamp: Any = None) -> None:
-        pass
-
-    def update_name(self, name: str) -> None:
-        self.name = name
-
-    def is_recording(self) -> bool:
-        return not self.ended
-
-    def set_status(self, status: Any, description: Optional[str] = None) -> None:
-        self.status = status if isinstance(status, trace.Status) else trace.Status(status, description)
-
-    def record_exception(self, exception: BaseException, attributes: Any = None, timestamp: Any = None,
-                         escaped: bool = False) -> None:
-        self.exceptions.append(exception)
-
-    def end(self, end_time: Optional[int] = None) -> None:
-        self.ended = True
-        self._finished.append(self)
-
-
-class InMemoryTracer(trace.Tracer):
-    def __init__(self, finished: List[RecordedSpan]) -> None:
-        self.finished = finished
-
-    def start_span(self, name, context=None, kind=trace.SpanKind.INTERNAL, attributes=None, links=None,  # noqa: ANN001
-                   start_time=None, record_exception=True, set_status_on_exception=True) -> RecordedSpan:
-        parent = trace.get_current_span(context).get_span_context()
-        trace_id = parent.trace_id if parent.is_valid else random.getrandbits(128)
-        ctx = trace.SpanContext(trace_id, random.getrandbits(64), is_remote=False,
-                                trace_flags=trace.TraceFlags(trace.TraceFlags.SAMPLED))
-        return RecordedSpan(name, ctx, parent if parent.is_valid else None, kind, attributes or {}, self.finished)
-
-    def start_as_current_span(self, name, context=None, kind=trace.SpanKind.INTERNAL, attributes=None,  # noqa: ANN001
-                              links=None, start_time=None, record_exception=True, set_status_on_exception=True,
-                              end_on_exit=True):
-        return trace.use_span(self.start_span(name, context, kind, attributes), end_on_exit=end_on_exit)
-
-
-class InMemoryTracerProvider(trace.TracerProvider):
-    def __init__(self) -> None:
-        self.finished: List[RecordedSpan] = []
-
-    def get_tracer(self, *args: Any, **kwargs: Any) -> InMemoryTracer:
-        return InMemoryTracer(self.finished)
+sys.path.insert(0, str(FIXTURES))
+from inmemory_tracing import InMemoryTracer, InMemoryTracerProvider, RecordedSpan  # noqa: E402,F401
 
 
 class FakeServicerContext:
