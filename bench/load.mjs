@@ -6,11 +6,14 @@ export const quick = process.env.SNAKEPIT_BENCH_QUICK === "1";
 
 /**
  * Runs `call(i)` from `concurrency` lanes until `maxCalls` have completed or `maxMs` passed
- * (whichever first; lanes finish their current call), and returns completed calls per second.
+ * (whichever first; lanes finish their current call). Returns completed calls per second and
+ * this Node process's CPU time per call in µs (user + system: the host-side cost of a call, which
+ * other load on the machine disturbs far less than throughput).
  */
 export async function closedLoop(call, { concurrency, maxCalls, maxMs }) {
   let started = 0;
   let done = 0;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const deadline = t0 + maxMs;
   await Promise.all(
@@ -21,7 +24,9 @@ export async function closedLoop(call, { concurrency, maxCalls, maxMs }) {
       }
     }),
   );
-  return done / ((performance.now() - t0) / 1000);
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  return { perSecond: done / seconds, cpuUsPerCall: (cpu.user + cpu.system) / done };
 }
 
 export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -68,8 +68,8 @@ function check(value, size) {
 export async function benchOverhead({
   workerCounts = [1, 2],
   concurrencies = [1, 8, 64],
-  rounds = quick ? 1 : 3,
-  maxMs = quick ? 150 : 700,
+  rounds = quick ? 1 : 7,
+  maxMs = quick ? 150 : 400,
   print = console.log,
 } = {}) {
   const python = (await resolvePythonEnvironment()).executable;
@@ -98,6 +98,7 @@ export async function benchOverhead({
           for (const execute of Object.values(sides)) check(await execute(0, p.args), p.size);
           for (const c of concurrencies) {
             const rates = { raw: [], pool: [] };
+            const cpu = { raw: [], pool: [] };
             const maxCalls = quick ? Math.ceil(p.maxCalls / 10) : p.maxCalls;
             // Warm-up at this concurrency, then alternate which side goes first.
             for (const execute of Object.values(sides))
@@ -108,14 +109,15 @@ export async function benchOverhead({
               });
             for (let r = 0; r < rounds; r++) {
               const order = r % 2 === 0 ? ["raw", "pool"] : ["pool", "raw"];
-              for (const side of order)
-                rates[side].push(
-                  await closedLoop((i) => sides[side](i, p.args), {
-                    concurrency: c,
-                    maxCalls,
-                    maxMs,
-                  }),
-                );
+              for (const side of order) {
+                const result = await closedLoop((i) => sides[side](i, p.args), {
+                  concurrency: c,
+                  maxCalls,
+                  maxMs,
+                });
+                rates[side].push(result.perSecond);
+                cpu[side].push(result.cpuUsPerCall);
+              }
             }
             const row = {
               workers: n,
@@ -123,11 +125,13 @@ export async function benchOverhead({
               concurrency: c,
               raw: median(rates.raw),
               pool: median(rates.pool),
+              rawCpu: median(cpu.raw),
+              poolCpu: median(cpu.pool),
             };
             row.ratio = row.pool / row.raw;
             rows.push(row);
             print(
-              `  ${n} worker(s), ${name}, c=${c}: raw ${rate(row.raw)}/s, pool ${rate(row.pool)}/s, ratio ${row.ratio.toFixed(2)}`,
+              `  ${n} worker(s), ${name}, c=${c}: raw ${rate(row.raw)}/s, pool ${rate(row.pool)}/s, ratio ${row.ratio.toFixed(3)}; host CPU/call raw ${row.rawCpu.toFixed(0)} µs, pool ${row.poolCpu.toFixed(0)} µs`,
             );
           }
         }
@@ -141,14 +145,14 @@ export async function benchOverhead({
   }
   const met = rows.filter((r) => r.ratio >= 0.9).length;
   const lines = [
-    "| workers | payload | concurrency | raw grpc-js calls/s | pool calls/s | pool ÷ raw (target ≥ 0.9) |",
-    "|---|---|---|---|---|---|",
+    "| workers | payload | concurrency | raw grpc-js calls/s | pool calls/s | pool ÷ raw (target ≥ 0.9) | Node CPU µs/call raw | Node CPU µs/call pool |",
+    "|---|---|---|---|---|---|---|---|",
     ...rows.map(
       (r) =>
-        `| ${r.workers} | ${r.payload} | ${r.concurrency} | ${rate(r.raw)} | ${rate(r.pool)} | ${r.ratio.toFixed(2)}${r.ratio >= 0.9 ? "" : " ✗"} |`,
+        `| ${r.workers} | ${r.payload} | ${r.concurrency} | ${rate(r.raw)} | ${rate(r.pool)} | ${r.ratio.toFixed(3)}${r.ratio >= 0.9 ? "" : " ✗"} | ${r.rawCpu.toFixed(0)} | ${r.poolCpu.toFixed(0)} |`,
     ),
     "",
-    `Target pool ≥ 0.9 × raw met in ${met} of ${rows.length} cells${met === rows.length ? "" : `; lowest ${Math.min(...rows.map((r) => r.ratio)).toFixed(2)}`}.`,
+    `Target pool ≥ 0.9 × raw met in ${met} of ${rows.length} cells${met === rows.length ? "" : `; lowest ${Math.min(...rows.map((r) => r.ratio)).toFixed(3)}`}.`,
   ];
   const table = lines.join("\n");
   print(table);

@@ -114,7 +114,8 @@ export async function benchPeers({
         for (let k = 0; k < names.length; k++) {
           const name = names[(k + r) % names.length];
           rates[name].push(
-            await closedLoop(() => sides[name](args), { concurrency: c, maxCalls, maxMs }),
+            (await closedLoop(() => sides[name](args), { concurrency: c, maxCalls, maxMs }))
+              .perSecond,
           );
         }
       }

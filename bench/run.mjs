@@ -36,13 +36,13 @@ async function section(title, caption, run) {
 
 await section(
   "Transport: grpc-js vs connect-node",
-  `100-byte echo against one real Python worker (64 slots) over its Unix socket, ${quick ? 200 : "2,000"} calls per cell, each client alone. This chose the pool's transport (grpc-js).`,
+  `100-byte echo against one real Python worker (64 slots) over its Unix socket, ${quick ? 200 : "2,000"} calls per cell, each client alone (not alternated, so more exposed to load drift than the tables below). This chose the pool's transport (grpc-js).`,
   async () => (await benchTransport(quick ? { calls: 200 } : {})).table,
 );
 
 await section(
   "Per-call overhead: pool vs raw gRPC client",
-  '`pool.execute("echo")` vs `createGrpcJsWorkerClient(...).execute("echo")` (the faster transport above) on the same kind of worker: plainly spawned, thread profile with 64 slots on both sides (pool: `profile: "thread", threadsPerWorker: 64`; raw: `spawnWorker({ concurrency: 64 })`), so both can hold the same calls in flight and the difference is the pool\'s own path (queue, worker choice, deadline/abort wiring, event publishing, correlation ids, heartbeats on by default). Raw calls to 2 workers go round-robin over 2 clients; the pool picks its least-busy worker. 1 MiB payloads are a `Buffer` (raw bytes on the wire, both ways). Closed loop at each concurrency, bounded per round by calls (3,000 small / 300 large) and time (0.7 s); 3 alternating rounds per cell, medians. ✗ marks a cell below the target.',
+  '`pool.execute("echo")` vs `createGrpcJsWorkerClient(...).execute("echo")` (the faster transport above) on the same kind of worker: plainly spawned, thread profile with 64 slots on both sides (pool: `profile: "thread", threadsPerWorker: 64`; raw: `spawnWorker({ concurrency: 64 })`), so both can hold the same calls in flight and the difference is the pool\'s own path (queue, worker choice, deadline/abort wiring, event publishing, correlation ids, heartbeats on by default). Raw calls to 2 workers go round-robin over 2 clients; the pool picks its least-busy worker. 1 MiB payloads are a `Buffer` (raw bytes on the wire, both ways). Closed loop at each concurrency, bounded per round by calls (3,000 small / 300 large) and time (0.4 s); 7 alternating rounds per cell (many short rounds, so drift from other load on the machine hits both sides alike), medians. ✗ marks a cell below the target. The last two columns are the CPU time of the benchmark process itself (user + system) per completed call: the host-side cost of a call, which load from other work on the machine disturbs far less than throughput does; the extra of the pool over raw is its own per-call overhead.',
   async () => (await benchOverhead()).table,
 );
 

@@ -61,11 +61,12 @@ export async function benchTelemetryOverhead({
       if (which === "on") switchOn();
       try {
         const pool = which === "on" ? on : off;
-        return await closedLoop(() => pool.execute("echo", args), {
+        const result = await closedLoop(() => pool.execute("echo", args), {
           concurrency,
           maxCalls: n,
           maxMs,
         });
+        return result.perSecond;
       } finally {
         if (which === "on") {
           spans += exporter.getFinishedSpans().length;
