@@ -529,17 +529,15 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
    * must wait for their session's worker).
    */
   function pump(): void {
+    if (queue.size === 0) return checkDrained();
     const order = [...slots.values()];
     const granted: Slot[] = [];
     const fill = (slot: Slot, eligible: (call: PendingCall) => boolean) => {
       while (slot.available && queue.size > 0) {
         const call = queue.grantNext(slot, eligible);
         if (call === undefined) return;
-        slot.inFlight.add(call);
+        assign(slot, call);
         granted.push(slot);
-        slot.callsDispatched++;
-        if (slot.maxRequests !== undefined && slot.callsDispatched >= prewarmAt(slot.maxRequests))
-          void recycle(slot, "max-requests");
       }
     };
     for (const slot of order) fill(slot, (c) => sessionWorker(c) === slot);
@@ -552,6 +550,21 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
     checkDrained();
   }
 
+  /** Books `call` onto `slot` (capacity, request count, early successor for `maxRequests`). */
+  function assign(slot: Slot, call: PendingCall): void {
+    slot.inFlight.add(call);
+    slot.callsDispatched++;
+    if (slot.maxRequests !== undefined && slot.callsDispatched >= prewarmAt(slot.maxRequests))
+      void recycle(slot, "max-requests");
+  }
+
+  /** The least recently used worker with room, for a call that need not wait: none queued, no session. */
+  function freeWorkerNow(call: PendingCall): Slot | undefined {
+    if (queue.size > 0 || call.options.sessionId !== undefined) return undefined;
+    for (const slot of slots.values()) if (slot.available) return slot;
+    return undefined;
+  }
+
   function mayRunOn(call: PendingCall, slot: Slot): boolean {
     const mode = call.options.affinity ?? opts.affinity;
     if (mode === "hint") return true;
@@ -560,6 +573,8 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
   }
 
   function checkDrained(): void {
+    // Only close() waits for the drain; skip the scan on the hot path.
+    if (drained.length === 0) return;
     if (queue.size === 0 && ![...slots.values()].some((s) => s.inFlight.size > 0)) {
       for (const resolve of drained.splice(0)) resolve();
     }
@@ -606,7 +621,7 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
         { details: { workerId: own.id } },
       );
     }
-    if (readyCount() === 0 && degraded()) throw degradedError(undefined);
+    if (degraded() && readyCount() === 0) throw degradedError(undefined);
     if (queue.full) {
       publish("snakepit:queue:rejected", () => ({ ...fields, reason: "full", depth: queue.size }));
       throw new SnakepitError(
@@ -616,17 +631,25 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
       );
     }
     publish("snakepit:queue:enqueued", () => ({ ...fields, depth: queue.size + 1 }));
-    const waiting = queue.wait(call, {
-      timeoutMs: opts.queueTimeoutMs,
-      onTimeout: () =>
-        publish("snakepit:queue:timeout", () => ({
-          ...fields,
-          waitMs: performance.now() - call.enqueuedAt,
-          depth: queue.size,
-        })),
-    });
-    pump();
-    const slot = await waiting;
+    // The hot path: a free worker and nobody waiting — no queue entry, no promise.
+    let slot = freeWorkerNow(call);
+    if (slot !== undefined) {
+      assign(slot, call);
+      slots.delete(slot.id);
+      slots.set(slot.id, slot);
+    } else {
+      const waiting = queue.wait(call, {
+        timeoutMs: opts.queueTimeoutMs,
+        onTimeout: () =>
+          publish("snakepit:queue:timeout", () => ({
+            ...fields,
+            waitMs: performance.now() - call.enqueuedAt,
+            depth: queue.size,
+          })),
+      });
+      pump();
+      slot = await waiting;
+    }
     const dispatchedAt = performance.now();
     waits.record(dispatchedAt - call.enqueuedAt);
     if (call.options.sessionId !== undefined) affinity.assign(call.options.sessionId, slot.id);
