@@ -21,7 +21,7 @@ async function load(pool, calls, concurrency) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export async function benchHeartbeat({
-  rounds = 7,
+  rounds = 11,
   calls = 3000,
   concurrency = 8,
   print = console.log,

@@ -60,7 +60,7 @@ await section(
 
 await section(
   "Heartbeat overhead",
-  `The same load against two pools of 2 workers, heartbeats on (defaults) and off, ${quick ? "1 round" : "7 alternating rounds"} of ${quick ? 300 : "3,000"} calls at concurrency 8; medians.`,
+  `The same load against two pools of 2 workers, heartbeats on (defaults) and off, ${quick ? "1 round" : "11 alternating rounds"} of ${quick ? 300 : "3,000"} calls at concurrency 8; medians.`,
   async () => (await benchHeartbeat(quick ? { rounds: 1, calls: 300 } : {})).table,
 );
 
