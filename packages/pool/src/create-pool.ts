@@ -529,7 +529,10 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
    * must wait for their session's worker).
    */
   function pump(): void {
-    if (queue.size === 0) return checkDrained();
+    if (queue.size === 0) {
+      checkDrained();
+      return;
+    }
     const order = [...slots.values()];
     const granted: Slot[] = [];
     const fill = (slot: Slot, eligible: (call: PendingCall) => boolean) => {
