@@ -81,7 +81,9 @@ def fork(server: Server, worker_id: str, listen_dir: str) -> "tuple[int, int]":
     return forked["pid"], control
 
 
-def wait_gone(pid: int, timeout: float = 3.0) -> bool:
+def wait_gone(pid: int, timeout: float = 10.0) -> bool:
+    # Generous: under a loaded CI machine a graceful self-termination (stop the gRPC server, run
+    # cleanup, take the process group) can take seconds; "gone at all" is what these tests check.
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not procfs.is_alive(pid):
