@@ -57,7 +57,8 @@ describe("heartbeats in the pool", () => {
     process.kill(frozen, "SIGSTOP");
     await waitFor(() => failures.length > 0, { timeoutMs: 5000, message: "the heartbeat failure" });
     const detectedMs = performance.now() - stoppedAt;
-    expect(detectedMs).toBeLessThan(intervalMs + timeoutMs + intervalMs);
+    // The bound is intervalMs + timeoutMs (plus one interval); 250 ms more absorbs timer lag on a loaded machine.
+    expect(detectedMs).toBeLessThan(intervalMs + timeoutMs + intervalMs + 250);
     expect(failures[0]?.reason).toBe("timeout");
     await waitFor(() => !isRunning(frozen), {
       timeoutMs: 5000,
