@@ -1,20 +1,10 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { type ErrorCode, SnakepitError } from "@snakepit/errors";
-import { bridgePythonDir } from "./bridge-paths.js";
 import { ForkServerProcess, type ServerMessage, signalGroup } from "./fork-server-process.js";
 import type { ForkServer, StartForkServerOptions } from "./fork-server-types.js";
-import { splitLines } from "./line-splitter.js";
-import { OutputTail } from "./output-tail.js";
+import { spawnPython } from "./spawn-python.js";
 
 export type { ForkServer, StartForkServerOptions } from "./fork-server-types.js";
 
-const NATIVE_THREAD_VARS = [
-  "OMP_NUM_THREADS",
-  "OPENBLAS_NUM_THREADS",
-  "MKL_NUM_THREADS",
-  "NUMEXPR_NUM_THREADS",
-  "VECLIB_MAXIMUM_THREADS",
-];
 const CONTROL_FD = 3;
 
 /**
@@ -24,20 +14,6 @@ const CONTROL_FD = 3;
  */
 export function canFork(): boolean {
   return process.platform === "linux";
-}
-
-function serverEnv(o: StartForkServerOptions): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  if (o.capNativeThreads !== false) for (const name of NATIVE_THREAD_VARS) env[name] ??= "1";
-  for (const [k, v] of Object.entries(o.env ?? {})) {
-    if (v === undefined) delete env[k];
-    else env[k] = v;
-  }
-  const extra = env.PYTHONPATH;
-  env.PYTHONPATH = extra ? `${bridgePythonDir}:${extra}` : bridgePythonDir;
-  env.PYTHONUNBUFFERED = "1";
-  delete env.SNAKEPIT_SECRET; // per worker, applied after its fork
-  return env;
 }
 
 function serverArgs(o: StartForkServerOptions): string[] {
@@ -67,32 +43,14 @@ export function startForkServer(options: StartForkServerOptions): Promise<ForkSe
         `Forking workers is not supported on ${process.platform}`,
       ),
     );
-  const tail = new OutputTail();
-  let child: ChildProcess;
+  let spawned: ReturnType<typeof spawnPython>;
   try {
-    child = spawn(options.pythonExecutable, serverArgs(options), {
-      cwd: options.cwd,
-      env: serverEnv(options),
-      stdio: ["ignore", "pipe", "pipe", "ipc"],
-      detached: true,
-    });
-  } catch (cause) {
-    return Promise.reject(
-      new SnakepitError(
-        "PYTHON_NOT_FOUND",
-        `Could not start Python at ${options.pythonExecutable}: ${(cause as Error).message}`,
-        { cause },
-      ),
-    );
+    // The secret is per worker, applied after its fork: the fork server itself gets none.
+    spawned = spawnPython({ ...options, secret: undefined, args: serverArgs(options), fd3: "ipc" });
+  } catch (err) {
+    return Promise.reject(err);
   }
-  for (const stream of ["stdout", "stderr"] as const) {
-    const readable = child[stream];
-    if (readable === null) continue;
-    splitLines(readable, (line) => {
-      tail.push(line);
-      options.onOutput?.(line, stream);
-    });
-  }
+  const { child, tail } = spawned;
   const server = new ForkServerProcess(child, options, tail);
   const startTimeoutMs = options.startTimeoutMs ?? 30_000;
 

@@ -1,10 +1,9 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import type { Socket } from "node:net";
 import { type ErrorCode, SnakepitError } from "@snakepit/errors";
-import { bridgePythonDir } from "./bridge-paths.js";
 import { createGrpcJsWorkerClient } from "./grpc-js-worker-client.js";
 import { splitLines } from "./line-splitter.js";
-import { OutputTail } from "./output-tail.js";
+import { spawnPython } from "./spawn-python.js";
 import type { WorkerClient } from "./worker-client.js";
 import { parseControlLine, workerFlags } from "./worker-handshake.js";
 
@@ -89,13 +88,6 @@ export interface WorkerProcess {
   outputTail(): string;
 }
 
-const NATIVE_THREAD_VARS = [
-  "OMP_NUM_THREADS",
-  "OPENBLAS_NUM_THREADS",
-  "MKL_NUM_THREADS",
-  "NUMEXPR_NUM_THREADS",
-  "VECLIB_MAXIMUM_THREADS",
-];
 const CONTROL_FD = 3;
 
 /** The worker's argv after `python`. */
@@ -107,21 +99,6 @@ function workerArgs(o: SpawnWorkerOptions): string[] {
     "--control-fd",
     String(CONTROL_FD),
   ];
-}
-
-function workerEnv(o: SpawnWorkerOptions): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  if (o.capNativeThreads !== false) for (const name of NATIVE_THREAD_VARS) env[name] ??= "1";
-  for (const [k, v] of Object.entries(o.env ?? {})) {
-    if (v === undefined) delete env[k];
-    else env[k] = v;
-  }
-  const extra = env.PYTHONPATH;
-  env.PYTHONPATH = extra ? `${bridgePythonDir}:${extra}` : bridgePythonDir;
-  env.PYTHONUNBUFFERED = "1";
-  if (o.secret !== undefined) env.SNAKEPIT_SECRET = o.secret;
-  else delete env.SNAKEPIT_SECRET;
-  return env;
 }
 
 /**
@@ -137,25 +114,13 @@ function workerEnv(o: SpawnWorkerOptions): NodeJS.ProcessEnv {
 export function spawnWorker(options: SpawnWorkerOptions): Promise<WorkerProcess> {
   const { signal } = options;
   if (signal?.aborted) return Promise.reject(SnakepitError.from(signal.reason, "ABORTED"));
-  const tail = new OutputTail();
-  let child: ChildProcess;
+  let spawned: ReturnType<typeof spawnPython>;
   try {
-    child = spawn(options.pythonExecutable, workerArgs(options), {
-      cwd: options.cwd,
-      env: workerEnv(options),
-      stdio: ["ignore", "pipe", "pipe", "pipe"],
-      detached: true,
-    });
-  } catch (cause) {
-    return Promise.reject(
-      new SnakepitError(
-        "PYTHON_NOT_FOUND",
-        `Could not start Python at ${options.pythonExecutable}: ${(cause as Error).message}`,
-        { cause },
-      ),
-    );
+    spawned = spawnPython({ ...options, args: workerArgs(options), fd3: "pipe" });
+  } catch (err) {
+    return Promise.reject(err);
   }
-
+  const { child, tail } = spawned;
   if (child.pid !== undefined) options.onSpawn?.(child.pid);
   let exit: WorkerExit | undefined;
   const exited = new Promise<WorkerExit>((resolve) => {
@@ -164,14 +129,6 @@ export function spawnWorker(options: SpawnWorkerOptions): Promise<WorkerProcess>
       resolve(exit);
     });
   });
-  for (const stream of ["stdout", "stderr"] as const) {
-    const readable = child[stream];
-    if (readable === null) continue;
-    splitLines(readable, (line) => {
-      tail.push(line);
-      options.onOutput?.(line, stream);
-    });
-  }
   const control = child.stdio[CONTROL_FD] as Socket | null;
 
   return new Promise<WorkerProcess>((resolve, reject) => {

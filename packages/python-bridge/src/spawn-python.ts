@@ -1,0 +1,76 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { SnakepitError } from "@snakepit/errors";
+import { bridgePythonDir } from "./bridge-paths.js";
+import { splitLines } from "./line-splitter.js";
+import { OutputTail } from "./output-tail.js";
+
+const NATIVE_THREAD_VARS = [
+  "OMP_NUM_THREADS",
+  "OPENBLAS_NUM_THREADS",
+  "MKL_NUM_THREADS",
+  "NUMEXPR_NUM_THREADS",
+  "VECLIB_MAXIMUM_THREADS",
+];
+
+/** What a bridge process (a worker or a fork server) is started with. */
+export interface SpawnPythonOptions {
+  readonly pythonExecutable: string;
+  readonly args: readonly string[];
+  readonly cwd?: string | undefined;
+  /** Extra environment over the host's; `undefined` values remove a variable. */
+  readonly env?: Readonly<Record<string, string | undefined>> | undefined;
+  /** Cap BLAS/OpenMP threads at 1 unless the environment sets them. Default true. */
+  readonly capNativeThreads?: boolean | undefined;
+  /** `SNAKEPIT_SECRET` for the process; never inherited from the host's environment. */
+  readonly secret?: string | undefined;
+  /** fd 3: the control socket of a worker, or Node's IPC channel of a fork server. */
+  readonly fd3: "pipe" | "ipc";
+  readonly onOutput?: ((line: string, stream: "stdout" | "stderr") => void) | undefined;
+}
+
+/**
+ * Spawns a bridge process detached (it leads its own process group), with the bridge on
+ * `PYTHONPATH`, unbuffered output, capped native threads, and every stdout/stderr line kept in a
+ * tail (for error messages) and passed to `onOutput`. Throws `PYTHON_NOT_FOUND` when the
+ * interpreter cannot be started synchronously (a missing file is reported by the `'error'` event).
+ */
+export function spawnPython(o: SpawnPythonOptions): {
+  readonly child: ChildProcess;
+  readonly tail: OutputTail;
+} {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (o.capNativeThreads !== false) for (const name of NATIVE_THREAD_VARS) env[name] ??= "1";
+  for (const [k, v] of Object.entries(o.env ?? {})) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  env.PYTHONPATH = env.PYTHONPATH ? `${bridgePythonDir}:${env.PYTHONPATH}` : bridgePythonDir;
+  env.PYTHONUNBUFFERED = "1";
+  if (o.secret !== undefined) env.SNAKEPIT_SECRET = o.secret;
+  else delete env.SNAKEPIT_SECRET;
+  let child: ChildProcess;
+  try {
+    child = spawn(o.pythonExecutable, o.args, {
+      cwd: o.cwd,
+      env,
+      stdio: ["ignore", "pipe", "pipe", o.fd3],
+      detached: true,
+    });
+  } catch (cause) {
+    throw new SnakepitError(
+      "PYTHON_NOT_FOUND",
+      `Could not start Python at ${o.pythonExecutable}: ${(cause as Error).message}`,
+      { cause },
+    );
+  }
+  const tail = new OutputTail();
+  for (const stream of ["stdout", "stderr"] as const) {
+    const readable = child[stream];
+    if (readable === null) continue;
+    splitLines(readable, (line) => {
+      tail.push(line);
+      o.onOutput?.(line, stream);
+    });
+  }
+  return { child, tail };
+}
