@@ -100,13 +100,19 @@ class SelfTerminator:
                 return False
             self._started = True
             self.reason = reason
-        log.info("worker shutting down: %s", reason)
+        # The hard-exit thread starts first and nothing that can block or raise (logging to a
+        # full or broken stderr, say) runs before both threads exist: once shutdown has started,
+        # the process is certain to end.
         deadline = time.monotonic() + delay_s + self._grace_s
         threading.Thread(target=self._fallback, args=(deadline,), name="snakepit-hard-exit", daemon=True).start()
         threading.Thread(target=self._run, args=(delay_s, deadline), name="snakepit-shutdown", daemon=True).start()
         return True
 
     def _run(self, delay_s: float, deadline: float) -> None:
+        try:
+            log.info("worker shutting down: %s", self.reason)
+        except Exception:  # noqa: BLE001 - logging must never stop a shutdown
+            pass
         if delay_s > 0:
             time.sleep(delay_s)
         for step in self._steps:
