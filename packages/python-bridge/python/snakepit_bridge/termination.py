@@ -82,8 +82,11 @@ class SelfTerminator:
         self.reason: Optional[str] = None
         self.exit_code = EXIT_GRACEFUL
         self.finished = threading.Event()
-        # Files (the worker's socket) removed on both the graceful and the hard path.
+        # Files (the worker's socket) removed on both the graceful and the hard path. Creating one
+        # (binding the socket) and removing them are serialised by `files_lock`: once shutdown has
+        # taken it, it never gives it back, so no file can appear between removal and exit.
         self.files_to_remove: List[str] = []
+        self.files_lock = threading.Lock()
 
     @property
     def started(self) -> bool:
@@ -100,19 +103,18 @@ class SelfTerminator:
                 return False
             self._started = True
             self.reason = reason
-        # The hard-exit thread starts first and nothing that can block or raise (logging to a
-        # full or broken stderr, say) runs before both threads exist: once shutdown has started,
-        # the process is certain to end.
+        # The hard-exit thread starts before anything that could block or raise (logging to a full
+        # or broken stderr, say): once shutdown has started, the process is certain to end.
         deadline = time.monotonic() + delay_s + self._grace_s
         threading.Thread(target=self._fallback, args=(deadline,), name="snakepit-hard-exit", daemon=True).start()
+        try:
+            log.info("worker shutting down: %s", reason)
+        except Exception:  # noqa: BLE001 - logging must never stop a shutdown
+            pass
         threading.Thread(target=self._run, args=(delay_s, deadline), name="snakepit-shutdown", daemon=True).start()
         return True
 
     def _run(self, delay_s: float, deadline: float) -> None:
-        try:
-            log.info("worker shutting down: %s", self.reason)
-        except Exception:  # noqa: BLE001 - logging must never stop a shutdown
-            pass
         if delay_s > 0:
             time.sleep(delay_s)
         for step in self._steps:
@@ -124,6 +126,7 @@ class SelfTerminator:
             kill_own_processes(term_wait_s=min(0.5, max(deadline - time.monotonic(), 0.05)))
         except Exception:  # noqa: BLE001
             log.exception("killing child processes failed")
+        self.files_lock.acquire()
         _remove(self.files_to_remove)
         self.finished.set()
         log.info("worker exiting with code %d", self.exit_code)
@@ -140,6 +143,7 @@ class SelfTerminator:
         try:
             for pid in _own_processes():
                 _signal(pid, signal.SIGKILL)
+            self.files_lock.acquire(timeout=1.0)
             _remove(self.files_to_remove)
             sys.stderr.write('{"level":"error","logger":"snakepit_bridge.termination","msg":"graceful shutdown '
                              'overran its grace period; exiting hard"}\n')

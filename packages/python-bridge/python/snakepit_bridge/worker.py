@@ -144,12 +144,17 @@ class Worker:
                 ],
             )
             worker_pb2_grpc.add_WorkerServiceServicer_to_server(self.servicer, self.server)
-            address = _bind(self.server, o.listen)
-            self.server.start()
-            if address.startswith("unix:"):
-                self.socket_path = address[len("unix:"):]
-                os.chmod(self.socket_path, 0o600)
-                self.terminator.files_to_remove.append(self.socket_path)
+            # A lifeline may have fired during start-up: never create the socket file after the
+            # shutdown thread has removed the files (it holds files_lock from then on).
+            with self.terminator.files_lock:
+                if self.terminator.started:
+                    raise RuntimeError(f"shutting down before the server started: {self.terminator.reason}")
+                address = _bind(self.server, o.listen)
+                self.server.start()
+                if address.startswith("unix:"):
+                    self.socket_path = address[len("unix:"):]
+                    os.chmod(self.socket_path, 0o600)
+                    self.terminator.files_to_remove.append(self.socket_path)
         except Exception as error:  # noqa: BLE001
             raise StartupError(handshake.WORKER_START_FAILED, error) from error
         return address
@@ -221,6 +226,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         worker.load()
         address = worker.serve()
     except StartupError as error:
+        if worker.terminator.started:
+            # A lifeline fired during start-up: the shutdown under way decides how we exit.
+            worker.terminator.wait()
         if worker.server is not None:
             worker.server.stop(0)
         if worker.watchdog is not None:
