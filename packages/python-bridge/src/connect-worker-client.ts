@@ -1,16 +1,15 @@
 import { setMaxListeners } from "node:events";
 import { connect } from "node:net";
-import { create } from "@bufbuild/protobuf";
 import { type CallOptions, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { SnakepitError } from "@snakepit/errors";
 import { metadataKeys, worker } from "./contract.js";
 import { mapGrpcError } from "./grpc-error.js";
-import { encodeArguments } from "./payload-codec.js";
 import type { ExecuteRpcOptions, RpcOptions, ToolResult, WorkerClient } from "./worker-client.js";
 import {
   streamChunks,
-  toCallContext,
+  toExecuteRequest,
+  toExecuteStreamRequest,
   toToolDescriptions,
   toToolResult,
 } from "./worker-messages.js";
@@ -93,11 +92,7 @@ export function createConnectWorkerClient(
       args: Readonly<Record<string, unknown>> | undefined,
       opts?: ExecuteRpcOptions,
     ): Promise<ToolResult<T>> {
-      const request = create(worker.ExecuteRequestSchema, {
-        tool,
-        arguments: encodeArguments(args),
-        context: toCallContext(opts),
-      });
+      const request = toExecuteRequest(tool, args, opts);
       return guard(`call "${tool}"`, opts, async () =>
         toToolResult<T>(await client.execute(request, callOptions(opts)), tool),
       );
@@ -107,11 +102,7 @@ export function createConnectWorkerClient(
       args: Readonly<Record<string, unknown>> | undefined,
       opts?: ExecuteRpcOptions,
     ): AsyncIterable<T> {
-      const request = create(worker.ExecuteStreamRequestSchema, {
-        tool,
-        arguments: encodeArguments(args),
-        context: toCallContext(opts),
-      });
+      const request = toExecuteStreamRequest(tool, args, opts);
       return {
         async *[Symbol.asyncIterator]() {
           try {

@@ -9,11 +9,11 @@ import { type CallOptions, Client, credentials, Metadata, type ServiceError } fr
 import { SnakepitError } from "@snakepit/errors";
 import { metadataKeys, worker } from "./contract.js";
 import { mapGrpcError } from "./grpc-error.js";
-import { encodeArguments } from "./payload-codec.js";
 import type { ExecuteRpcOptions, RpcOptions, ToolResult, WorkerClient } from "./worker-client.js";
 import {
   streamChunks,
-  toCallContext,
+  toExecuteRequest,
+  toExecuteStreamRequest,
   toToolDescriptions,
   toToolResult,
 } from "./worker-messages.js";
@@ -135,11 +135,7 @@ export function createGrpcJsWorkerClient(
       args: Readonly<Record<string, unknown>> | undefined,
       opts?: ExecuteRpcOptions,
     ): Promise<ToolResult<T>> {
-      const request = create(worker.ExecuteRequestSchema, {
-        tool,
-        arguments: encodeArguments(args),
-        context: toCallContext(opts),
-      });
+      const request = toExecuteRequest(tool, args, opts);
       return toToolResult<T>(await unary(methods.execute, request, opts, `call "${tool}"`), tool);
     },
     executeStream<T>(
@@ -147,11 +143,7 @@ export function createGrpcJsWorkerClient(
       args: Readonly<Record<string, unknown>> | undefined,
       opts?: ExecuteRpcOptions,
     ): AsyncIterable<T> {
-      const request = create(worker.ExecuteStreamRequestSchema, {
-        tool,
-        arguments: encodeArguments(args),
-        context: toCallContext(opts),
-      });
+      const request = toExecuteStreamRequest(tool, args, opts);
       const operation = `stream "${tool}"`;
       const method = methods.executeStream;
       return {

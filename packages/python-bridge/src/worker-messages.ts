@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { SnakepitError } from "@snakepit/errors";
-import { type CallContext, CallContextSchema, type worker } from "./contract.js";
-import { decodePayload } from "./payload-codec.js";
+import { type CallContext, CallContextSchema, worker } from "./contract.js";
+import { decodePayload, encodeArguments } from "./payload-codec.js";
 import { toolErrorToSnakepitError } from "./tool-error.js";
 import type { ExecuteRpcOptions, ToolDescription, ToolResult } from "./worker-client.js";
 
@@ -54,5 +54,31 @@ export function toCallContext(opts: ExecuteRpcOptions | undefined): CallContext 
     sessionId: opts?.sessionId ?? "",
     timeoutMs: opts?.timeoutMs ?? 0,
     metadata: { ...opts?.callMetadata },
+  });
+}
+
+/** The `ExecuteRequest` (or `ExecuteStreamRequest`) of a call: arguments encoded, context attached. */
+export function toExecuteRequest(
+  tool: string,
+  args: Readonly<Record<string, unknown>> | undefined,
+  opts: ExecuteRpcOptions | undefined,
+): worker.ExecuteRequest {
+  return create(worker.ExecuteRequestSchema, {
+    tool,
+    arguments: encodeArguments(args),
+    context: toCallContext(opts),
+  });
+}
+
+/** See {@link toExecuteRequest}. */
+export function toExecuteStreamRequest(
+  tool: string,
+  args: Readonly<Record<string, unknown>> | undefined,
+  opts: ExecuteRpcOptions | undefined,
+): worker.ExecuteStreamRequest {
+  return create(worker.ExecuteStreamRequestSchema, {
+    tool,
+    arguments: encodeArguments(args),
+    context: toCallContext(opts),
   });
 }
