@@ -26,7 +26,7 @@ export async function closedLoop(call, { concurrency, maxCalls, maxMs }) {
   );
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  return { perSecond: done / seconds, cpuUsPerCall: (cpu.user + cpu.system) / done };
+  return { perSecond: done / seconds, cpuUsPerCall: (cpu.user + cpu.system) / done, done };
 }
 
 export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -68,8 +68,8 @@ function check(value, size) {
 export async function benchOverhead({
   workerCounts = [1, 2],
   concurrencies = [1, 8, 64],
-  rounds = quick ? 1 : 7,
-  maxMs = quick ? 150 : 400,
+  rounds = quick ? 1 : 11,
+  maxMs = quick ? 150 : 300,
   print = console.log,
 } = {}) {
   const python = (await resolvePythonEnvironment()).executable;
@@ -98,6 +98,9 @@ export async function benchOverhead({
           for (const execute of Object.values(sides)) check(await execute(0, p.args), p.size);
           for (const c of concurrencies) {
             const rates = { raw: [], pool: [] };
+            // Each round runs both sides back to back: its pool ÷ raw compares two runs under
+            // the same machine load, so drift between rounds cancels out of the ratio.
+            const ratios = [];
             const cpu = { raw: [], pool: [] };
             const maxCalls = quick ? Math.ceil(p.maxCalls / 10) : p.maxCalls;
             // Warm-up at this concurrency, then alternate which side goes first.
@@ -118,6 +121,7 @@ export async function benchOverhead({
                 rates[side].push(result.perSecond);
                 cpu[side].push(result.cpuUsPerCall);
               }
+              ratios.push(rates.pool[r] / rates.raw[r]);
             }
             const row = {
               workers: n,
@@ -128,7 +132,7 @@ export async function benchOverhead({
               rawCpu: median(cpu.raw),
               poolCpu: median(cpu.pool),
             };
-            row.ratio = row.pool / row.raw;
+            row.ratio = median(ratios);
             rows.push(row);
             print(
               `  ${n} worker(s), ${name}, c=${c}: raw ${rate(row.raw)}/s, pool ${rate(row.pool)}/s, ratio ${row.ratio.toFixed(3)}; host CPU/call raw ${row.rawCpu.toFixed(0)} µs, pool ${row.poolCpu.toFixed(0)} µs`,

@@ -10,8 +10,13 @@ export interface PendingCall {
   readonly correlationId: string;
   /** `performance.now()` when the call was queued. */
   readonly enqueuedAt: number;
-  /** Owns the running RPC; aborted with the reason the call fails with. Set when granted a worker. */
+  /**
+   * The call's own RPC signal, only when it needs one (a caller's signal or a deadline); other
+   * calls share their worker's signal. Set when granted a worker.
+   */
   controller?: AbortController;
+  /** Why the running call was cancelled (deadline, caller's abort, worker crash or stop): the error it fails with. */
+  abortReason?: SnakepitError;
 }
 
 interface Waiter<Slot> {

@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import type { RecycleReason } from "@snakepit/lifecycle";
 import type { WorkerExit, WorkerProcess } from "@snakepit/python-bridge";
 
@@ -48,11 +49,24 @@ export class WorkerSlot<Call> {
   recycling: Promise<void> | undefined;
   #state: WorkerState = { kind: "starting" };
   #drained: (() => void) | undefined;
+  readonly #calls = new AbortController();
 
   constructor(id: string, capacity = 1, maxRequests?: number) {
     this.id = id;
     this.capacity = capacity;
     this.maxRequests = maxRequests;
+    // One listener per running call (up to `capacity`): not a leak.
+    setMaxListeners(0, this.#calls.signal);
+  }
+
+  /** The RPC signal of calls on this worker that have none of their own; see {@link abortCalls}. */
+  get callSignal(): AbortSignal {
+    return this.#calls.signal;
+  }
+
+  /** Cancels every RPC on {@link callSignal}: the worker crashed or is being stopped. Final. */
+  abortCalls(): void {
+    this.#calls.abort(new Error(`worker ${this.id} stopped`));
   }
 
   get state(): WorkerState {
