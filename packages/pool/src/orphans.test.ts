@@ -1,7 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
-import { isRunning, waitFor } from "@snakepit/testing";
+import { canFork } from "@snakepit/python-bridge";
+import { isRunning, parentPid, waitFor } from "@snakepit/testing";
 import { describe, expect, it } from "vitest";
 import { cleanupOrphans } from "./index.js";
 
@@ -80,10 +81,8 @@ describe("opt-in signal handling", () => {
   });
 });
 
-// The layer tests pin `startMode: "spawn"`: a forked worker also dies with its fork server, which
-// dies with the host, so in fork mode no single layer can be observed alone.
-// The single-layer tests pin `startMode: "spawn"`: a forked worker also dies with its fork
-// server, which dies with the host, so in fork mode no single layer can be observed alone.
+// The single-layer tests pin `startMode: "spawn"`: in fork mode the fork server, which dies with
+// the host, also takes its workers down, so no single layer can be observed alone.
 describe("no orphans when the host is SIGKILLed", () => {
   it.each(Array.from({ length: 10 }, (_, i) => i + 1))(
     "8 workers (idle, CPU-busy, sleeping) are all gone within 2 s — run %i of 10",
@@ -120,6 +119,26 @@ describe("no orphans when the host is SIGKILLed", () => {
     const elapsed = await killHostAndTime(host, host.pids, 5000);
     expect(elapsed).toBeGreaterThan(300);
   });
+
+  it.runIf(canFork())(
+    "fork mode: with the fork server SIGKILLed alone first, the workers keep serving and still die with the host",
+    async () => {
+      const host = await startHost({
+        size: 3,
+        calls: busyCalls.slice(0, 2),
+        registry: false,
+        startMode: "fork",
+      });
+      const server = parentPid(host.pids[0] as number);
+      process.kill(server, "SIGKILL");
+      await waitFor(() => !isRunning(server), { message: "the fork server to die" });
+      // Past the workers' check that the host lives (about 1.3 s): all still there.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      for (const pid of host.pids) expect(isRunning(pid)).toBe(true);
+      const elapsed = await killHostAndTime(host, host.pids, 2000);
+      expect(elapsed).toBeLessThan(2000);
+    },
+  );
 
   it("the watchdog alone ends the workers (every other layer off)", async () => {
     const lifelines = {

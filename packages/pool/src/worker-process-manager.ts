@@ -10,6 +10,7 @@ import {
   type SpawnWorkerOptions,
   spawnWorker,
   startForkServer,
+  type WorkerExit,
   type WorkerProcess,
 } from "@snakepit/python-bridge";
 import type { ProcessRegistry } from "@snakepit/registry";
@@ -18,6 +19,9 @@ import type { Logger } from "./logger.js";
 import type { PoolHostService } from "./pool-host-service.js";
 import type { ResolvedPoolOptions } from "./pool-options.js";
 import { forwardWorkerOutput } from "./worker-output.js";
+
+// A fork server that dies sooner than this after its start counts towards the restart backoff.
+const QUICK_DEATH_MS = 10_000;
 
 /** What {@link createWorkerProcessManager} needs from the pool. */
 export interface WorkerProcessManagerOptions {
@@ -57,10 +61,35 @@ export function createWorkerProcessManager(m: WorkerProcessManagerOptions): Work
   }
 
   // Fork mode: one fork server per pool (adapter and environment), started on first use and again
-  // if it dies. Where fork is impossible (canFork() is false), workers are spawned.
+  // when it dies (its serving workers keep serving). Where fork is impossible (canFork() is
+  // false), workers are spawned.
   const forking = opts.startMode === "fork" && canFork();
   let server: ForkServer | undefined;
   let serverStarting: Promise<ForkServer> | undefined;
+  // Fork servers that died within QUICK_DEATH_MS of starting, in a row: backs the restart off.
+  let quickDeaths = 0;
+  let restartTimer: NodeJS.Timeout | undefined;
+  // Every fork server this pool started: a dead one still answers for the workers it forked.
+  const servers = new Set<ForkServer>();
+
+  function onServerExit(started: ForkServer, startedAt: number, exit: WorkerExit): void {
+    if (m.signal.aborted || server !== started) return;
+    quickDeaths = performance.now() - startedAt < QUICK_DEATH_MS ? quickDeaths + 1 : 0;
+    const delayMs = quickDeaths === 0 ? 0 : Math.min(100 * 2 ** quickDeaths, 30_000);
+    log.warn(
+      { exit, pid: started.pid, delayMs },
+      "the fork server exited; its serving workers keep serving and a new one starts",
+    );
+    clearTimeout(restartTimer);
+    restartTimer = setTimeout(() => {
+      if (m.signal.aborted || server !== started) return;
+      forkServer().catch((err: unknown) =>
+        log.warn({ err }, "could not restart the fork server; the next worker start tries again"),
+      );
+    }, delayMs);
+    restartTimer.unref();
+  }
+
   function forkServer(): Promise<ForkServer> {
     if (server !== undefined && server.exit === undefined) return Promise.resolve(server);
     serverStarting ??= startForkServer({
@@ -77,13 +106,10 @@ export function createWorkerProcessManager(m: WorkerProcessManagerOptions): Work
     }).then(
       (started) => {
         server = started;
+        servers.add(started);
         serverStarting = undefined;
-        void started.exited.then((exit) =>
-          log.warn(
-            { exit },
-            "the fork server exited; it is started again on the next worker start",
-          ),
-        );
+        const startedAt = performance.now();
+        void started.exited.then((exit) => onServerExit(started, startedAt, exit));
         return started;
       },
       (err: unknown) => {
@@ -96,8 +122,9 @@ export function createWorkerProcessManager(m: WorkerProcessManagerOptions): Work
 
   return {
     async close() {
+      clearTimeout(restartTimer);
       await serverStarting?.catch(() => undefined);
-      await server?.close();
+      await Promise.all([...servers].map((s) => s.close()));
     },
     async start(workerId) {
       await registry?.reserve(workerId, { poolName: opts.name });

@@ -139,7 +139,9 @@ export class ForkServerProcess implements ForkServer {
   }
 
   async #close(): Promise<void> {
-    // EOF on its channel makes the fork server exit; its workers follow (PDEATHSIG, server pipe).
+    // EOF on its channel makes the fork server exit; workers still starting follow it (PDEATHSIG,
+    // server pipe). Serving workers outlive it by design, so they are stopped here: SIGTERM
+    // (a graceful shutdown), SIGKILL after the grace period.
     if (this.#child.connected) this.#child.disconnect();
     const force = setTimeout(() => signalGroup(this.pid, "SIGKILL"), CLOSE_GRACE_MS);
     force.unref();
@@ -147,6 +149,7 @@ export class ForkServerProcess implements ForkServer {
     clearTimeout(force);
     await Promise.all(
       [...this.#children.values()].map(async (record) => {
+        signalGroup(record.pid, "SIGTERM");
         const kill = setTimeout(() => signalGroup(record.pid, "SIGKILL"), CLOSE_GRACE_MS);
         kill.unref();
         await record.exited;

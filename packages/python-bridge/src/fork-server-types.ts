@@ -32,7 +32,10 @@ export interface ForkServer {
   readonly pid: number;
   readonly adapter: string;
   readonly runId: string;
-  /** Resolves when the fork server has exited (never rejects). Its workers die with it. */
+  /**
+   * Resolves when the fork server has exited (never rejects). Workers still starting die with it;
+   * workers already serving keep serving while the host lives (their own lifelines remain).
+   */
   readonly exited: Promise<WorkerExit>;
   readonly exit: WorkerExit | undefined;
   /**

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { isRunning, waitFor } from "@snakepit/testing";
+import { isRunning, processGroup, waitFor } from "@snakepit/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   canFork,
@@ -68,12 +68,6 @@ async function fork(s: ForkServer, workerId: string, extra = {}): Promise<Worker
   return w;
 }
 
-/** Field 5 of /proc/<pid>/stat: the process group. */
-function pgrp(pid: number): number {
-  const after = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1] ?? "";
-  return Number(after.split(" ")[2]);
-}
-
 const gone = (pids: readonly number[]) => () => pids.every((pid) => !isRunning(pid));
 
 describe.runIf(canFork())("fork server", () => {
@@ -87,7 +81,7 @@ describe.runIf(canFork())("fork server", () => {
       expect(await w.client.ping("hi")).toMatchObject({ workerId: `w${i}`, pid: w.pid });
       expect(await w.client.execute("add", { a: i, b: 40 })).toMatchObject({ value: i + 40 });
       expect(w.pgid).toBe(w.pid);
-      expect(pgrp(w.pid)).toBe(w.pid);
+      expect(processGroup(w.pid)).toBe(w.pid);
       const argv = readFileSync(`/proc/${w.pid}/cmdline`, "utf8").split("\0");
       expect(argv[argv.indexOf("--snakepit-run-id") + 1]).toBe("forkrun");
     }
@@ -171,17 +165,46 @@ describe.runIf(canFork())("fork server", () => {
     });
   });
 
-  it("SIGKILL of the fork server alone kills its workers within 2 s and settles their `exited`", async () => {
+  it("SIGKILL of the fork server alone: serving workers keep serving, and close() still stops them", async () => {
     const s = await server();
     const forked = await Promise.all(["w0", "w1"].map((id) => fork(s, id)));
     const child = (await forked[0]?.client.execute("spawn_child", {}))?.value as number;
     process.kill(s.pid, "SIGKILL");
-    await waitFor(gone([...forked.map((w) => w.pid), child]), {
-      timeoutMs: 2000,
-      message: "forked workers and their child to die",
-    });
-    for (const w of forked) expect(await w.exited).toEqual({ code: null, signal: null });
     expect(await s.exited).toEqual({ code: null, signal: "SIGKILL" });
+    // Past the workers' host re-checks (about 1.3 s): still running, still serving.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    for (const w of forked) {
+      expect(isRunning(w.pid)).toBe(true);
+      expect(w.exit).toBeUndefined();
+      expect((await w.client.execute("echo", { value: w.pid })).value).toBe(w.pid);
+    }
+    expect(isRunning(child)).toBe(true);
+    // A new server forks new workers next to the survivors.
+    const next = await server();
+    const fresh = await fork(next, "w2");
+    expect((await fresh.client.execute("echo", { value: 2 })).value).toBe(2);
+    await s.close();
+    expect(gone([...forked.map((w) => w.pid), child])()).toBe(true);
+    for (const w of forked) expect(await w.exited).toEqual({ code: null, signal: null });
+    expect(isRunning(fresh.pid)).toBe(true);
+  });
+
+  it("SIGKILL of the fork server takes down a worker still starting: its fork rejects, no process left", async () => {
+    const s = await server(preloadAdapter);
+    const d = await socketDir();
+    let pid = 0;
+    const starting = s.fork({
+      workerId: "slow",
+      listen: d.socketAddress("slow.sock"),
+      env: { SNAKEPIT_TEST_SETUP_SECONDS: "30" },
+      onSpawn: (p) => {
+        pid = p;
+      },
+    });
+    await waitFor(() => pid > 0, { timeoutMs: 5000, message: "the fork" });
+    process.kill(s.pid, "SIGKILL");
+    await expect(starting).rejects.toMatchObject({ code: "WORKER_START_FAILED" });
+    await waitFor(gone([pid]), { timeoutMs: 2000, message: "the starting worker to die" });
   });
 
   it("SIGKILL of the Node host kills the fork server, its workers and their children within 2 s", async () => {

@@ -13,7 +13,9 @@ export {
   isRunning,
   listPids,
   ownListeningSockets,
+  parentPid,
   pidsWithEnv,
+  processGroup,
   processState,
 } from "./proc.js";
 export { waitFor } from "./wait-for.js";

@@ -17,6 +17,21 @@ export function processState(pid: number): string | undefined {
   }
 }
 
+/** Fields of `/proc/<pid>/stat` after the command name: [0] state, [1] parent pid, [2] process group. */
+function statFields(pid: number): string[] {
+  return (readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1] ?? "").split(" ");
+}
+
+/** The parent pid of a running process (a forked worker's is its fork server's). Throws when it is gone. */
+export function parentPid(pid: number): number {
+  return Number(statFields(pid)[1]);
+}
+
+/** The process group of a running process. Throws when it is gone. */
+export function processGroup(pid: number): number {
+  return Number(statFields(pid)[2]);
+}
+
 /** Alive means present and not a zombie: a lazy PID 1 leaves killed orphans in state `Z`. */
 export function isRunning(pid: number): boolean {
   const state = processState(pid);

@@ -6,24 +6,48 @@ worker: own process group, fds 0-3 laid out as `spawnWorker` lays them out (stdi
 stdout/stderr and the control socket passed to the host), signal handlers reset, per-worker
 environment applied, its lifelines set, and then `worker.main(argv)`: adapter instantiation and
 `setup()`, gRPC server creation, bind, handshake, serve.
+
+The fork server's death: a worker still starting exits (its start fails; the host starts it
+again from a new fork server). A worker already serving keeps serving if the host is alive: its
+own lifelines to the host (control socket, dependent heartbeat, watchdog) still end it when the
+host dies, so the pool keeps its workers when only the fork server crashed.
 """
 
 from __future__ import annotations
 
+import fcntl
 import gc
+import logging
 import os
 import signal
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
-from . import lifelines
+from . import lifelines, procfs
+
+log = logging.getLogger("snakepit_bridge.fork_child")
 
 CONTROL_FD = 3
 # Signals the fork server handles or that a fresh interpreter would have at their default.
 _RESET_SIGNALS = (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2)
 EXIT_FORK_SERVER_GONE = 1
+# After the fork server's death, how long to keep checking whether the host died too (a host
+# death kills the fork server first; the host may take a moment to be seen dead).
+_HOST_RECHECKS_S = (0.0, 0.05, 0.25, 1.0)
+
+
+@dataclass(frozen=True)
+class HostIdentity:
+    """The host process, as the fork server saw it: pid and start time (so a reused pid is not it)."""
+
+    pid: int
+    start_time: Optional[int]
+
+    def alive(self) -> bool:
+        return procfs.is_alive(self.pid, self.start_time)
 
 
 @dataclass
@@ -46,13 +70,15 @@ class ForkRequest:
 
 def _layout_fds(fds: ChildFds) -> int:
     """Put stdin, stdout, stderr, control on 0-3; close every other fd but the server-alive pipe."""
+    # The server-alive pipe may sit on 0-3 (the fork server's own control fd need not be 3):
+    # move it above them first, or the layout below would overwrite it.
+    alive = fcntl.fcntl(fds.server_alive, fcntl.F_DUPFD, CONTROL_FD + 1)
     devnull = os.open(os.devnull, os.O_RDONLY)
-    # Targets 0-3 are never one of the source fds: those were opened after fds 0-3 existed.
+    # Targets 0-3 are never one of the other source fds: those were opened after fds 0-3 existed.
     os.dup2(devnull, 0)
     os.dup2(fds.stdout, 1)
     os.dup2(fds.stderr, 2)
     os.dup2(fds.control, CONTROL_FD)  # also closes this child's copy of the fork server's own channel
-    alive = fds.server_alive
     os.closerange(CONTROL_FD + 1, alive)
     os.closerange(alive + 1, _max_fd())
     os.set_inheritable(alive, False)
@@ -66,8 +92,10 @@ def _max_fd() -> int:
         return os.sysconf("SC_OPEN_MAX")
 
 
-def _watch_fork_server(alive_fd: int) -> None:
-    """Orphan layer for fork-server death: EOF on the server-alive pipe means SIGTERM to ourselves."""
+def _watch_fork_server(alive_fd: int, serving: threading.Event, host: Optional[HostIdentity]) -> None:
+    """EOF on the server-alive pipe (the fork server died): a worker still starting, or one whose
+    host is gone as well, stops (SIGTERM to itself, a graceful shutdown); a serving worker whose
+    host lives keeps serving."""
 
     def watch() -> None:
         try:
@@ -75,6 +103,15 @@ def _watch_fork_server(alive_fd: int) -> None:
                 pass
         except OSError:
             pass
+        os.close(alive_fd)
+        if serving.is_set() and host is not None:
+            for delay in _HOST_RECHECKS_S:
+                time.sleep(delay)
+                if not host.alive():
+                    break
+            else:
+                log.warning("the fork server exited; this worker keeps serving (host pid %d is alive)", host.pid)
+                return
         os.kill(os.getpid(), signal.SIGTERM)  # the worker's handler shuts down gracefully
 
     threading.Thread(target=watch, name="snakepit-fork-server-lifeline", daemon=True).start()
@@ -89,7 +126,7 @@ def worker_argv(request: ForkRequest) -> "tuple[List[str], bool]":
     return args + ["--control-fd", str(CONTROL_FD), "--no-parent-death-signal"], wants_pdeathsig
 
 
-def run_child(request: ForkRequest, fds: ChildFds, server_pid: int) -> int:
+def run_child(request: ForkRequest, fds: ChildFds, server_pid: int, host: Optional[HostIdentity] = None) -> int:
     """Everything after `fork()` in the child; returns the exit code (the caller `os._exit`s)."""
     os.setpgid(0, 0)  # lead a process group of our own, as a spawned (detached) worker does
     gc.enable()  # the fork server runs without it (see forkserver.py)
@@ -112,7 +149,15 @@ def run_child(request: ForkRequest, fds: ChildFds, server_pid: int) -> int:
             os._exit(EXIT_FORK_SERVER_GONE)
 
         lifelines.set_parent_death_signal(server_pid, gone)
-    _watch_fork_server(alive)
+    serving = threading.Event()
+    _watch_fork_server(alive, serving, host)
+
+    def on_ready() -> None:
+        # From now on the fork server's death alone does not stop this worker (see above).
+        if wants_pdeathsig:
+            lifelines.clear_parent_death_signal()
+        serving.set()
+
     from .worker import main
 
-    return main(argv)
+    return main(argv, on_ready=on_ready)

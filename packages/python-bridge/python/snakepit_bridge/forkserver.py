@@ -23,9 +23,10 @@ Control protocol on `--control-fd` (a Node IPC channel, `stdio: [..., "ipc"]`, J
   Lines whose `cmd` starts with `NODE_` are Node's own (`NODE_HANDLE_ACK`) and are ignored.
 
 Orphan layers: the server exits on EOF of its control fd and has PDEATHSIG (SIGKILL) on the host;
-each child has its own control socket to the host (pipe lifeline), PDEATHSIG (SIGTERM) on the
-server and a pipe that reaches EOF when the server dies. So host death kills children directly
-and through the server, and killing the server alone takes its children down.
+each child has its own control socket to the host (pipe lifeline), its dependent heartbeat, and a
+pipe that reaches EOF when the server dies. So host death kills children directly and through
+the server. Killing the server alone takes down the children still starting (PDEATHSIG SIGTERM
+until they serve); children already serving check that the host is alive and keep serving.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ import socket  # noqa: E402
 import sys  # noqa: E402
 from typing import Dict, List, Optional  # noqa: E402
 
-from . import fork_child, handshake  # noqa: E402
+from . import fork_child, handshake, procfs  # noqa: E402
 from .errors import error_info  # noqa: E402
 
 _LAZY_GRPC_MODULES = ("grpc._server", "grpc._channel", "grpc._interceptor", "grpc._utilities")
@@ -96,9 +97,10 @@ def preload(adapter_spec: str, modules: List[str]) -> None:
 
 
 class ForkServer:
-    def __init__(self, control_fd: int, run_id: str) -> None:
+    def __init__(self, control_fd: int, run_id: str, host: Optional[fork_child.HostIdentity] = None) -> None:
         self.control = socket.socket(fileno=control_fd)
         self.run_id = run_id
+        self.host = host
         self.children: Dict[int, str] = {}
         self.buffer = b""
         # Written by nobody, held open by this process only: children read EOF when it dies.
@@ -185,7 +187,7 @@ class ForkServer:
             self.control.detach()  # the fd number is reused for the child's own control socket
             fds = fork_child.ChildFds(control=child_ends[0], stdout=child_ends[1], stderr=child_ends[2],
                                       server_alive=self.alive_r)
-            code = fork_child.run_child(request, fds, server_pid=os.getppid())
+            code = fork_child.run_child(request, fds, server_pid=os.getppid(), host=self.host)
         except SystemExit as error:
             code = error.code if isinstance(error.code, int) else 1
         except BaseException:  # noqa: BLE001
@@ -228,7 +230,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         handshake.write_event(options.control_fd, handshake.error_event(handshake.ADAPTER_LOAD_FAILED,
                                                                         error_info(error)))
         return EXIT_PRELOAD_FAILED
-    server = ForkServer(options.control_fd, options.run_id)
+    host = fork_child.HostIdentity(options.host_pid, procfs.start_time(options.host_pid))
+    server = ForkServer(options.control_fd, options.run_id, host)
     # Objects alive now are shared by every child; keep the collector from touching (and so
     # copying) their pages in the children.
     gc.freeze()

@@ -65,6 +65,17 @@ def set_parent_death_signal(host_pid: Optional[int], terminate: Terminate) -> bo
     return True
 
 
+def clear_parent_death_signal() -> None:
+    """Undo `set_parent_death_signal`: the parent's death no longer signals this process."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, 0, 0, 0, 0)
+    except (OSError, AttributeError) as error:
+        log.warning("could not clear the parent-death signal: %s", error)
+
+
 class HostHeartbeat:
     """Beats the host service every `interval_ms`; terminates after `max_missed` misses in a row
     or when the host answers that it no longer knows this worker."""

@@ -207,7 +207,9 @@ def _fail(control_fd: Optional[int], code: str, error: BaseException) -> int:
     return EXIT_STARTUP_FAILED
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: Optional[List[str]] = None, on_ready: Optional[Callable[[], None]] = None) -> int:
+    """Runs a worker until it is told to stop. `on_ready` runs once it serves, just before it
+    reports ready (the fork path's hook)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         options = parse_options(argv)
@@ -235,6 +237,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             worker.watchdog.terminate()
         return _fail(options.control_fd, error.code, error.cause)
     assert worker.adapter is not None
+    if on_ready is not None:
+        on_ready()
     handshake.write_event(options.control_fd, handshake.ready_event(address, len(worker.adapter.tools)))
     log.info("worker ready on %s with %d tools (pid %d)", address, len(worker.adapter.tools), os.getpid())
     worker.start_host_heartbeat()

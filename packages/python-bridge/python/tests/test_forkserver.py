@@ -20,11 +20,12 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fo
 
 
 class Server:
-    def __init__(self, adapter: str = ECHO) -> None:
+    def __init__(self, adapter: str = ECHO, host_pid: int = 0) -> None:
         self.host, child_end = socket.socketpair()
+        extra = ["--no-parent-death-signal"] if host_pid else []  # our pid is not that host's
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "snakepit_bridge.forkserver", "--adapter", adapter, "--snakepit-run-id", "pyrun",
-             "--host-pid", str(os.getpid()), "--control-fd", str(child_end.fileno())],
+             "--host-pid", str(host_pid or os.getpid()), "--control-fd", str(child_end.fileno()), *extra],
             env=worker_env(), pass_fds=[child_end.fileno()], start_new_session=True)
         child_end.close()
         self.buffer = b""
@@ -109,22 +110,45 @@ def test_server_has_one_thread_and_never_a_grpc_object(server: Server) -> None:
     assert os.listdir(f"/proc/{server.proc.pid}/task") == [str(server.proc.pid)]
 
 
-def test_closing_the_channel_ends_the_server_and_its_workers(server: Server) -> None:
+# How long a serving worker re-checks its host after the fork server died (fork_child), plus slack.
+HOST_RECHECKS_S = 1.5
+
+
+@pytest.mark.parametrize("how", ["channel closed", "SIGKILL"])
+def test_a_serving_worker_outlives_its_server_while_the_host_lives_then_follows_the_host(
+        server: Server, how: str) -> None:
     server.read()
     with tempfile.TemporaryDirectory() as d:
-        pid, _control = fork(server, "w1", d)
-        server.host.close()
-        assert server.proc.wait(5) == 0
+        pid, control = fork(server, "w1", d)
+        if how == "SIGKILL":
+            server.proc.kill()
+        else:
+            server.host.close()
+        server.proc.wait(5)
+        time.sleep(HOST_RECHECKS_S)
+        assert procfs.is_alive(pid)
+        os.close(control)  # the host's end of the worker's control socket: as if the host died
+        server.fds.remove(control)
         assert wait_gone(pid)
 
 
-def test_sigkill_of_the_server_ends_its_workers(server: Server) -> None:
-    server.read()
-    with tempfile.TemporaryDirectory() as d:
-        pid, _control = fork(server, "w1", d)
-        server.proc.kill()
-        server.proc.wait()
-        assert wait_gone(pid)
+def test_a_serving_worker_whose_host_is_gone_follows_the_server() -> None:
+    host = subprocess.Popen(["sleep", "60"])
+    s = Server(host_pid=host.pid)
+    try:
+        s.read()
+        with tempfile.TemporaryDirectory() as d:
+            pid, _control = fork(s, "w1", d)  # its control socket stays open: only the server's death tells
+            host.kill()
+            host.wait()
+            s.proc.kill()
+            s.proc.wait()
+            assert wait_gone(pid, timeout=HOST_RECHECKS_S + 5)
+    finally:
+        s.close()
+        if host.poll() is None:
+            host.kill()
+            host.wait()
 
 
 def test_a_failing_preload_is_reported_on_the_channel() -> None:
