@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Dict, Optional
 
-from .tools import ToolDefinition, is_tool
+from .tools import ToolDefinition, describe, is_tool
 
 
 class Adapter:
@@ -53,8 +53,15 @@ def _split_spec(spec: str) -> "tuple[str, Optional[str]]":
     return spec, None
 
 
+# File adapters already executed in this process, by absolute path: the fork server imports the
+# adapter before forking, and its workers reuse that module instead of running its body again.
+_file_modules: Dict[str, ModuleType] = {}
+
+
 def _import_file(path: str) -> ModuleType:
     path = os.path.abspath(path)
+    if path in _file_modules:
+        return _file_modules[path]
     if not os.path.isfile(path):
         raise AdapterLoadError(f"Adapter file {path!r} does not exist")
     name = os.path.splitext(os.path.basename(path))[0]
@@ -71,6 +78,7 @@ def _import_file(path: str) -> ModuleType:
     except BaseException:
         sys.modules.pop(name, None)
         raise
+    _file_modules[path] = module
     return module
 
 
@@ -104,6 +112,35 @@ def _single_adapter_class(module: ModuleType) -> Optional[type]:
         and value.__module__ == module.__name__
     ]
     return classes[0] if len(classes) == 1 else None
+
+
+def preload_adapter(spec: str) -> None:
+    """The fork server's part of `load_adapter`: import the module and describe its tools, so that
+    forked workers do neither; instantiates nothing. Import errors raise; any other problem is
+    left for each worker's `load_adapter` to report."""
+    target_name, class_name = _split_spec(spec)
+    module = _import(target_name)
+    try:
+        if class_name is None:
+            if _tools_of(module):
+                return
+            owner = _single_adapter_class(module)
+        else:
+            owner = getattr(module, class_name, None)
+        if not isinstance(owner, type):
+            return
+        for attr in sorted(set(dir(owner))):
+            raw = inspect.getattr_static(owner, attr, None)
+            if isinstance(raw, (staticmethod, classmethod)):
+                fn, bound = raw.__func__, isinstance(raw, classmethod)
+            elif inspect.isfunction(raw):
+                fn, bound = raw, True
+            else:
+                continue
+            if is_tool(fn):
+                describe(fn, bound)
+    except Exception:  # noqa: BLE001 - the worker's own load reports it, with its error code
+        return
 
 
 def load_adapter(spec: str) -> LoadedAdapter:

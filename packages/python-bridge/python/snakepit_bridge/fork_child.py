@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
 from . import lifelines, procfs
+from .worker_options import WorkerOptions
 
 log = logging.getLogger("snakepit_bridge.fork_child")
 
@@ -66,6 +67,9 @@ class ForkRequest:
     args: List[str]
     env: Dict[str, Optional[str]] = field(default_factory=dict)
     cwd: Optional[str] = None
+    # `args` parsed by the fork server before the fork (None if they do not parse: the worker
+    # then parses them itself and reports the error the usual way).
+    options: Optional[WorkerOptions] = None
 
 
 def _layout_fds(fds: ChildFds) -> int:
@@ -160,4 +164,4 @@ def run_child(request: ForkRequest, fds: ChildFds, server_pid: int, host: Option
 
     from .worker import main
 
-    return main(argv, on_ready=on_ready)
+    return main(argv, on_ready=on_ready, options=request.options)

@@ -47,13 +47,24 @@ def start_pipe_lifeline(control_fd: int, terminate: Terminate) -> threading.Thre
     return thread
 
 
+_libc: Optional[ctypes.CDLL] = None
+
+
+def libc() -> ctypes.CDLL:
+    """The C library, loaded once per process (`find_library` runs `ldconfig -p` in a subprocess;
+    the fork server loads it before forking, so forked workers never do)."""
+    global _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    return _libc
+
+
 def set_parent_death_signal(host_pid: Optional[int], terminate: Terminate) -> bool:
     """Ask Linux to send SIGTERM when the parent dies; False (silently) where unsupported."""
     if not sys.platform.startswith("linux"):
         return False
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        if libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0) != 0:
+        if libc().prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0) != 0:
             log.warning("prctl(PR_SET_PDEATHSIG) failed: errno %d", ctypes.get_errno())
             return False
     except (OSError, AttributeError) as error:
@@ -70,8 +81,7 @@ def clear_parent_death_signal() -> None:
     if not sys.platform.startswith("linux"):
         return
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, 0, 0, 0, 0)
+        libc().prctl(_PR_SET_PDEATHSIG, 0, 0, 0, 0)
     except (OSError, AttributeError) as error:
         log.warning("could not clear the parent-death signal: %s", error)
 

@@ -71,18 +71,10 @@ class ToolDefinition:
 
     @classmethod
     def from_callable(cls, fn: Callable) -> "ToolDefinition":
-        options: ToolOptions = getattr(fn, _MARK)
-        raw = inspect.unwrap(getattr(fn, "__func__", fn))
-        summary, param_docs = parse_docstring(raw)
-        return cls(
-            name=options.name or fn.__name__,
-            fn=fn,
-            description=options.description if options.description is not None else summary,
-            signature=inspect.signature(fn),
-            param_docs=param_docs,
-            streaming=inspect.isgeneratorfunction(raw) or inspect.isasyncgenfunction(raw),
-            is_async=inspect.iscoroutinefunction(raw) or inspect.isasyncgenfunction(raw),
-        )
+        func = getattr(fn, "__func__", None)  # a bound method: its first parameter is bound
+        d = describe(func if func is not None else fn, bound=func is not None)
+        return cls(name=d.name, fn=fn, description=d.description, signature=d.signature,
+                   param_docs=d.param_docs, streaming=d.streaming, is_async=d.is_async)
 
     def bind(self, kwargs: Dict[str, Any]) -> inspect.BoundArguments:
         """Check the call's keyword arguments against the signature (INVALID_ARGUMENTS if wrong)."""
@@ -117,3 +109,40 @@ class ToolDefinition:
             streaming=self.streaming,
             is_async=self.is_async,
         )
+
+
+@dataclass(frozen=True)
+class _Description:
+    name: str
+    description: str
+    signature: inspect.Signature
+    param_docs: Dict[str, str]
+    streaming: bool
+    is_async: bool
+
+
+# Tool descriptions by (function, bound): introspection (signature, docstring) costs about a
+# millisecond per adapter, and the fork server does it once for all the workers it forks.
+_descriptions: Dict["tuple[Callable, bool]", _Description] = {}
+
+
+def describe(fn: Callable, bound: bool) -> _Description:
+    """The description of tool function `fn`; `bound`: it is called as a method (first parameter bound)."""
+    found = _descriptions.get((fn, bound))
+    if found is None:
+        options: ToolOptions = getattr(fn, _MARK)
+        raw = inspect.unwrap(fn)
+        summary, param_docs = parse_docstring(raw)
+        signature = inspect.signature(fn)
+        if bound:
+            signature = signature.replace(parameters=list(signature.parameters.values())[1:])
+        found = _Description(
+            name=options.name or fn.__name__,
+            description=options.description if options.description is not None else summary,
+            signature=signature,
+            param_docs=param_docs,
+            streaming=inspect.isgeneratorfunction(raw) or inspect.isasyncgenfunction(raw),
+            is_async=inspect.iscoroutinefunction(raw) or inspect.isasyncgenfunction(raw),
+        )
+        _descriptions[(fn, bound)] = found
+    return found

@@ -207,12 +207,14 @@ def _fail(control_fd: Optional[int], code: str, error: BaseException) -> int:
     return EXIT_STARTUP_FAILED
 
 
-def main(argv: Optional[List[str]] = None, on_ready: Optional[Callable[[], None]] = None) -> int:
+def main(argv: Optional[List[str]] = None, on_ready: Optional[Callable[[], None]] = None,
+         options: Optional[WorkerOptions] = None) -> int:
     """Runs a worker until it is told to stop. `on_ready` runs once it serves, just before it
-    reports ready (the fork path's hook)."""
+    reports ready, and `options` are `argv` already parsed (both from the fork path)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        options = parse_options(argv)
+        if options is None:
+            options = parse_options(argv)
     except OptionsError as error:
         install_json_logging("")
         return _fail(control_fd_from_argv(argv), handshake.INVALID_OPTIONS, error)

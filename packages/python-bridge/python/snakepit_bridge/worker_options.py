@@ -89,8 +89,16 @@ def validate_listen(address: str) -> str:
     return address
 
 
+_parser: Optional[argparse.ArgumentParser] = None
+
+
 def parse_options(argv: List[str]) -> WorkerOptions:
-    ns = build_parser().parse_args(argv)
+    # Built once per process (building costs milliseconds: a terminal-size lookup per option); the
+    # fork server builds it before forking, so forked workers only parse.
+    global _parser
+    if _parser is None:
+        _parser = build_parser()
+    ns = _parser.parse_args(argv)
     if not ns.check:
         for flag, value in (("--adapter", ns.adapter), ("--listen", ns.listen), ("--worker-id", ns.worker_id),
                             ("--snakepit-run-id", ns.run_id)):
