@@ -1,7 +1,6 @@
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { subscribe } from "@snakepit/telemetry";
 import { isRunning, waitFor } from "@snakepit/testing";
 import { afterEach, describe, expect, it } from "vitest";
@@ -91,15 +90,32 @@ describe("start failures", () => {
   it("a replacement that cannot start: waiting callers get the error, restarts back off, the pool reports degraded", async () => {
     const dir = mkdtempSync(join(tmpdir(), "adapter-"));
     const adapterFile = join(dir, "flaky_adapter.py");
-    copyFileSync(
-      fileURLToPath(new URL("../../python-bridge/test/fixtures/echo_adapter.py", import.meta.url)),
+    const modelFile = join(dir, "model.bin");
+    writeFileSync(modelFile, "weights");
+    // setup() loads a model file: in spawn and fork mode alike, each worker runs it at start.
+    writeFileSync(
       adapterFile,
+      [
+        "import os, time",
+        "from snakepit_bridge import Adapter, tool",
+        "class FlakyAdapter(Adapter):",
+        "    def setup(self):",
+        `        if not os.path.exists(${JSON.stringify(modelFile)}):`,
+        "            raise FileNotFoundError('the model file is gone')",
+        "    @tool",
+        "    def sleep(self, seconds: float) -> None:",
+        "        time.sleep(seconds)",
+        "    @tool",
+        "    def add(self, a: int, b: int) -> int:",
+        "        return a + b",
+        "",
+      ].join("\n"),
     );
     try {
-      const pool = usePool({ adapter: `${adapterFile}:EchoAdapter`, size: 1, heartbeat: false });
+      const pool = usePool({ adapter: `${adapterFile}:FlakyAdapter`, size: 1, heartbeat: false });
       await pool.ready();
-      // Break the adapter on disk, then crash the worker: every replacement now fails to import.
-      writeFileSync(adapterFile, "raise ImportError('the model file is gone')\n");
+      // Remove the model file, then crash the worker: every replacement now fails in setup().
+      rmSync(modelFile);
       let attempts = 0;
       unsubscribe = subscribe("snakepit:worker:spawned", () => attempts++);
       const running = rejection(pool.execute("sleep", { seconds: 5 }));
