@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { expectInteger, invalidOption, rejectUnknownKeys, SnakepitError } from "@snakepit/errors";
 import { decideRecycle } from "./decide-recycle.js";
 import {
@@ -119,6 +120,8 @@ export function createLifecycleScheduler(options: LifecycleSchedulerOptions): Li
 
   let state: SchedulerState = "idle";
   const life = new AbortController();
+  // Each worker's memory sample in progress listens on it (a pool of 100 samples 100 at once).
+  setMaxListeners(0, life.signal);
   let timer: NodeJS.Timeout | undefined;
   // Serialises checks: each one starts after the previous settled.
   let queue: Promise<unknown> = Promise.resolve();

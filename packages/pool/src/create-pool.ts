@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { SnakepitError } from "@snakepit/errors";
 import {
   createHeartbeatMonitor,
@@ -87,6 +88,8 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
   const queue = new CallQueue<Slot>(opts.maxQueue);
   const affinity = new SessionAffinity();
   const lifetime = new AbortController();
+  // Every worker start in progress listens on it (a pool of 100 starts 100 at once): not a leak.
+  setMaxListeners(0, lifetime.signal);
   const waits = new LatencyRecorder();
   const runs = new LatencyRecorder();
   let state: PoolState = "starting";

@@ -4,6 +4,31 @@ import { describe, expect, it } from "vitest";
 import { echoAdapter, usePool } from "./pool-test-helpers.test-helper.js";
 
 describe.runIf(canFork())("fork mode", () => {
+  it("12 workers starting at once and 16 calls at once on one worker raise no listener-leak warning", async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on("warning", onWarning);
+    try {
+      const pool = usePool({
+        adapter: echoAdapter,
+        size: 12,
+        startMode: "fork",
+        profile: "thread",
+        threadsPerWorker: 16,
+        registry: false,
+      });
+      await pool.ready();
+      const calls = Array.from({ length: 16 * 12 }, (_, i) => pool.execute("echo", { value: i }));
+      expect(await Promise.all(calls)).toEqual(Array.from({ length: 16 * 12 }, (_, i) => i));
+      await pool.close();
+      // Warnings are emitted on the next tick.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.filter((w) => w.name === "MaxListenersExceededWarning")).toEqual([]);
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+
   it("the fork server dies: the pool keeps serving on the same workers, and new workers come from a new fork server", async () => {
     const pool = usePool({ adapter: echoAdapter, size: 2, startMode: "fork", registry: false });
     await pool.ready();
