@@ -1,20 +1,16 @@
 // Per-call overhead of the pool: `pool.execute("echo")` vs the fastest raw client
-// (`createGrpcJsWorkerClient`, see transport.mjs) calling the same kind of Python worker directly.
-// Both sides run the same worker: spawned plainly, thread profile with 64 slots (the pool as
-// `profile: "thread", threadsPerWorker: 64`, the raw worker with `concurrency: 64`), so that at
-// every client concurrency both sides can have the same calls in flight and the only difference
-// is the pool's own path (queue, worker selection, deadline/abort wiring, telemetry publish,
-// heartbeats on by default). Raw calls to 2 workers go round-robin over 2 clients. 100-byte string
-// and 1 MiB Buffer payloads (raw bytes on the wire), concurrency 1 / 8 / 64, 1 and 2 workers;
-// rounds alternate raw/pool and each cell is the median of its rounds.
+// (`createGrpcJsWorkerClient`, see transport.mjs) calling the same Python workers directly: the
+// raw clients connect to the pool's own workers (`stats().workerDetails[].address`), spawned
+// plainly with the thread profile and 64 slots, so at every client concurrency both sides can have
+// the same calls in flight on the same processes and the only difference is the pool's own path
+// (queue, worker selection, deadline/abort wiring, telemetry publish, correlation and call ids;
+// heartbeats on by default run under both). Raw calls to 2 workers go round-robin over 2 clients.
+// 100-byte string and 1 MiB Buffer payloads (raw bytes on the wire), concurrency 1 / 8 / 64, 1 and
+// 2 workers; each round runs both sides back to back, and a cell's ratio is the median of its
+// rounds' ratios.
 import { fileURLToPath } from "node:url";
 import { createPool } from "@snakepit/pool";
-import {
-  createGrpcJsWorkerClient,
-  createPrivateDirectory,
-  resolvePythonEnvironment,
-  spawnWorker,
-} from "@snakepit/python-bridge";
+import { createGrpcJsWorkerClient, resolvePythonEnvironment } from "@snakepit/python-bridge";
 import { closedLoop, median, quick, rate } from "./load.mjs";
 
 const adapter = fileURLToPath(
@@ -23,39 +19,23 @@ const adapter = fileURLToPath(
 const THREADS = 64;
 
 export const payloads = {
-  "100 B": { args: { value: "x".repeat(100) }, maxCalls: 3000, size: 100 },
-  "1 MiB": { args: { value: Buffer.alloc(1024 * 1024, 7) }, maxCalls: 300, size: 1024 * 1024 },
+  // A round is bounded by calls and by time; a 1 MiB round gets longer so it holds enough calls.
+  "100 B": { args: { value: "x".repeat(100) }, maxCalls: 3000, maxMs: 300, size: 100 },
+  "1 MiB": {
+    args: { value: Buffer.alloc(1024 * 1024, 7) },
+    maxCalls: 300,
+    maxMs: 800,
+    size: 1024 * 1024,
+  },
 };
 
-async function startRaw(n, python, dir) {
-  const workers = await Promise.all(
-    Array.from({ length: n }, (_, i) =>
-      spawnWorker({
-        pythonExecutable: python,
-        adapter,
-        workerId: `raw${i}`,
-        runId: "bench-overhead",
-        listen: dir.socketAddress(`raw${i}.sock`),
-        concurrency: THREADS,
-      }),
-    ),
-  );
-  const clients = workers.map((w) => createGrpcJsWorkerClient(w.address));
+/** Raw grpc-js clients to the pool's own workers: the same Python processes, without the pool. */
+function rawClients(pool) {
+  const clients = pool.stats().workerDetails.map((w) => createGrpcJsWorkerClient(w.address));
   return {
     execute: (i, args) => clients[i % clients.length].execute("echo", args),
-    async close() {
+    close() {
       for (const c of clients) c.close();
-      for (const w of workers) {
-        try {
-          process.kill(-w.pid, "SIGTERM");
-        } catch {
-          // already gone
-        }
-      }
-      for (const w of workers) {
-        await w.exited;
-        w.client.close();
-      }
     },
   };
 }
@@ -68,84 +48,81 @@ function check(value, size) {
 export async function benchOverhead({
   workerCounts = [1, 2],
   concurrencies = [1, 8, 64],
-  rounds = quick ? 1 : 11,
-  maxMs = quick ? 150 : 300,
+  rounds = quick ? 1 : 15,
+  quickMs = 150,
   print = console.log,
 } = {}) {
   const python = (await resolvePythonEnvironment()).executable;
-  const dir = await createPrivateDirectory("bench");
   const rows = [];
-  try {
-    for (const n of workerCounts) {
-      const raw = await startRaw(n, python, dir);
-      const pool = createPool({
-        adapter,
-        pythonExecutable: python,
-        name: `overhead${n}`,
-        size: n,
-        profile: "thread",
-        threadsPerWorker: THREADS,
-        startMode: "spawn",
-        registry: false,
-      });
-      try {
-        await pool.ready();
-        const sides = {
-          raw: (i, args) => raw.execute(i, args).then((r) => r.value),
-          pool: (_i, args) => pool.execute("echo", args),
-        };
-        for (const [name, p] of Object.entries(payloads)) {
-          for (const execute of Object.values(sides)) check(await execute(0, p.args), p.size);
-          for (const c of concurrencies) {
-            const rates = { raw: [], pool: [] };
-            // Each round runs both sides back to back: its pool ÷ raw compares two runs under
-            // the same machine load, so drift between rounds cancels out of the ratio.
-            const ratios = [];
-            const cpu = { raw: [], pool: [] };
-            const maxCalls = quick ? Math.ceil(p.maxCalls / 10) : p.maxCalls;
-            // Warm-up at this concurrency, then alternate which side goes first.
-            for (const execute of Object.values(sides))
-              await closedLoop((i) => execute(i, p.args), {
+  for (const n of workerCounts) {
+    let raw;
+    const pool = createPool({
+      adapter,
+      pythonExecutable: python,
+      name: `overhead${n}`,
+      size: n,
+      profile: "thread",
+      threadsPerWorker: THREADS,
+      startMode: "spawn",
+      registry: false,
+    });
+    try {
+      await pool.ready();
+      raw = rawClients(pool);
+      const sides = {
+        raw: (i, args) => raw.execute(i, args).then((r) => r.value),
+        pool: (_i, args) => pool.execute("echo", args),
+      };
+      for (const [name, p] of Object.entries(payloads)) {
+        for (const execute of Object.values(sides)) check(await execute(0, p.args), p.size);
+        for (const c of concurrencies) {
+          const rates = { raw: [], pool: [] };
+          // Each round runs both sides back to back: its pool ÷ raw compares two runs under
+          // the same machine load, so drift between rounds cancels out of the ratio.
+          const ratios = [];
+          const cpu = { raw: [], pool: [] };
+          const maxCalls = quick ? Math.ceil(p.maxCalls / 10) : p.maxCalls;
+          const maxMs = quick ? quickMs : p.maxMs;
+          // Warm-up at this concurrency, then alternate which side goes first.
+          for (const execute of Object.values(sides))
+            await closedLoop((i) => execute(i, p.args), {
+              concurrency: c,
+              maxCalls: c * 4,
+              maxMs,
+            });
+          for (let r = 0; r < rounds; r++) {
+            const order = r % 2 === 0 ? ["raw", "pool"] : ["pool", "raw"];
+            for (const side of order) {
+              const result = await closedLoop((i) => sides[side](i, p.args), {
                 concurrency: c,
-                maxCalls: c * 4,
+                maxCalls,
                 maxMs,
               });
-            for (let r = 0; r < rounds; r++) {
-              const order = r % 2 === 0 ? ["raw", "pool"] : ["pool", "raw"];
-              for (const side of order) {
-                const result = await closedLoop((i) => sides[side](i, p.args), {
-                  concurrency: c,
-                  maxCalls,
-                  maxMs,
-                });
-                rates[side].push(result.perSecond);
-                cpu[side].push(result.cpuUsPerCall);
-              }
-              ratios.push(rates.pool[r] / rates.raw[r]);
+              rates[side].push(result.perSecond);
+              cpu[side].push(result.cpuUsPerCall);
             }
-            const row = {
-              workers: n,
-              payload: name,
-              concurrency: c,
-              raw: median(rates.raw),
-              pool: median(rates.pool),
-              rawCpu: median(cpu.raw),
-              poolCpu: median(cpu.pool),
-            };
-            row.ratio = median(ratios);
-            rows.push(row);
-            print(
-              `  ${n} worker(s), ${name}, c=${c}: raw ${rate(row.raw)}/s, pool ${rate(row.pool)}/s, ratio ${row.ratio.toFixed(3)}; host CPU/call raw ${row.rawCpu.toFixed(0)} µs, pool ${row.poolCpu.toFixed(0)} µs`,
-            );
+            ratios.push(rates.pool[r] / rates.raw[r]);
           }
+          const row = {
+            workers: n,
+            payload: name,
+            concurrency: c,
+            raw: median(rates.raw),
+            pool: median(rates.pool),
+            rawCpu: median(cpu.raw),
+            poolCpu: median(cpu.pool),
+          };
+          row.ratio = median(ratios);
+          rows.push(row);
+          print(
+            `  ${n} worker(s), ${name}, c=${c}: raw ${rate(row.raw)}/s, pool ${rate(row.pool)}/s, ratio ${row.ratio.toFixed(3)}; host CPU/call raw ${row.rawCpu.toFixed(0)} µs, pool ${row.poolCpu.toFixed(0)} µs`,
+          );
         }
-      } finally {
-        await pool.close();
-        await raw.close();
       }
+    } finally {
+      raw?.close();
+      await pool.close();
     }
-  } finally {
-    await dir.remove();
   }
   const met = rows.filter((r) => r.ratio >= 0.9).length;
   const lines = [

@@ -23,7 +23,7 @@ import {
   type WorkerProcess,
 } from "@snakepit/python-bridge";
 import { createProcessRegistry, generateRunId, type ProcessRegistry } from "@snakepit/registry";
-import { currentCorrelationId, publish, startCallSpan } from "@snakepit/telemetry";
+import { currentCorrelationId, hasSubscribers, publish, startCallSpan } from "@snakepit/telemetry";
 import { abortError, CallQueue, type PendingCall } from "./call-queue.js";
 import { LatencyRecorder } from "./latency-summary.js";
 import { type PoolHostService, startPoolHostService } from "./pool-host-service.js";
@@ -98,6 +98,9 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
   let manager: WorkerProcessManager | undefined;
   let startError: SnakepitError | undefined;
   let workerCounter = 0;
+  // Call ids: unique per pool (a random prefix, then a counter), cheaper than a UUID per call.
+  const callIdPrefix = randomUUID().slice(0, 8);
+  let callCounter = 0;
   // Failed starts and quick crashes in a row: drives the backoff and the crash barrier.
   let failureStreak = 0;
   const counters = { succeeded: 0, failed: 0 };
@@ -599,7 +602,7 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
         `Expected \`tool\` to be a non-empty string, got ${JSON.stringify(tool)}`,
       );
     return {
-      id: randomUUID(),
+      id: `${callIdPrefix}-${++callCounter}`,
       tool,
       args,
       options: callOptions,
@@ -612,9 +615,8 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
    * Waits for a worker for `call` and leases it. The lease's signal aborts on the caller's abort,
    * the call's deadline (counted from dispatch) or the worker's crash, each with its own error.
    */
-  async function acquire(call: PendingCall): Promise<Lease> {
+  function acquire(call: PendingCall): Lease | Promise<Lease> {
     if (call.options.signal?.aborted) throw abortError(call);
-    const fields = { pool, tool: call.tool, callId: call.id, correlationId: call.correlationId };
     const own = sessionWorker(call);
     if (
       (call.options.affinity ?? opts.affinity) === "strict-fail-fast" &&
@@ -629,46 +631,62 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
     }
     if (degraded() && readyCount() === 0) throw degradedError(undefined);
     if (queue.full) {
-      publish("snakepit:queue:rejected", () => ({ ...fields, reason: "full", depth: queue.size }));
+      publish("snakepit:queue:rejected", () => ({
+        ...eventFields(call),
+        reason: "full",
+        depth: queue.size,
+      }));
       throw new SnakepitError(
         "QUEUE_FULL",
         `Pool "${pool}" has ${queue.size} calls waiting, its \`maxQueue\`; try again later or raise \`maxQueue\``,
         { details: { maxQueue: opts.maxQueue } },
       );
     }
-    publish("snakepit:queue:enqueued", () => ({ ...fields, depth: queue.size + 1 }));
+    if (hasSubscribers("snakepit:queue:enqueued"))
+      publish("snakepit:queue:enqueued", { ...eventFields(call), depth: queue.size + 1 });
     // The hot path: a free worker and nobody waiting — no queue entry, no promise.
-    let slot = freeWorkerNow(call);
+    const slot = freeWorkerNow(call);
     if (slot !== undefined) {
       assign(slot, call);
       slots.delete(slot.id);
       slots.set(slot.id, slot);
-    } else {
-      const waiting = queue.wait(call, {
-        timeoutMs: opts.queueTimeoutMs,
-        onTimeout: () =>
-          publish("snakepit:queue:timeout", () => ({
-            ...fields,
-            waitMs: performance.now() - call.enqueuedAt,
-            depth: queue.size,
-          })),
-      });
-      pump();
-      slot = await waiting;
+      return lease(call, slot);
     }
+    const waiting = queue.wait(call, {
+      timeoutMs: opts.queueTimeoutMs,
+      onTimeout: () =>
+        publish("snakepit:queue:timeout", () => ({
+          ...eventFields(call),
+          waitMs: performance.now() - call.enqueuedAt,
+          depth: queue.size,
+        })),
+    });
+    pump();
+    return waiting.then((granted) => lease(call, granted));
+  }
+
+  /** The fields every call event carries. */
+  function eventFields(call: PendingCall) {
+    return { pool, tool: call.tool, callId: call.id, correlationId: call.correlationId };
+  }
+
+  /** Dispatches `call` to `slot` (already booked there): deadline, abort wiring, span, events. */
+  function lease(call: PendingCall, slot: Slot): Lease {
     const dispatchedAt = performance.now();
     waits.record(dispatchedAt - call.enqueuedAt);
     if (call.options.sessionId !== undefined) affinity.assign(call.options.sessionId, slot.id);
-    publish("snakepit:queue:dequeued", () => ({
-      ...fields,
-      depth: queue.size,
-      waitMs: dispatchedAt - call.enqueuedAt,
-    }));
-    publish("snakepit:call:start", () => ({
-      ...fields,
-      workerId: slot.id,
-      waitMs: dispatchedAt - call.enqueuedAt,
-    }));
+    if (hasSubscribers("snakepit:queue:dequeued"))
+      publish("snakepit:queue:dequeued", {
+        ...eventFields(call),
+        depth: queue.size,
+        waitMs: dispatchedAt - call.enqueuedAt,
+      });
+    if (hasSubscribers("snakepit:call:start"))
+      publish("snakepit:call:start", {
+        ...eventFields(call),
+        workerId: slot.id,
+        waitMs: dispatchedAt - call.enqueuedAt,
+      });
     const span = startCallSpan({
       pool,
       tool: call.tool,
@@ -716,11 +734,12 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
       avgRunMs = avgRunMs === 0 ? durationMs : avgRunMs * 0.9 + durationMs * 0.1;
       if (error === undefined) {
         counters.succeeded++;
-        publish("snakepit:call:end", () => ({ ...fields, workerId: slot.id, durationMs }));
+        if (hasSubscribers("snakepit:call:end"))
+          publish("snakepit:call:end", { ...eventFields(call), workerId: slot.id, durationMs });
       } else {
         counters.failed++;
         publish("snakepit:call:error", () => ({
-          ...fields,
+          ...eventFields(call),
           workerId: slot.id,
           durationMs,
           code: error.code,
@@ -830,7 +849,9 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
   }
 
   async function executeOnce<T>(call: PendingCall): Promise<T> {
-    const lease = await acquire(call);
+    const leased = acquire(call);
+    // No await (and no extra turn of the microtask queue) when a worker was free at once.
+    const lease = leased instanceof Promise ? await leased : leased;
     try {
       const result = await lease.proc.client.execute<T>(call.tool, call.args, lease.rpc);
       lease.succeed();
@@ -968,6 +989,7 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
         workerDetails: [...slots.values()].map((s) => ({
           workerId: s.id,
           pid: s.process?.pid,
+          address: s.process?.address,
           state: s.state.kind,
           inFlight: s.inFlight.size,
           callsServed: s.callsServed,

@@ -76,6 +76,8 @@ export interface PoolStats {
 export interface WorkerStats {
   readonly workerId: string;
   readonly pid: number | undefined;
+  /** Where its gRPC server listens (`unix:/...`, mode 0600), once started: for debugging tools. */
+  readonly address: string | undefined;
   readonly state: "starting" | "ready" | "draining" | "stopping" | "exited";
   /** Calls running on it now. */
   readonly inFlight: number;

@@ -8,6 +8,7 @@ import {
 import { type CallOptions, Client, credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
 import { SnakepitError } from "@snakepit/errors";
 import { metadataKeys, worker } from "./contract.js";
+import { cancelOnAbort } from "./cancel-on-abort.js";
 import { mapGrpcError } from "./grpc-error.js";
 import type { ExecuteRpcOptions, RpcOptions, ToolResult, WorkerClient } from "./worker-client.js";
 import {
@@ -86,7 +87,7 @@ export function createGrpcJsWorkerClient(
         metadataFor(opts),
         callOptions(opts),
         (err: ServiceError | null, response?: MessageShape<O>) => {
-          signal?.removeEventListener("abort", onAbort);
+          stopWatching?.();
           if (err !== null || response === undefined)
             reject(
               mapGrpcError(err, {
@@ -97,8 +98,7 @@ export function createGrpcJsWorkerClient(
           else resolve(response);
         },
       );
-      const onAbort = () => call.cancel();
-      signal?.addEventListener("abort", onAbort, { once: true });
+      const stopWatching = signal && cancelOnAbort(signal, () => call.cancel());
     });
   }
 
@@ -159,8 +159,7 @@ export function createGrpcJsWorkerClient(
             metadataFor(opts),
             callOptions(opts),
           );
-          const onAbort = () => call.cancel();
-          signal?.addEventListener("abort", onAbort, { once: true });
+          const stopWatching = signal && cancelOnAbort(signal, () => call.cancel());
           try {
             yield* streamChunks<T>(call as AsyncIterable<worker.ExecuteStreamResponse>, tool);
           } catch (err) {
@@ -171,7 +170,7 @@ export function createGrpcJsWorkerClient(
                   abortReason: signal?.aborted ? signal.reason : undefined,
                 });
           } finally {
-            signal?.removeEventListener("abort", onAbort);
+            stopWatching?.();
             // Ends the RPC if the consumer stopped early (which closes the Python generator); a no-op once it ended.
             call.cancel();
           }
