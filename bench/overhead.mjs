@@ -19,12 +19,14 @@ const adapter = fileURLToPath(
 const THREADS = 64;
 
 export const payloads = {
-  // A round is bounded by calls and by time; a 1 MiB round gets longer so it holds enough calls.
-  "100 B": { args: { value: "x".repeat(100) }, maxCalls: 3000, maxMs: 300, size: 100 },
+  // A round is bounded by calls and by time. Many short rounds for small calls (drift between
+  // the two sides of a round stays small); fewer, longer ones for 1 MiB, so each holds enough calls.
+  "100 B": { args: { value: "x".repeat(100) }, maxCalls: 3000, maxMs: 150, rounds: 30, size: 100 },
   "1 MiB": {
     args: { value: Buffer.alloc(1024 * 1024, 7) },
     maxCalls: 300,
     maxMs: 800,
+    rounds: 15,
     size: 1024 * 1024,
   },
 };
@@ -48,7 +50,7 @@ function check(value, size) {
 export async function benchOverhead({
   workerCounts = [1, 2],
   concurrencies = [1, 8, 64],
-  rounds = quick ? 1 : 15,
+  rounds,
   quickMs = 150,
   print = console.log,
 } = {}) {
@@ -83,6 +85,7 @@ export async function benchOverhead({
           const cpu = { raw: [], pool: [] };
           const maxCalls = quick ? Math.ceil(p.maxCalls / 10) : p.maxCalls;
           const maxMs = quick ? quickMs : p.maxMs;
+          const roundCount = rounds ?? (quick ? 1 : p.rounds);
           // Warm-up at this concurrency, then alternate which side goes first.
           for (const execute of Object.values(sides))
             await closedLoop((i) => execute(i, p.args), {
@@ -90,7 +93,7 @@ export async function benchOverhead({
               maxCalls: c * 4,
               maxMs,
             });
-          for (let r = 0; r < rounds; r++) {
+          for (let r = 0; r < roundCount; r++) {
             const order = r % 2 === 0 ? ["raw", "pool"] : ["pool", "raw"];
             for (const side of order) {
               const result = await closedLoop((i) => sides[side](i, p.args), {
