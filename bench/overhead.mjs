@@ -21,7 +21,7 @@ const THREADS = 64;
 export const payloads = {
   // A round is bounded by calls and by time. Many short rounds for small calls (drift between
   // the two sides of a round stays small); fewer, longer ones for 1 MiB, so each holds enough calls.
-  "100 B": { args: { value: "x".repeat(100) }, maxCalls: 3000, maxMs: 150, rounds: 30, size: 100 },
+  "100 B": { args: { value: "x".repeat(100) }, maxCalls: 3000, maxMs: 150, rounds: 60, size: 100 },
   "1 MiB": {
     args: { value: Buffer.alloc(1024 * 1024, 7) },
     maxCalls: 300,
