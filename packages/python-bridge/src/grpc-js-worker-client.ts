@@ -7,8 +7,8 @@ import {
 } from "@bufbuild/protobuf";
 import { type CallOptions, Client, credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
 import { SnakepitError } from "@snakepit/errors";
-import { metadataKeys, worker } from "./contract.js";
 import { cancelOnAbort } from "./cancel-on-abort.js";
+import { metadataKeys, worker } from "./contract.js";
 import { mapGrpcError } from "./grpc-error.js";
 import type { ExecuteRpcOptions, RpcOptions, ToolResult, WorkerClient } from "./worker-client.js";
 import {
