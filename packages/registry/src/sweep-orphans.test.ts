@@ -149,8 +149,17 @@ describe("sweepOrphans", () => {
     pids.push(...host.workers);
     host.child.kill("SIGKILL");
     await host.exited;
+    // On failure, say how the sweeper ended (exit code or signal, its output): a CI run once saw
+    // one fail with an empty stderr, not reproduced since.
     const sweeper = () =>
-      promisify(execFile)(process.execPath, [`${FIXTURES}cleanup.mjs`, dir], { timeout: 30_000 });
+      promisify(execFile)(process.execPath, [`${FIXTURES}cleanup.mjs`, dir], {
+        timeout: 30_000,
+      }).catch((err: { code?: unknown; signal?: unknown; stdout?: unknown; stderr?: unknown }) => {
+        throw new Error(
+          `sweeper failed: code ${String(err.code)}, signal ${String(err.signal)}, stdout ${JSON.stringify(err.stdout)}, stderr ${JSON.stringify(err.stderr)}`,
+          { cause: err },
+        );
+      });
     const reports = (await Promise.all([sweeper(), sweeper()])).map(
       ({ stdout }) => JSON.parse(stdout) as SweepReport,
     );
