@@ -2,10 +2,7 @@
 // one with heartbeats off, alternating rounds in one run; prints the throughput ratio (target ≥ 0.99).
 import { fileURLToPath } from "node:url";
 import { createPool } from "@snakepit/pool";
-
-const adapter = fileURLToPath(
-  new URL("../packages/python-bridge/test/fixtures/echo_adapter.py:EchoAdapter", import.meta.url),
-);
+import { echoAdapter as adapter } from "./load.mjs";
 
 async function load(pool, calls, concurrency) {
   let next = 0;

@@ -1,5 +1,11 @@
 // Shared helpers of the benchmarks: a closed-loop load bounded by call count and by time, and
 // the median. `SNAKEPIT_BENCH_QUICK=1` shrinks every benchmark to a smoke run.
+import { fileURLToPath } from "node:url";
+
+/** The echo fixture adapter most benchmarks run (the test suites' own). */
+export const echoAdapter = fileURLToPath(
+  new URL("../packages/python-bridge/test/fixtures/echo_adapter.py:EchoAdapter", import.meta.url),
+);
 
 /** True when `SNAKEPIT_BENCH_QUICK=1`: every benchmark runs a token amount of work. */
 export const quick = process.env.SNAKEPIT_BENCH_QUICK === "1";

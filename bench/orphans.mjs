@@ -5,12 +5,10 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { echoAdapter as adapter } from "./load.mjs";
 
 const hostScript = fileURLToPath(
   new URL("../packages/pool/test/fixtures/host.mjs", import.meta.url),
-);
-const adapter = fileURLToPath(
-  new URL("../packages/python-bridge/test/fixtures/echo_adapter.py:EchoAdapter", import.meta.url),
 );
 const busy = [
   ...Array.from({ length: 3 }, () => ["cpu_burn", { seconds: 60 }]),

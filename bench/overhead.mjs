@@ -11,11 +11,8 @@
 import { fileURLToPath } from "node:url";
 import { createPool } from "@snakepit/pool";
 import { createGrpcJsWorkerClient, resolvePythonEnvironment } from "@snakepit/python-bridge";
-import { closedLoop, median, quick, rate } from "./load.mjs";
+import { echoAdapter as adapter, closedLoop, median, quick, rate } from "./load.mjs";
 
-const adapter = fileURLToPath(
-  new URL("../packages/python-bridge/test/fixtures/echo_adapter.py:EchoAdapter", import.meta.url),
-);
 const THREADS = 64;
 
 export const payloads = {

@@ -10,11 +10,8 @@ import { fileURLToPath } from "node:url";
 import { createPool } from "@snakepit/pool";
 import { resolvePythonEnvironment } from "@snakepit/python-bridge";
 import { PythonShell } from "python-shell";
-import { closedLoop, median, quick, rate } from "./load.mjs";
+import { echoAdapter as adapter, closedLoop, median, quick, rate } from "./load.mjs";
 
-const adapter = fileURLToPath(
-  new URL("../packages/python-bridge/test/fixtures/echo_adapter.py:EchoAdapter", import.meta.url),
-);
 const script = fileURLToPath(new URL("./fixtures/pipe_echo.py", import.meta.url));
 const args = { value: "x".repeat(100) };
 

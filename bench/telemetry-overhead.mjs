@@ -20,11 +20,8 @@ import { createPool } from "@snakepit/pool";
 import { createMetrics } from "@snakepit/telemetry";
 import pino from "pino";
 import { Registry } from "prom-client";
-import { closedLoop, median, quick, rate } from "./load.mjs";
+import { echoAdapter as adapter, closedLoop, median, quick, rate } from "./load.mjs";
 
-const adapter = fileURLToPath(
-  new URL("../packages/python-bridge/test/fixtures/echo_adapter.py:EchoAdapter", import.meta.url),
-);
 const args = { value: "x".repeat(100) };
 
 export async function benchTelemetryOverhead({

@@ -10,10 +10,8 @@ import {
   resolvePythonEnvironment,
   spawnWorker,
 } from "@snakepit/python-bridge";
+import { echoAdapter as adapter } from "./load.mjs";
 
-const adapter = fileURLToPath(
-  new URL("../packages/python-bridge/test/fixtures/echo_adapter.py:EchoAdapter", import.meta.url),
-);
 const payload = { value: "x".repeat(100) };
 
 function percentile(sorted, p) {

@@ -64,7 +64,8 @@ export type RecycleDecision =
       readonly detail: string;
     };
 
-const policyKeys = [
+/** The keys of a {@link RecyclePolicy}, for callers that accept a policy inside wider options. */
+export const recyclePolicyKeys: readonly (keyof RecyclePolicy)[] = [
   "ttlMs",
   "maxRequests",
   "maxRequestsJitter",
@@ -79,7 +80,7 @@ const policyKeys = [
  */
 export function validateRecyclePolicy(policy: RecyclePolicy, path = "recycle"): RecyclePolicy {
   if (typeof policy !== "object" || policy === null) throw invalidOption(path, "an object", policy);
-  rejectUnknownKeys(policy, policyKeys, path);
+  rejectUnknownKeys(policy, recyclePolicyKeys, path);
   for (const key of ["ttlMs", "maxRequests", "maxRssBytes", "unhealthyAfter"] as const) {
     if (policy[key] !== undefined) expectInteger(`${path}.${key}`, policy[key], 1);
   }

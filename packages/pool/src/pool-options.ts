@@ -7,7 +7,7 @@ import {
   rejectUnknownKeys,
 } from "@snakepit/errors";
 import { type HeartbeatSettings, resolveHeartbeatOptions } from "@snakepit/heartbeat";
-import { type RecyclePolicy, validateRecyclePolicy } from "@snakepit/lifecycle";
+import { type RecyclePolicy, recyclePolicyKeys, validateRecyclePolicy } from "@snakepit/lifecycle";
 import type { Logger } from "./logger.js";
 import { silentLogger } from "./logger.js";
 import type { AffinityMode } from "./pool-types.js";
@@ -239,12 +239,7 @@ function resolveRecycle(
 ): Pick<ResolvedPoolOptions, "recycle" | "memorySampleIntervalMs" | "healthCheckIntervalMs"> {
   const v =
     optionalObject("recycle", value, [
-      "ttlMs",
-      "maxRequests",
-      "maxRequestsJitter",
-      "maxRssBytes",
-      "unhealthyAfter",
-      "shouldRecycle",
+      ...recyclePolicyKeys,
       "memorySampleIntervalMs",
       "healthCheckIntervalMs",
     ]) ?? {};

@@ -63,11 +63,7 @@ export function toExecuteRequest(
   args: Readonly<Record<string, unknown>> | undefined,
   opts: ExecuteRpcOptions | undefined,
 ): worker.ExecuteRequest {
-  return create(worker.ExecuteRequestSchema, {
-    tool,
-    arguments: encodeArguments(args),
-    context: toCallContext(opts),
-  });
+  return create(worker.ExecuteRequestSchema, executeFields(tool, args, opts));
 }
 
 /** See {@link toExecuteRequest}. */
@@ -76,9 +72,14 @@ export function toExecuteStreamRequest(
   args: Readonly<Record<string, unknown>> | undefined,
   opts: ExecuteRpcOptions | undefined,
 ): worker.ExecuteStreamRequest {
-  return create(worker.ExecuteStreamRequestSchema, {
-    tool,
-    arguments: encodeArguments(args),
-    context: toCallContext(opts),
-  });
+  return create(worker.ExecuteStreamRequestSchema, executeFields(tool, args, opts));
+}
+
+/** The fields both request messages share. */
+function executeFields(
+  tool: string,
+  args: Readonly<Record<string, unknown>> | undefined,
+  opts: ExecuteRpcOptions | undefined,
+) {
+  return { tool, arguments: encodeArguments(args), context: toCallContext(opts) };
 }
