@@ -55,7 +55,8 @@ export class WorkerSlot<Call> {
     this.id = id;
     this.capacity = capacity;
     this.maxRequests = maxRequests;
-    // One listener per running call (up to `capacity`): not a leak.
+    // The grpc-js client listens once however many calls share it; the connect transport
+    // (`AbortSignal.any`) once per running call, up to `capacity`: not a leak.
     setMaxListeners(0, this.#calls.signal);
   }
 
