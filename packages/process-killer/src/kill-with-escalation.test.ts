@@ -1,3 +1,6 @@
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { isSnakepitError } from "@snakepit/errors";
 import { isRunning, processState, waitFor } from "@snakepit/testing";
 import { afterEach, describe, expect, it } from "vitest";
@@ -36,6 +39,19 @@ describe("killWithEscalation", () => {
     const outcome = await killWithEscalation(f.pid, { graceMs: 300, exited: f.exited });
     expect(outcome).toMatchObject({ pid: f.pid, reason: "forced", signal: "SIGKILL" });
     expect(outcome.elapsedMs).toBeGreaterThanOrEqual(300);
+    expect(isRunning(f.pid)).toBe(false);
+  });
+
+  it("keeps a script alive while it waits (a CLI whose only pending work is the kill finishes it)", async () => {
+    const f = start("ignores-sigterm.mjs");
+    await f.firstLine;
+    // Nothing but the kill's own waiting holds this script's event loop open: if the waits did
+    // not, node would exit 13 (unsettled top-level await) halfway through the grace period.
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      fileURLToPath(new URL("../test/fixtures/kill-from-script.mjs", import.meta.url)),
+      String(f.pid),
+    ]);
+    expect(JSON.parse(stdout)).toMatchObject({ pid: f.pid, reason: "forced" });
     expect(isRunning(f.pid)).toBe(false);
   });
 
