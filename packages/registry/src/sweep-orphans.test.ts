@@ -149,8 +149,8 @@ describe("sweepOrphans", () => {
     pids.push(...host.workers);
     host.child.kill("SIGKILL");
     await host.exited;
-    // On failure, say how the sweeper ended (exit code or signal, its output): a CI run once saw
-    // one fail with an empty stderr, not reproduced since.
+    // On failure, say how the sweeper ended (exit code or signal, its output): that is how an exit
+    // 13 (the kill's waits did not hold the event loop) was found.
     const sweeper = () =>
       promisify(execFile)(process.execPath, [`${FIXTURES}cleanup.mjs`, dir], {
         timeout: 30_000,
