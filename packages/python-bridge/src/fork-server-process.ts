@@ -34,7 +34,8 @@ interface PendingFork {
   readonly channels: Partial<Record<keyof ForkChannels, Socket>>;
   readonly tail: OutputTail;
   readonly onOutput: ForkWorkerOptions["onOutput"];
-  forked(pid: number): void;
+  /** Gets the record itself: the child may exit (and leave `#children`) before the fork resumes. */
+  forked(record: ChildRecord): void;
   failed(error: SnakepitError): void;
 }
 
@@ -107,7 +108,7 @@ export class ForkServerProcess implements ForkServer {
       );
     const ref = this.#nextRef++;
     const tail = new OutputTail();
-    const pid = await new Promise<number>((forked, failed) => {
+    const record = await new Promise<ChildRecord>((forked, failed) => {
       this.#pending.set(ref, { channels: {}, tail, onOutput: options.onOutput, forked, failed });
       const request = {
         op: "fork",
@@ -121,8 +122,7 @@ export class ForkServerProcess implements ForkServer {
         if (error) this.#failPending(ref, "WORKER_START_FAILED", error.message);
       });
     });
-    const record = this.#children.get(pid);
-    if (record === undefined) throw new SnakepitError("INTERNAL", `No record of forked pid ${pid}`);
+    const { pid } = record;
     options.onSpawn?.(pid);
     return awaitForkedWorker(options, this.adapter, {
       pid,
@@ -223,7 +223,7 @@ export class ForkServerProcess implements ForkServer {
       },
     };
     this.#children.set(pid, record);
-    pending.forked(pid);
+    pending.forked(record);
   }
 
   #failPending(ref: number, code: ErrorCode, message: string): void {
