@@ -136,7 +136,12 @@ export function createWorkerProcessManager(m: WorkerProcessManagerOptions): Work
           adapter: opts.adapter,
           workerId,
           runId: m.runId,
-          listen: m.host.directory.socketAddress(`${workerId}.sock`),
+          transport: opts.transport,
+          maxMessageBytes: opts.maxMessageBytes,
+          // The frames transport needs no socket file: the worker's socketpair is all there is.
+          ...(opts.transport === "grpc"
+            ? { listen: m.host.directory.socketAddress(`${workerId}.sock`) }
+            : {}),
           hostAddress: m.host.server.address,
           env: opts.env,
           cwd: opts.cwd,

@@ -1,6 +1,5 @@
 import type { Socket } from "node:net";
 import { SnakepitError } from "@snakepit/errors";
-import { createGrpcJsWorkerClient } from "./grpc-js-worker-client.js";
 import { splitLines } from "./line-splitter.js";
 import type { OutputTail } from "./output-tail.js";
 import {
@@ -10,6 +9,7 @@ import {
   type WorkerProcess,
 } from "./spawn-worker.js";
 import { parseControlLine } from "./worker-handshake.js";
+import { createWorkerClient } from "./worker-transport.js";
 
 /**
  * Options of `ForkServer.fork`: the same object `spawnWorker` takes, so a pool can use either
@@ -28,6 +28,8 @@ export interface ForkChannels {
   readonly control: Socket;
   readonly stdout: Socket;
   readonly stderr: Socket;
+  /** The frames transport's socket (fd 4 in the child), when the worker serves frames. */
+  readonly frames?: Socket | undefined;
 }
 
 /** The worker flags sent to the fork server: `spawnWorker`'s argv without `-m` and `--control-fd`. */
@@ -96,6 +98,7 @@ export function awaitForkedWorker(
         // already gone
       }
       control.destroy();
+      child.channels.frames?.destroy();
       void child.exited.then(() => reject(error));
     }
 
@@ -105,6 +108,7 @@ export function awaitForkedWorker(
       await controlClosed;
       if (settled) return;
       cleanup();
+      child.channels.frames?.destroy();
       reject(
         new SnakepitError(
           "WORKER_START_FAILED",
@@ -128,10 +132,7 @@ export function awaitForkedWorker(
           pid: child.pid,
           pgid: child.pid,
           address: address,
-          client: createGrpcJsWorkerClient(
-            address,
-            options.secret === undefined ? {} : { secret: options.secret },
-          ),
+          client: createWorkerClient(options, address, child.channels.frames),
           exited: child.exited,
           get exit() {
             return child.exit();

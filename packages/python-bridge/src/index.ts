@@ -10,6 +10,8 @@ export { metadataKeys } from "./contract.js";
 export type { ForkServer, StartForkServerOptions } from "./fork-server.js";
 export { canFork, startForkServer } from "./fork-server.js";
 export type { ForkWorkerOptions } from "./forked-worker.js";
+export type { FramesWorkerClientOptions } from "./frames-worker-client.js";
+export { createFramesWorkerClient } from "./frames-worker-client.js";
 export { mapGrpcError } from "./grpc-error.js";
 export type { GrpcJsWorkerClientOptions } from "./grpc-js-worker-client.js";
 // For other @snakepit packages
@@ -36,3 +38,4 @@ export type {
   ToolResult,
   WorkerClient,
 } from "./worker-client.js";
+export type { WorkerTransport } from "./worker-transport.js";

@@ -1,11 +1,11 @@
 import type { ChildProcess } from "node:child_process";
 import type { Socket } from "node:net";
 import { type ErrorCode, SnakepitError } from "@snakepit/errors";
-import { createGrpcJsWorkerClient } from "./grpc-js-worker-client.js";
 import { splitLines } from "./line-splitter.js";
 import { spawnPython } from "./spawn-python.js";
 import type { WorkerClient } from "./worker-client.js";
-import { parseControlLine, workerFlags } from "./worker-handshake.js";
+import { FRAMES_FD, parseControlLine, workerFlags } from "./worker-handshake.js";
+import { checkTransport, createWorkerClient, type WorkerTransport } from "./worker-transport.js";
 
 /** How the worker's own dependent heartbeat to the host behaves (orphan layer 3). */
 export interface WorkerHostHeartbeatOptions {
@@ -27,8 +27,18 @@ export interface SpawnWorkerOptions {
   readonly workerId: string;
   /** The host run's id, put in argv as `--snakepit-run-id <id>` so orphans can be found. */
   readonly runId: string;
-  /** Where the worker serves: `unix:/abs/path.sock` (mode 0600) or `127.0.0.1:0`. */
-  readonly listen: string;
+  /**
+   * Where the worker's gRPC server listens: `unix:/abs/path.sock` (mode 0600) or `127.0.0.1:0`.
+   * Required with `transport: "grpc"`, unused with `"frames"`.
+   */
+  readonly listen?: string;
+  /**
+   * `"grpc"` (default here): the worker serves gRPC on `listen`. `"frames"`: protobuf frames over
+   * an inherited socketpair on fd 4 — no socket file, no gRPC on the hot path (the pool's default).
+   */
+  readonly transport?: WorkerTransport;
+  /** Largest message either way, in bytes (both transports). Default 100 MiB. */
+  readonly maxMessageBytes?: number;
   /** The host service the worker calls back (sessions, host tools, its dependent heartbeat). Default: none. */
   readonly hostAddress?: string;
   /** Per-run secret checked on every call; required when `listen` is loopback TCP. Default: none. */
@@ -115,8 +125,15 @@ export function spawnWorker(options: SpawnWorkerOptions): Promise<WorkerProcess>
   const { signal } = options;
   if (signal?.aborted) return Promise.reject(SnakepitError.from(signal.reason, "ABORTED"));
   let spawned: ReturnType<typeof spawnPython>;
+  const frames = options.transport === "frames";
   try {
-    spawned = spawnPython({ ...options, args: workerArgs(options), fd3: "pipe" });
+    checkTransport(options);
+    spawned = spawnPython({
+      ...options,
+      args: workerArgs(options),
+      fd3: "pipe",
+      fd4: frames ? "pipe" : undefined,
+    });
   } catch (err) {
     return Promise.reject(err);
   }
@@ -130,6 +147,9 @@ export function spawnWorker(options: SpawnWorkerOptions): Promise<WorkerProcess>
     });
   });
   const control = child.stdio[CONTROL_FD] as Socket | null;
+  const framesSocket = frames
+    ? ((child.stdio[FRAMES_FD] as Socket | null) ?? undefined)
+    : undefined;
 
   return new Promise<WorkerProcess>((resolve, reject) => {
     let settled = false;
@@ -158,6 +178,7 @@ export function spawnWorker(options: SpawnWorkerOptions): Promise<WorkerProcess>
       cleanup();
       killGroup(child, "SIGKILL");
       control?.destroy();
+      framesSocket?.destroy();
       // Reject only once the process is gone, so a failed start never leaves a process behind.
       void exited.then(() => reject(error));
     }
@@ -170,6 +191,7 @@ export function spawnWorker(options: SpawnWorkerOptions): Promise<WorkerProcess>
       if (settled) return;
       cleanup();
       control?.destroy();
+      framesSocket?.destroy();
       reject(
         new SnakepitError(
           code,
@@ -182,6 +204,7 @@ export function spawnWorker(options: SpawnWorkerOptions): Promise<WorkerProcess>
       if (settled) return;
       cleanup();
       control?.destroy();
+      framesSocket?.destroy();
       // Let the last output lines arrive before quoting them.
       setImmediate(() =>
         reject(
@@ -214,10 +237,7 @@ export function spawnWorker(options: SpawnWorkerOptions): Promise<WorkerProcess>
           pid,
           pgid: pid,
           address: address,
-          client: createGrpcJsWorkerClient(
-            address,
-            options.secret === undefined ? {} : { secret: options.secret },
-          ),
+          client: createWorkerClient(options, address, framesSocket),
           exited,
           get exit() {
             return exit;
