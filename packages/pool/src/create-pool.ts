@@ -782,6 +782,8 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
         }
         // The abort reason (deadline, caller's abort, worker crash) names the cause better than gRPC's status.
         const error = call.abortReason ?? SnakepitError.from(err, "INTERNAL");
+        // A worker that broke the wire protocol has lost its connection: replace it.
+        if (error.code === "PROTOCOL_ERROR") void stopBroken(slot, "unhealthy", error);
         release(error);
         return error;
       },

@@ -161,11 +161,12 @@ _STOP = object()
 
 class FrameServer:
     """Serves one connection (the host's end of the socketpair) until EOF, a protocol error or
-    `stop()`."""
+    `stop()`. `on_closed(reason, eof)` runs once when the connection ends by itself: `eof` is
+    true when the host closed it (or it failed), false for a protocol error."""
 
     def __init__(self, sock: socket.socket, runner: ToolRunner, tracker: CallTracker, concurrency: int,
                  max_message_bytes: int, on_shutdown: Callable[[], None],
-                 on_closed: Callable[[str], None]) -> None:
+                 on_closed: Callable[[str, bool], None]) -> None:
         self._sock = sock
         self._runner = runner
         self._tracker = tracker
@@ -207,17 +208,17 @@ class FrameServer:
     # -- reading --------------------------------------------------------------------------------
 
     def _read_loop(self) -> None:
-        reason = "the host closed the frames connection"
+        reason, eof = "the host closed the frames connection", True
         try:
             self._read_frames()
         except ProtocolError as error:
-            reason = f"protocol error on the frames connection: {error}"
+            reason, eof = f"protocol error on the frames connection: {error}", False
             log.error("%s; closing it", reason)
         except OSError as error:
             reason = f"frames connection failed ({error.strerror})"
         if not self._closed.is_set():
             self.stop()
-            self._on_closed(reason)
+            self._on_closed(reason, eof)
 
     def _read_frames(self) -> None:
         sock, limit = self._sock, self._limit

@@ -174,13 +174,22 @@ class Worker:
                                 o.max_message_bytes)
             self.frames = FrameServer(frames_socket(o.frames_fd), runner, tracker, o.concurrency,
                                       o.max_message_bytes, on_shutdown=self._shutdown_requested,
-                                      on_closed=self.terminate)
+                                      on_closed=self._frames_closed)
             if self.terminator.started:
                 raise RuntimeError(f"shutting down before the server started: {self.terminator.reason}")
             self.frames.start()
         except Exception as error:  # noqa: BLE001
             raise StartupError(handshake.WORKER_START_FAILED, error) from error
         return f"frames:fd{o.frames_fd}"
+
+    def _frames_closed(self, reason: str, eof: bool) -> None:
+        # EOF on the frames socket is the host closing it or dying: like the pipe lifeline (and
+        # off with it, so each orphan layer can be tested alone). A protocol error always ends
+        # the worker: the host fails its calls and replaces it.
+        if eof and not self.options.pipe_lifeline:
+            log.warning("%s; serving nothing until the host's other lifelines end this worker", reason)
+            return
+        self.terminate(reason)
 
     def start_host_heartbeat(self) -> None:
         o = self.options
