@@ -49,6 +49,15 @@ export interface PoolOptions {
   readonly profile?: "process" | "thread";
   /** Calls one worker serves at once with the `thread` profile. Default 4. */
   readonly threadsPerWorker?: number;
+  /**
+   * `process` profile: calls dispatched ahead to one worker (1–4). The worker still runs one at a
+   * time; the next ones wait in its socket, so Python never idles for a round trip between calls
+   * (what python-shell's pipelined stdin gets for free). A call waiting there has been dispatched:
+   * its deadline runs, an abort cancels it (it then never starts), a crash fails it with
+   * `WORKER_CRASHED` (an `idempotent` call runs again elsewhere), and it no longer counts towards
+   * `maxQueue` or `queueTimeoutMs`. Default 1 (no window).
+   */
+  readonly pipelineDepth?: number;
   /** `ready()` resolves once this many workers are ready (the rest keep starting). Default: `size`. */
   readonly minReady?: number;
   /** Default session affinity of calls with a `sessionId`. Default `"hint"`. */
@@ -153,8 +162,10 @@ export interface ResolvedPoolOptions {
   readonly queueTimeoutMs: number;
   readonly cancelGraceMs: number;
   readonly profile: "process" | "thread";
-  /** Calls one worker runs at once: 1 for `process`, `threadsPerWorker` for `thread`. */
+  /** Calls one worker holds at once: `pipelineDepth` for `process`, `threadsPerWorker` for `thread`. */
   readonly capacity: number;
+  /** Calls one worker's Python runs at once: 1 for `process`, `threadsPerWorker` for `thread`. */
+  readonly concurrency: number;
   readonly minReady: number;
   readonly affinity: AffinityMode;
   readonly retries: number;
@@ -190,6 +201,7 @@ const KNOWN = [
   "cancelGraceMs",
   "profile",
   "threadsPerWorker",
+  "pipelineDepth",
   "minReady",
   "affinity",
   "retries",
@@ -349,6 +361,10 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
       `one of ${AFFINITY_MODES.map((m) => `"${m}"`).join(", ")}`,
       o.affinity,
     );
+  if (o.pipelineDepth !== undefined && profile !== "process")
+    throw invalidOption("pipelineDepth", 'used only with `profile: "process"`', o.pipelineDepth);
+  if (o.pipelineDepth !== undefined && expectInteger("pipelineDepth", o.pipelineDepth, 1) > 4)
+    throw invalidOption("pipelineDepth", "an integer from 1 to 4", o.pipelineDepth);
   const minReady = int("minReady", size, 1);
   if (minReady > size) throw invalidOption("minReady", `at most \`size\` (${size})`, minReady);
   return {
@@ -368,7 +384,8 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
     queueTimeoutMs: int("queueTimeoutMs", 0, 0),
     cancelGraceMs: int("cancelGraceMs", 2000, 0),
     profile,
-    capacity: profile === "thread" ? int("threadsPerWorker", 4, 1) : 1,
+    capacity: profile === "thread" ? int("threadsPerWorker", 4, 1) : int("pipelineDepth", 1, 1),
+    concurrency: profile === "thread" ? int("threadsPerWorker", 4, 1) : 1,
     minReady,
     affinity: o.affinity ?? "hint",
     retries: int("retries", 1, 0),

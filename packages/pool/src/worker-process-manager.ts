@@ -145,7 +145,7 @@ export function createWorkerProcessManager(m: WorkerProcessManagerOptions): Work
           hostAddress: m.host.server.address,
           env: opts.env,
           cwd: opts.cwd,
-          concurrency: opts.capacity,
+          concurrency: opts.concurrency,
           pipeLifeline: lifelines.pipe,
           parentDeathSignal: lifelines.parentDeathSignal,
           hostHeartbeat: lifelines.hostHeartbeat,

@@ -55,9 +55,11 @@ class CallTracker:
         self._draining = False
 
     def counts(self) -> Tuple[int, int]:
-        """(calls running now, calls served so far)."""
+        """(calls held now — running, or admitted and waiting for a slot — and calls served so far).
+        Held, not only running: a call the host cancelled counts until the worker has let go of it,
+        also while a call dispatched ahead waits behind it (the pool's `stuck` check relies on it)."""
         with self._cond:
-            return self._running, self._calls_served
+            return self._admitted, self._calls_served
 
     def admit(self) -> Optional[Tuple[str, str]]:
         """Count the call in, or return why not: `("unavailable" | "exhausted", message)`."""
