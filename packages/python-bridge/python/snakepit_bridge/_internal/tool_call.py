@@ -97,7 +97,8 @@ class CallTracker:
         """Wait for one of the `concurrency` slots; always releases the admission."""
         acquired = False
         try:
-            while not self._slots.acquire(timeout=0.05):
+            # A free slot without a timed wait (the common case: the timed acquire costs more).
+            while not self._slots.acquire(blocking=False) and not self._slots.acquire(timeout=0.05):
                 if call.cancelled.is_set():
                     raise BridgeError(CANCELLED, "call cancelled while waiting for a free slot", type="CancelledError")
             acquired = True
