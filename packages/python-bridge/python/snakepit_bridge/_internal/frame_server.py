@@ -16,6 +16,7 @@ the worker terminates (`on_closed`), and the host fails the calls that were on i
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import logging
 import os
@@ -178,9 +179,21 @@ class FrameServer:
         self._calls_lock = threading.Lock()
         self._queue: "queue.SimpleQueue[Any]" = queue.SimpleQueue()
         self._closed = threading.Event()
-        self._threads = [threading.Thread(target=self._read_loop, name="snakepit-frames-reader", daemon=True)]
-        self._threads += [threading.Thread(target=self._call_loop, name=f"snakepit-call-{i}", daemon=True)
-                          for i in range(concurrency)]
+        self._buf = bytearray()
+        # The process profile (one call at a time) runs a call on the thread that read it: no
+        # hand-off on the critical path. Two threads take turns: while one runs a tool, the other
+        # holds the reader role (heartbeats, cancels and credit are still read and answered).
+        self._inline = concurrency == 1
+        self._reader_lock = threading.Lock()
+        self._runner_lock = threading.Lock()
+        self._pending: "collections.deque[_Call]" = collections.deque()
+        if self._inline:
+            self._threads = [threading.Thread(target=self._read_loop, name=f"snakepit-frames-{i}", daemon=True)
+                             for i in range(2)]
+        else:
+            self._threads = [threading.Thread(target=self._read_loop, name="snakepit-frames-reader", daemon=True)]
+            self._threads += [threading.Thread(target=self._call_loop, name=f"snakepit-call-{i}", daemon=True)
+                              for i in range(concurrency)]
 
     def start(self) -> None:
         for thread in self._threads:
@@ -198,8 +211,9 @@ class FrameServer:
             calls = list(self._calls.values())
         for entry in calls:
             entry.call.cancel()
-        for _ in self._threads[1:]:
-            self._queue.put(_STOP)
+        if not self._inline:
+            for _ in self._threads[1:]:
+                self._queue.put(_STOP)
         try:
             self._sock.shutdown(socket.SHUT_RDWR)
         except OSError:
@@ -210,7 +224,12 @@ class FrameServer:
     def _read_loop(self) -> None:
         reason, eof = "the host closed the frames connection", True
         try:
-            self._read_frames()
+            while not self._closed.is_set():
+                with self._reader_lock:
+                    if self._closed.is_set() or not self._read_once():
+                        break
+                if self._inline:
+                    self._run_pending()
         except ProtocolError as error:
             reason, eof = f"protocol error on the frames connection: {error}", False
             log.error("%s; closing it", reason)
@@ -220,36 +239,52 @@ class FrameServer:
             self.stop()
             self._on_closed(reason, eof)
 
-    def _read_frames(self) -> None:
-        sock, limit = self._sock, self._limit
-        buf = bytearray()
-        while True:
-            chunk = sock.recv(_READ_SIZE)
-            if not chunk:
-                if buf:
-                    raise ProtocolError(f"EOF inside a frame ({len(buf)} bytes of it received)")
+    def _read_once(self) -> bool:
+        """Reads what has arrived and dispatches every complete frame; False at EOF."""
+        sock, limit, buf = self._sock, self._limit, self._buf
+        chunk = sock.recv(_READ_SIZE)
+        if not chunk:
+            if buf:
+                raise ProtocolError(f"EOF inside a frame ({len(buf)} bytes of it received)")
+            return False
+        buf += chunk
+        pos, end = 0, len(buf)
+        frames = []
+        while end - pos >= _HEADER:
+            size = int.from_bytes(buf[pos:pos + _HEADER], "big")
+            if limit and size > limit:
+                raise ProtocolError(f"a frame of {size} bytes is over the {limit}-byte limit")
+            if end - pos - _HEADER < size:
+                if size > _READ_SIZE:  # a large frame: read the rest straight into its own buffer
+                    body = bytearray(size)
+                    have = end - pos - _HEADER
+                    body[:have] = buf[pos + _HEADER:end]
+                    self._read_exact(memoryview(body)[have:])
+                    frames.append(self._parse(body))
+                    pos = end
+                break
+            frames.append(self._parse(memoryview(buf)[pos + _HEADER:pos + _HEADER + size]))
+            pos += _HEADER + size
+        del buf[:pos]
+        for frame in frames:
+            self._dispatch(frame)
+        return True
+
+    def _run_pending(self) -> None:
+        """Runs the calls read so far, in order, unless another thread is running them (it will
+        run these too: it re-checks after letting go of the runner role)."""
+        while self._pending and not self._closed.is_set():
+            if not self._runner_lock.acquire(blocking=False):
                 return
-            buf += chunk
-            pos, end = 0, len(buf)
-            frames = []
-            while end - pos >= _HEADER:
-                size = int.from_bytes(buf[pos:pos + _HEADER], "big")
-                if limit and size > limit:
-                    raise ProtocolError(f"a frame of {size} bytes is over the {limit}-byte limit")
-                if end - pos - _HEADER < size:
-                    if size > _READ_SIZE:  # a large frame: read the rest straight into its own buffer
-                        body = bytearray(size)
-                        have = end - pos - _HEADER
-                        body[:have] = buf[pos + _HEADER:end]
-                        self._read_exact(memoryview(body)[have:])
-                        frames.append(self._parse(body))
-                        pos = end
-                    break
-                frames.append(self._parse(memoryview(buf)[pos + _HEADER:pos + _HEADER + size]))
-                pos += _HEADER + size
-            del buf[:pos]
-            for frame in frames:
-                self._dispatch(frame)
+            try:
+                while True:
+                    try:
+                        entry = self._pending.popleft()
+                    except IndexError:
+                        break
+                    self._run_entry(entry)
+            finally:
+                self._runner_lock.release()
 
     def _read_exact(self, view: memoryview) -> None:
         while len(view):
@@ -323,20 +358,26 @@ class FrameServer:
         entry = _Call(call_id, frame, call, stream)
         with self._calls_lock:
             self._calls[call_id] = entry
-        self._queue.put(entry)
+        if self._inline:
+            self._pending.append(entry)
+        else:
+            self._queue.put(entry)
 
     def _call_loop(self) -> None:
         while True:
             entry = self._queue.get()
             if entry is _STOP:
                 return
-            try:
-                self._run(entry)
-            except BaseException:  # noqa: BLE001 - a call thread must outlive any one call
-                log.exception("frame call %d failed outside its tool", entry.call_id)
-            finally:
-                with self._calls_lock:
-                    self._calls.pop(entry.call_id, None)
+            self._run_entry(entry)
+
+    def _run_entry(self, entry: _Call) -> None:
+        try:
+            self._run(entry)
+        except BaseException:  # noqa: BLE001 - a call thread must outlive any one call
+            log.exception("frame call %d failed outside its tool", entry.call_id)
+        finally:
+            with self._calls_lock:
+                self._calls.pop(entry.call_id, None)
 
     def _span(self, entry: _Call) -> Callable[[], ContextManager[Any]]:
         if not otel.enabled():
