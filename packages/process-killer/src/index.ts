@@ -9,3 +9,5 @@ export { groupIsAlive } from "./process-group.js";
 export type { ProcessIdentity, ReadProcessIdentityOptions } from "./process-identity.js";
 export { readProcessIdentity, verifyIdentity } from "./process-identity.js";
 export type { ExitInfo, KillWithEscalationOptions } from "./resolve-kill-options.js";
+export type { WaitUntilGoneOptions } from "./wait-until-gone.js";
+export { waitUntilGone } from "./wait-until-gone.js";

@@ -23,11 +23,10 @@ export type { PythonEnvironment, ResolvePythonOptions } from "./python-environme
 export { resolvePythonEnvironment } from "./python-environment.js";
 export type {
   SpawnWorkerOptions,
-  WorkerExit,
   WorkerHostHeartbeatOptions,
   WorkerProcess,
 } from "./spawn-worker.js";
-export { describeExit, killGroup, spawnWorker } from "./spawn-worker.js";
+export { spawnWorker } from "./spawn-worker.js";
 export type { PythonErrorDetails } from "./tool-error.js";
 export type {
   ExecuteRpcOptions,
@@ -36,3 +35,5 @@ export type {
   ToolResult,
   WorkerClient,
 } from "./worker-client.js";
+export type { WorkerExit } from "./worker-exit.js";
+export { describeExit } from "./worker-exit.js";
