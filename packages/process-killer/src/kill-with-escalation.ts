@@ -1,4 +1,5 @@
-import { invalidOption, SnakepitError } from "@snakepit/errors";
+import { SnakepitError } from "@snakepit/errors";
+import { invalidOption } from "@snakepit/errors/internal";
 import { killOnWindows } from "./kill-on-windows.js";
 import type { KillOutcome } from "./kill-outcome.js";
 import { groupIsAlive, ownProcessGroup } from "./process-group.js";

@@ -1,5 +1,10 @@
 import { constants } from "node:os";
-import { expectBoolean, expectInteger, invalidOption, rejectUnknownKeys } from "@snakepit/errors";
+import {
+  expectBoolean,
+  expectInteger,
+  invalidOption,
+  rejectUnknownKeys,
+} from "@snakepit/errors/internal";
 
 /** How a child process ended, as Node's `'exit'` event reports it. */
 export interface ExitInfo {

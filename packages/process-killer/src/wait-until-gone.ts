@@ -1,4 +1,5 @@
-import { invalidOption, rejectUnknownKeys, SnakepitError } from "@snakepit/errors";
+import { SnakepitError } from "@snakepit/errors";
+import { invalidOption, rejectUnknownKeys } from "@snakepit/errors/internal";
 import { isAlive } from "./is-alive.js";
 import { expectPid } from "./process-identity.js";
 import { waitUntil } from "./wait-until.js";
