@@ -1,12 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  errorCodes,
-  expectInteger,
-  invalidOption,
-  isSnakepitError,
-  rejectUnknownKeys,
-  SnakepitError,
-} from "./index.js";
+import { errorCodes, isSnakepitError, SnakepitError } from "./index.js";
+import { expectInteger, invalidOption, rejectUnknownKeys } from "./internal.js";
 
 describe("SnakepitError", () => {
   it("carries a code, details and cause", () => {
