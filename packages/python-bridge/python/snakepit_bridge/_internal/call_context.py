@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextvars
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Dict, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
 from .errors import CANCELLED, BridgeError
 
@@ -32,7 +32,7 @@ class CallContext:
     session: Optional["SessionContext"] = None
     tool: str = ""
     _host_call: Optional[Callable[..., Any]] = field(default=None, repr=False)
-    _cancel_hooks: list = field(default_factory=list, repr=False)
+    _cancel_hooks: List[Callable[[], None]] = field(default_factory=list, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def raise_if_cancelled(self) -> None:
@@ -68,9 +68,9 @@ def current_call() -> Optional[CallContext]:
     return _current.get()
 
 
-def activate(call: Optional[CallContext]) -> contextvars.Token:
+def activate(call: Optional[CallContext]) -> contextvars.Token[Optional[CallContext]]:
     return _current.set(call)
 
 
-def deactivate(token: contextvars.Token) -> None:
+def deactivate(token: contextvars.Token[Optional[CallContext]]) -> None:
     _current.reset(token)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import traceback as traceback_module
-from typing import Any, Optional
+from typing import Any, Dict, Optional
 
 from ..gen import common_pb2
 
@@ -102,7 +102,7 @@ def error_to_proto(error: BaseException) -> common_pb2.ToolError:
     return proto
 
 
-def error_info(error: BaseException) -> dict:
+def error_info(error: BaseException) -> Dict[str, str]:
     """The `{type, message, traceback}` object used in control-fd and `--check` JSON."""
     return {
         "type": qualified_name(type(error)),

@@ -45,7 +45,7 @@ class HostClient:
             timeout=timeout_s,
             metadata=self._metadata(),
         )
-        return response.known
+        return bool(response.known)
 
     def get_session_state(self, session_id: str, keys: Iterable[str]) -> Tuple[Dict[str, Any], int]:
         response = self._stub.GetSessionState(
@@ -54,8 +54,9 @@ class HostClient:
         return {k: codec.decode(v) for k, v in response.values.items()}, response.cache_ttl_ms
 
     def set_session_state(self, session_id: str, values: Mapping[str, Any]) -> None:
+        encoded = {k: codec.encode(v) for k, v in values.items()}
         self._stub.SetSessionState(
-            host_pb2.SetSessionStateRequest(session_id=session_id, values={k: codec.encode(v) for k, v in values.items()}),
+            host_pb2.SetSessionStateRequest(session_id=session_id, values=encoded),
             metadata=self._metadata(),
         )
 

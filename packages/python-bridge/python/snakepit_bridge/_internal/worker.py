@@ -6,6 +6,7 @@ import inspect
 import logging
 import os
 import stat
+import subprocess
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -13,7 +14,7 @@ from typing import Any, Callable, List, Optional
 
 import grpc
 
-from . import handshake, lifelines, procfs
+from . import handshake, lifelines
 from .adapter import LoadedAdapter, load_adapter
 from .errors import error_info
 from .event_loop import EventLoopThread
@@ -90,7 +91,7 @@ class Worker:
         self.adapter: Optional[LoadedAdapter] = None
         self.host: Optional[HostClient] = None
         self.heartbeat: Optional[lifelines.HostHeartbeat] = None
-        self.watchdog = None
+        self.watchdog: Optional[subprocess.Popen[bytes]] = None
         self.socket_path: Optional[str] = None
         self.cleanup = _once(self._cleanup_adapter)
         self.terminator.add_step(self._stop_server)
@@ -116,7 +117,7 @@ class Worker:
         try:
             self.adapter = load_adapter(self.options.adapter or "")
             _call_hook(getattr(self.adapter.instance, "setup", None), self.loop)
-        except BaseException as error:  # noqa: BLE001 - includes SystemExit from a broken adapter
+        except BaseException as error:  # includes SystemExit from a broken adapter
             raise StartupError(handshake.ADAPTER_LOAD_FAILED, error) from error
 
     def serve(self) -> str:
@@ -155,7 +156,7 @@ class Worker:
                     self.socket_path = address[len("unix:"):]
                     os.chmod(self.socket_path, 0o600)
                     self.terminator.files_to_remove.append(self.socket_path)
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             raise StartupError(handshake.WORKER_START_FAILED, error) from error
         return address
 
@@ -196,7 +197,7 @@ class Worker:
             try:
                 self.watchdog.terminate()
                 self.watchdog.wait(0.5)
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001 - the watchdog may be gone already; shutdown goes on
                 pass
 
 
