@@ -17,7 +17,7 @@ trace = pytest.importorskip("opentelemetry.trace")
 from conftest import FIXTURES  # noqa: E402 - only once opentelemetry is known to be installed
 from snakepit_bridge._internal import otel  # noqa: E402 - only once opentelemetry is known to be installed
 from snakepit_bridge._internal.call_context import CallContext  # noqa: E402 - only once opentelemetry is known to be installed
-from snakepit_bridge._internal.servicer import CORRELATION_METADATA  # noqa: E402 - only once opentelemetry is known to be installed
+from snakepit_bridge.gen.constants import CORRELATION_ID_METADATA  # noqa: E402 - only once opentelemetry is known to be installed
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT_SPAN_ID = "00f067aa0ba902b7"
@@ -61,7 +61,7 @@ def test_tool_span_continues_the_hosts_trace(provider):
     context = FakeServicerContext({
         "traceparent": TRACEPARENT,
         "tracestate": "vendor=abc",
-        CORRELATION_METADATA: "corr-123",
+        CORRELATION_ID_METADATA: "corr-123",
     })
     with otel.tool_span(_call("add"), context, "w-1"):
         inside = trace.get_current_span().get_span_context()

@@ -58,6 +58,7 @@ import sys  # noqa: E402 - after the environment and gc set-up above
 from typing import Any, Dict, List, Optional, Union  # noqa: E402 - after the environment and gc set-up above
 
 from . import fork_child, handshake, procfs, worker_options  # noqa: E402 - after the environment and gc set-up above
+from ..gen.constants import ADAPTER_LOAD_FAILED  # noqa: E402 - after the environment and gc set-up above
 from .errors import error_info  # noqa: E402 - after the environment and gc set-up above
 
 _LAZY_GRPC_MODULES = ("grpc._server", "grpc._channel", "grpc._interceptor", "grpc._utilities")
@@ -266,7 +267,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         preload(options.adapter, [m for m in options.preload.split(",") if m])
     except BaseException as error:  # noqa: BLE001 - SystemExit from a broken module included
-        handshake.write_event(options.control_fd, handshake.error_event(handshake.ADAPTER_LOAD_FAILED,
+        handshake.write_event(options.control_fd, handshake.error_event(ADAPTER_LOAD_FAILED,
                                                                         error_info(error)))
         return EXIT_PRELOAD_FAILED
     host = fork_child.HostIdentity(options.host_pid, procfs.start_time(options.host_pid))

@@ -6,10 +6,6 @@ import json
 import os
 from typing import Any, Dict, Optional
 
-ADAPTER_LOAD_FAILED = "ADAPTER_LOAD_FAILED"
-WORKER_START_FAILED = "WORKER_START_FAILED"
-INVALID_OPTIONS = "INVALID_OPTIONS"
-
 
 def write_event(control_fd: Optional[int], event: Dict[str, Any]) -> None:
     """Write one JSON line to the control fd (a no-op without one)."""
@@ -28,4 +24,5 @@ def ready_event(address: str, tools: int) -> Dict[str, Any]:
 
 
 def error_event(code: str, info: Dict[str, str]) -> Dict[str, Any]:
+    """The start-up failure line; `code` is one of `gen.constants.STARTUP_ERROR_CODES`."""
     return {"event": "error", "code": code, **info}

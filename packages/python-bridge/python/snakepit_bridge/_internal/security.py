@@ -7,15 +7,15 @@ from typing import Any, Callable, Iterator
 
 import grpc
 
-SECRET_METADATA = "x-snakepit-secret"
+from ..gen.constants import SECRET_METADATA
 
 
 def _deny(request: object, context: grpc.ServicerContext) -> None:
-    context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing or wrong x-snakepit-secret")
+    context.abort(grpc.StatusCode.UNAUTHENTICATED, f"missing or wrong {SECRET_METADATA}")
 
 
 def _deny_stream(request: object, context: grpc.ServicerContext) -> Iterator[None]:
-    context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing or wrong x-snakepit-secret")
+    context.abort(grpc.StatusCode.UNAUTHENTICATED, f"missing or wrong {SECRET_METADATA}")
     yield  # pragma: no cover - makes this a generator for server-streaming RPCs
 
 

@@ -17,7 +17,8 @@ import grpc
 from . import codec, otel
 from .adapter import LoadedAdapter
 from .call_context import CallContext, activate, deactivate
-from .errors import CANCELLED, INVALID_ARGUMENTS, TOOL_NOT_FOUND, BridgeError, error_to_proto
+from ..gen.constants import CORRELATION_ID_METADATA, INVALID_ARGUMENTS, TOOL_NOT_FOUND, WORKER_STOPPED
+from .errors import BridgeError, error_to_proto
 from .event_loop import AsyncCall, EventLoopThread
 from ..gen import worker_pb2, worker_pb2_grpc
 from .session import SessionStore, session_for
@@ -25,7 +26,6 @@ from .tools import ToolDefinition
 
 log = logging.getLogger("snakepit_bridge.servicer")
 
-CORRELATION_METADATA = "x-snakepit-correlation-id"
 _CANCELLED_ERRORS = (concurrent.futures.CancelledError, asyncio.CancelledError)
 
 
@@ -99,7 +99,7 @@ class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
                 self._cond.wait(max(deadline - time.monotonic(), 0))
             leftovers = list(self._calls)
         for call in leftovers:
-            call.cancel()
+            call.cancel(WORKER_STOPPED)
         with self._cond:  # give cooperative tools a moment to notice the cancellation
             settle = time.monotonic() + 0.5
             while self._admitted and time.monotonic() < settle:
@@ -114,7 +114,7 @@ class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
         ctx = request.context
         call = CallContext(
             call_id=ctx.call_id,
-            correlation_id=str(metadata.get(CORRELATION_METADATA, "")),
+            correlation_id=str(metadata.get(CORRELATION_ID_METADATA, "")),
             session_id=ctx.session_id,
             timeout_ms=ctx.timeout_ms,
             metadata=dict(ctx.metadata),
@@ -147,7 +147,7 @@ class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
         try:
             while not self._slots.acquire(timeout=0.05):
                 if call.cancelled.is_set():
-                    raise BridgeError(CANCELLED, "call cancelled while waiting for a free slot", type="CancelledError")
+                    raise call.cancellation_error()
             acquired = True
             with self._cond:
                 self._running += 1
@@ -184,7 +184,9 @@ class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
         try:
             return running.result()
         except _CANCELLED_ERRORS:
-            raise BridgeError(CANCELLED, f"Tool {call.tool!r} was cancelled", type="CancelledError") from None
+            if call.cancelled.is_set():
+                raise call.cancellation_error() from None
+            raise  # cancelled by the tool's own code: a tool error like any other
 
     def Execute(  # noqa: N802 - the RPC's name, from the generated base class
         self, request: worker_pb2.ExecuteRequest, context: grpc.ServicerContext

@@ -9,7 +9,8 @@ from typing import Any, Callable, Dict, List, Optional, TypeVar, Union, overload
 
 from .codec import JSON
 from .docstrings import parse_docstring
-from .errors import INVALID_ARGUMENTS, BridgeError
+from ..gen.constants import INVALID_ARGUMENTS
+from .errors import BridgeError
 from ..gen import common_pb2, worker_pb2
 
 _MARK = "__snakepit_tool__"

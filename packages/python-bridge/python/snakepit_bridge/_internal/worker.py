@@ -19,6 +19,13 @@ from .adapter import LoadedAdapter, load_adapter
 from .errors import error_info
 from .event_loop import EventLoopThread
 from ..gen import worker_pb2_grpc
+from ..gen.constants import (
+    ADAPTER_LOAD_FAILED,
+    INVALID_OPTIONS,
+    MAX_MESSAGE_BYTES,
+    SECRET_ENV,
+    WORKER_START_FAILED,
+)
 from .host_client import HostClient
 from .json_logging import install_json_logging
 from .security import SecretInterceptor
@@ -28,9 +35,6 @@ from .termination import EXIT_STARTUP_FAILED, SelfTerminator
 from .worker_options import OptionsError, WorkerOptions, control_fd_from_argv, parse_options
 
 log = logging.getLogger("snakepit_bridge.worker")
-
-_MESSAGE_LIMIT = 100 * 1024 * 1024
-SECRET_ENV = "SNAKEPIT_SECRET"
 
 
 class StartupError(Exception):
@@ -118,7 +122,7 @@ class Worker:
             self.adapter = load_adapter(self.options.adapter or "")
             _call_hook(getattr(self.adapter.instance, "setup", None), self.loop)
         except BaseException as error:  # includes SystemExit from a broken adapter
-            raise StartupError(handshake.ADAPTER_LOAD_FAILED, error) from error
+            raise StartupError(ADAPTER_LOAD_FAILED, error) from error
 
     def serve(self) -> str:
         o = self.options
@@ -139,8 +143,8 @@ class Worker:
                 ThreadPoolExecutor(max_workers=2 * o.concurrency + 4, thread_name_prefix="snakepit-rpc"),
                 interceptors=[SecretInterceptor(secret)] if secret else [],
                 options=[
-                    ("grpc.max_send_message_length", _MESSAGE_LIMIT),
-                    ("grpc.max_receive_message_length", _MESSAGE_LIMIT),
+                    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+                    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                     ("grpc.so_reuseport", 0),
                 ],
             )
@@ -157,7 +161,7 @@ class Worker:
                     os.chmod(self.socket_path, 0o600)
                     self.terminator.files_to_remove.append(self.socket_path)
         except Exception as error:
-            raise StartupError(handshake.WORKER_START_FAILED, error) from error
+            raise StartupError(WORKER_START_FAILED, error) from error
         return address
 
     def start_host_heartbeat(self) -> None:
@@ -218,7 +222,7 @@ def main(argv: Optional[List[str]] = None, on_ready: Optional[Callable[[], None]
             options = parse_options(argv)
     except OptionsError as error:
         install_json_logging("")
-        return _fail(control_fd_from_argv(argv), handshake.INVALID_OPTIONS, error)
+        return _fail(control_fd_from_argv(argv), INVALID_OPTIONS, error)
     if options.check:
         from .check import run_check
 
