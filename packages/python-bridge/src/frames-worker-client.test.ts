@@ -1,10 +1,10 @@
 import { fileURLToPath } from "node:url";
 import { SnakepitError } from "@snakepit/errors";
+import { killWithEscalation } from "@snakepit/process-killer";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   canFork,
   type ForkServer,
-  killGroup,
   resolvePythonEnvironment,
   type SpawnWorkerOptions,
   spawnWorker,
@@ -20,8 +20,7 @@ const workers: WorkerProcess[] = [];
 const servers: ForkServer[] = [];
 afterEach(async () => {
   for (const w of workers.splice(0)) {
-    killGroup(w, "SIGKILL");
-    await w.exited;
+    await killWithEscalation(w.pid, { firstSignal: "SIGKILL", graceMs: 0, exited: w.exited });
     w.client.close();
   }
   await Promise.all(servers.splice(0).map((s) => s.close()));

@@ -107,7 +107,7 @@ def test_a_call_cancelled_while_it_waits_in_the_queue_never_runs(served):
     host.send(execute(2, "whoami"))
     host.send(frame_pb2.Frame(call_id=2, cancel=frame_pb2.CancelCall()))
     answers = {f.call_id: f for f in (host.read(), host.read())}
-    assert answers[2].execute_result.error.code == "CANCELLED"
+    assert answers[2].execute_result.error.code == "ABORTED"
     assert answers[1].execute_result.WhichOneof("outcome") == "result"
 
 

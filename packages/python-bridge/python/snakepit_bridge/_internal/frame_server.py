@@ -28,7 +28,7 @@ from typing import Any, Callable, ContextManager, Dict, List, Optional
 
 from . import otel
 from .call_context import CallContext
-from .errors import CANCELLED, BridgeError, error_to_proto
+from .errors import BridgeError, error_to_proto
 from ..gen import frame_pb2, worker_pb2
 from .tool_call import CORRELATION_METADATA, PAYLOAD_TOO_LARGE, CallTracker, ToolRunner, TooLarge
 
@@ -393,8 +393,7 @@ class FrameServer:
         if call.cancelled.is_set():
             # Cancelled while it waited in the queue (the host's window): never started.
             self._tracker.release()
-            error = error_to_proto(BridgeError(CANCELLED, f"Call {call.call_id or call.tool!r} was cancelled "
-                                                          "before it started", type="CancelledError"))
+            error = error_to_proto(call.cancellation_error())
             if entry.stream is None:
                 self._answer(call_id, "execute_result", worker_pb2.ExecuteResponse(error=error))
             else:

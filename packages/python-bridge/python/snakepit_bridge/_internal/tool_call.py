@@ -21,7 +21,8 @@ from typing import Any, Callable, ContextManager, Dict, Iterator, Optional, Tupl
 from . import codec
 from .adapter import LoadedAdapter
 from .call_context import CallContext, activate, deactivate
-from .errors import CANCELLED, INVALID_ARGUMENTS, TOOL_NOT_FOUND, BridgeError, error_to_proto
+from ..gen.constants import CORRELATION_ID_METADATA, INVALID_ARGUMENTS, TOOL_NOT_FOUND, WORKER_STOPPED
+from .errors import BridgeError, error_to_proto
 from .event_loop import EventLoopThread
 from ..gen import worker_pb2
 from .session import SessionStore, session_for
@@ -29,9 +30,8 @@ from .tools import ToolDefinition
 
 log = logging.getLogger("snakepit_bridge.servicer")
 
-CORRELATION_METADATA = "x-snakepit-correlation-id"
+CORRELATION_METADATA = CORRELATION_ID_METADATA
 PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
-WORKER_STOPPED = "WORKER_STOPPED"
 _CANCELLED_ERRORS = (concurrent.futures.CancelledError, asyncio.CancelledError)
 
 
@@ -86,7 +86,7 @@ class CallTracker:
                 self._cond.wait(max(deadline - time.monotonic(), 0))
             leftovers = list(self._calls)
         for call in leftovers:
-            call.cancel()
+            call.cancel(WORKER_STOPPED)
         with self._cond:  # give cooperative tools a moment to notice the cancellation
             settle = time.monotonic() + 0.5
             while self._admitted and time.monotonic() < settle:
@@ -100,7 +100,7 @@ class CallTracker:
             # A free slot without a timed wait (the common case: the timed acquire costs more).
             while not self._slots.acquire(blocking=False) and not self._slots.acquire(timeout=0.05):
                 if call.cancelled.is_set():
-                    raise BridgeError(CANCELLED, "call cancelled while waiting for a free slot", type="CancelledError")
+                    raise call.cancellation_error()
             acquired = True
             with self._cond:
                 self._running += 1
@@ -172,7 +172,9 @@ class ToolRunner:
         try:
             return running.result()
         except _CANCELLED_ERRORS:
-            raise BridgeError(CANCELLED, f"Tool {call.tool!r} was cancelled", type="CancelledError") from None
+            if call.cancelled.is_set():
+                raise call.cancellation_error() from None
+            raise  # cancelled by the tool's own code: a tool error like any other
 
     def _check_size(self, payload: Any) -> None:  # noqa: ANN401
         limit = self.max_message_bytes
