@@ -1,7 +1,6 @@
 """The frames transport's worker side, in process: envelope bytes, control path, cancel, credit, bad input."""
 
 import socket
-import threading
 import time
 
 import pytest

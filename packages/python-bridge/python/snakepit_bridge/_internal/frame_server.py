@@ -30,7 +30,7 @@ from . import otel
 from .call_context import CallContext
 from .errors import BridgeError, error_to_proto
 from ..gen import frame_pb2, worker_pb2
-from .tool_call import CORRELATION_METADATA, PAYLOAD_TOO_LARGE, CallTracker, ToolRunner, TooLarge
+from .tool_call import CORRELATION_METADATA, PAYLOAD_TOO_LARGE, CallTracker, ToolRunner, PayloadTooLargeError
 
 log = logging.getLogger("snakepit_bridge.frames")
 
@@ -148,9 +148,9 @@ class _Stream:
 
 
 class _Call:
-    __slots__ = ("call_id", "frame", "call", "stream")
+    __slots__ = ("call", "call_id", "frame", "stream")
 
-    def __init__(self, call_id: int, frame: Any, call: CallContext, stream: Optional[_Stream]) -> None:  # noqa: ANN401
+    def __init__(self, call_id: int, frame: Any, call: CallContext, stream: Optional[_Stream]) -> None:
         self.call_id = call_id
         self.frame = frame
         self.call = call
@@ -294,13 +294,13 @@ class FrameServer:
             view = view[n:]
 
     @staticmethod
-    def _parse(data: Any) -> Any:  # noqa: ANN401
+    def _parse(data: Any) -> Any:
         try:
             return frame_pb2.Frame.FromString(bytes(data))
         except Exception as error:  # noqa: BLE001 - DecodeError and friends
             raise ProtocolError(f"a frame does not parse ({type(error).__name__})") from None
 
-    def _dispatch(self, frame: Any) -> None:  # noqa: ANN401
+    def _dispatch(self, frame: Any) -> None:
         kind = frame.WhichOneof("body")
         call_id = frame.call_id
         if kind == "execute" or kind == "execute_stream":
@@ -331,7 +331,7 @@ class FrameServer:
         else:
             raise ProtocolError(f"unexpected frame kind {kind!r} from the host")
 
-    def _answer(self, call_id: int, kind: str, message: Any) -> None:  # noqa: ANN401
+    def _answer(self, call_id: int, kind: str, message: Any) -> None:
         self._writer.send(envelope(call_id, kind, message.SerializeToString()))
 
     def _fail(self, call_id: int, code: str, message: str) -> None:
@@ -344,7 +344,7 @@ class FrameServer:
 
     # -- calls ----------------------------------------------------------------------------------
 
-    def _start_call(self, call_id: int, kind: str, frame: Any) -> None:  # noqa: ANN401
+    def _start_call(self, call_id: int, kind: str, frame: Any) -> None:
         request = frame.execute if kind == "execute" else frame.execute_stream
         if call_id == 0 or call_id in self._calls:
             raise ProtocolError(f"call id {call_id} is zero or already in use")
@@ -373,7 +373,7 @@ class FrameServer:
     def _run_entry(self, entry: _Call) -> None:
         try:
             self._run(entry)
-        except BaseException:  # noqa: BLE001 - a call thread must outlive any one call
+        except BaseException:
             log.exception("frame call %d failed outside its tool", entry.call_id)
         finally:
             with self._calls_lock:
@@ -410,7 +410,7 @@ class FrameServer:
             self._writer.send(envelope(call_id, "execute_result", body))
             return
         stream = entry.stream
-        active = lambda: not self._closed.is_set()  # noqa: E731
+        active = lambda: not self._closed.is_set()  # noqa: E731 - a one-line predicate
         messages = self._runner.stream(frame.execute_stream, call, span, active)
         try:
             for message in messages:
@@ -421,7 +421,7 @@ class FrameServer:
             messages.close()
 
 def _too_large(size: int, limit: int) -> BridgeError:
-    return TooLarge(size, limit)
+    return PayloadTooLargeError(size, limit)
 
 
 _NO_SPAN: ContextManager[Any] = contextlib.nullcontext()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import grpc
 
@@ -44,19 +44,27 @@ class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
 
     # -- control RPCs ---------------------------------------------------------------------------
 
-    def Ping(self, request, context):  # noqa: N802, ANN001
+    def Ping(  # noqa: N802 - the RPC's name, from the generated base class
+        self, request: worker_pb2.PingRequest, context: grpc.ServicerContext
+    ) -> worker_pb2.PingResponse:
         return worker_pb2.PingResponse(message=request.message, worker_id=self._worker_id, pid=os.getpid(),
                                        server_time_ms=int(time.time() * 1000))
 
-    def Heartbeat(self, request, context):  # noqa: N802, ANN001
+    def Heartbeat(  # noqa: N802 - the RPC's name, from the generated base class
+        self, request: worker_pb2.HeartbeatRequest, context: grpc.ServicerContext
+    ) -> worker_pb2.HeartbeatResponse:
         running, served = self._tracker.counts()
         return worker_pb2.HeartbeatResponse(sequence=request.sequence, in_flight=running, calls_served=served)
 
-    def DescribeTools(self, request, context):  # noqa: N802, ANN001
+    def DescribeTools(  # noqa: N802 - the RPC's name, from the generated base class
+        self, request: worker_pb2.DescribeToolsRequest, context: grpc.ServicerContext
+    ) -> worker_pb2.DescribeToolsResponse:
         return worker_pb2.DescribeToolsResponse(tools=[t.spec() for t in self._adapter.tools.values()],
                                                 adapter=self._adapter.spec)
 
-    def Shutdown(self, request, context):  # noqa: N802, ANN001
+    def Shutdown(  # noqa: N802 - the RPC's name, from the generated base class
+        self, request: worker_pb2.ShutdownRequest, context: grpc.ServicerContext
+    ) -> worker_pb2.ShutdownResponse:
         self.drain(request.grace_ms / 1000)
         self._on_shutdown()
         return worker_pb2.ShutdownResponse()
@@ -67,14 +75,16 @@ class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
 
     # -- tool calls -----------------------------------------------------------------------------
 
-    def _new_call(self, request, context) -> CallContext:  # noqa: ANN001
+    def _new_call(
+        self, request: worker_pb2.ExecuteRequest | worker_pb2.ExecuteStreamRequest, context: grpc.ServicerContext
+    ) -> CallContext:
         metadata = dict(context.invocation_metadata() or ())
         call = self._runner.new_call(request, str(metadata.get(CORRELATION_METADATA, "")))
         if not context.add_callback(call.cancel):
             call.cancel()  # the RPC has already ended
         return call
 
-    def _admit(self, context) -> None:  # noqa: ANN001
+    def _admit(self, context: grpc.ServicerContext) -> None:
         """Count the call in, or abort it (outside any `try` that would turn the abort into a result)."""
         refusal = self._tracker.admit()
         if refusal is not None:
@@ -82,12 +92,16 @@ class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
             status = grpc.StatusCode.UNAVAILABLE if kind == "unavailable" else grpc.StatusCode.RESOURCE_EXHAUSTED
             context.abort(status, message)
 
-    def Execute(self, request, context):  # noqa: N802, ANN001
+    def Execute(  # noqa: N802 - the RPC's name, from the generated base class
+        self, request: worker_pb2.ExecuteRequest, context: grpc.ServicerContext
+    ) -> worker_pb2.ExecuteResponse:
         call = self._new_call(request, context)
         self._admit(context)
         return self._runner.execute(request, call, lambda: otel.tool_span(call, context, self._worker_id))
 
-    def ExecuteStream(self, request, context):  # noqa: N802, ANN001
+    def ExecuteStream(  # noqa: N802 - the RPC's name, from the generated base class
+        self, request: worker_pb2.ExecuteStreamRequest, context: grpc.ServicerContext
+    ) -> Iterator[worker_pb2.ExecuteStreamResponse]:
         call = self._new_call(request, context)
         self._admit(context)
         yield from self._runner.stream(request, call, lambda: otel.tool_span(call, context, self._worker_id),

@@ -16,14 +16,14 @@ import logging
 import threading
 import time
 from contextlib import contextmanager
-from typing import Any, Callable, ContextManager, Dict, Iterator, Optional, Tuple
+from typing import Any, Callable, ContextManager, Dict, Generator, List, Optional, Tuple
 
 from . import codec
 from .adapter import LoadedAdapter
 from .call_context import CallContext, activate, deactivate
 from ..gen.constants import CORRELATION_ID_METADATA, INVALID_ARGUMENTS, TOOL_NOT_FOUND, WORKER_STOPPED
 from .errors import BridgeError, error_to_proto
-from .event_loop import EventLoopThread
+from .event_loop import AsyncCall, EventLoopThread
 from ..gen import worker_pb2
 from .session import SessionStore, session_for
 from .tools import ToolDefinition
@@ -93,7 +93,7 @@ class CallTracker:
                 self._cond.wait(max(settle - time.monotonic(), 0))
 
     @contextmanager
-    def slot(self, call: CallContext) -> Iterator[None]:
+    def slot(self, call: CallContext) -> Generator[None, None, None]:
         """Wait for one of the `concurrency` slots; always releases the admission."""
         acquired = False
         try:
@@ -140,7 +140,7 @@ class ToolRunner:
         self.tracker = tracker
         self.max_message_bytes = max_message_bytes
 
-    def new_call(self, request: Any, correlation_id: str) -> CallContext:  # noqa: ANN401
+    def new_call(self, request: Any, correlation_id: str) -> CallContext:
         ctx = request.context
         call = CallContext(
             call_id=ctx.call_id,
@@ -154,7 +154,7 @@ class ToolRunner:
         call.session = session_for(call.session_id, self.session_store)
         return call
 
-    def prepare(self, request: Any, streaming: bool) -> "tuple[ToolDefinition, inspect.BoundArguments]":  # noqa: ANN401
+    def prepare(self, request: Any, streaming: bool) -> "tuple[ToolDefinition, inspect.BoundArguments]":
         tool = self.adapter.tools.get(request.tool)
         if tool is None:
             available = ", ".join(sorted(self.adapter.tools)) or "(none)"
@@ -166,7 +166,7 @@ class ToolRunner:
             raise BridgeError(INVALID_ARGUMENTS, f"Tool {tool.name!r} is not a streaming tool: call it with Execute")
         return tool, tool.bind(codec.decode_arguments(request.arguments))
 
-    def _await(self, awaitable: Any, call: CallContext) -> Any:  # noqa: ANN401
+    def _await(self, awaitable: Any, call: CallContext) -> Any:
         running = self.loop.submit(awaitable)
         call.on_cancel(running.cancel)
         try:
@@ -176,12 +176,12 @@ class ToolRunner:
                 raise call.cancellation_error() from None
             raise  # cancelled by the tool's own code: a tool error like any other
 
-    def _check_size(self, payload: Any) -> None:  # noqa: ANN401
+    def _check_size(self, payload: Any) -> None:
         limit = self.max_message_bytes
         if limit and len(payload.data) > limit:
-            raise TooLarge(len(payload.data), limit)
+            raise PayloadTooLargeError(len(payload.data), limit)
 
-    def execute(self, request: Any, call: CallContext,  # noqa: ANN401
+    def execute(self, request: Any, call: CallContext,
                 span: Callable[[], ContextManager[Any]]) -> worker_pb2.ExecuteResponse:
         """Runs a unary tool (already admitted) and returns its response; never raises."""
         started = time.perf_counter()
@@ -206,8 +206,8 @@ class ToolRunner:
         response.duration_ms = _elapsed_ms(started)
         return response
 
-    def stream(self, request: Any, call: CallContext, span: Callable[[], ContextManager[Any]],  # noqa: ANN401
-               active: Callable[[], bool]) -> Iterator[worker_pb2.ExecuteStreamResponse]:
+    def stream(self, request: Any, call: CallContext, span: Callable[[], ContextManager[Any]],
+               active: Callable[[], bool]) -> Generator[worker_pb2.ExecuteStreamResponse, None, None]:
         """Runs a generator tool (already admitted), yielding its stream messages; the last one is
         `end` or `error`, unless the call was cancelled and the peer is gone (`active()` false)."""
         started = time.perf_counter()
@@ -235,23 +235,29 @@ class ToolRunner:
                     return
                 yield worker_pb2.ExecuteStreamResponse(
                     end=worker_pb2.StreamEnd(chunks=chunks, duration_ms=_elapsed_ms(started)))
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:  # noqa: BLE001 - every failure becomes a ToolError or a close
             if not isinstance(error, BridgeError):
                 log_call_error(call, error)
             yield worker_pb2.ExecuteStreamResponse(error=error_to_proto(error))
 
-    def _iterate_async(self, agen: Any, call: CallContext) -> Iterator[Any]:  # noqa: ANN401
-        current: list = [None]
-        call.on_cancel(lambda: current[0] is not None and current[0].cancel())
+    def _iterate_async(self, agen: Any, call: CallContext) -> Generator[Any, None, None]:
+        current: List[Optional[AsyncCall]] = [None]
+
+        def cancel_current() -> None:
+            running = current[0]
+            if running is not None:
+                running.cancel()
+
+        call.on_cancel(cancel_current)
         try:
             while not call.cancelled.is_set():
                 token = activate(call)
                 try:
-                    current[0] = self.loop.submit(agen.__anext__())
+                    current[0] = running = self.loop.submit(agen.__anext__())
                 finally:
                     deactivate(token)
                 try:
-                    value = current[0].result()
+                    value = running.result()
                 except StopAsyncIteration:
                     return
                 except _CANCELLED_ERRORS:
@@ -261,22 +267,22 @@ class ToolRunner:
             token = activate(call)
             try:
                 self.loop.run(agen.aclose(), timeout=5)
-            except Exception:  # noqa: BLE001 - already finished or failing in finally
+            except Exception:
                 log.debug("closing async generator failed", exc_info=True)
             finally:
                 deactivate(token)
 
 
-class TooLarge(BridgeError):
+class PayloadTooLargeError(BridgeError):
     """A result (or stream chunk) over the message limit: fails that call alone."""
 
     def __init__(self, size: int, limit: int) -> None:
         super().__init__(PAYLOAD_TOO_LARGE, f"The result is {size} bytes, over the {limit}-byte message limit "
-                                            "(`maxMessageBytes`)", type="PayloadTooLarge")
+                                            "(`maxMessageBytes`)", type="PayloadPayloadTooLargeError")
         self.details: Dict[str, int] = {"size": size, "limit": limit}
 
 
-def _iterate_sync(gen: Any, call: CallContext) -> Iterator[Any]:  # noqa: ANN401
+def _iterate_sync(gen: Any, call: CallContext) -> Generator[Any, None, None]:
     try:
         while not call.cancelled.is_set():
             token = activate(call)

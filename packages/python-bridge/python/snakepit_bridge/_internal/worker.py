@@ -183,8 +183,8 @@ class Worker:
             if self.terminator.started:
                 raise RuntimeError(f"shutting down before the server started: {self.terminator.reason}")
             self.frames.start()
-        except Exception as error:  # noqa: BLE001
-            raise StartupError(handshake.WORKER_START_FAILED, error) from error
+        except Exception as error:
+            raise StartupError(WORKER_START_FAILED, error) from error
         return f"frames:fd{o.frames_fd}"
 
     def _frames_closed(self, reason: str, eof: bool) -> None:
