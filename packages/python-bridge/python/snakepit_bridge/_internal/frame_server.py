@@ -30,7 +30,7 @@ from . import otel
 from .call_context import CallContext
 from .errors import BridgeError, error_to_proto
 from ..gen import frame_pb2, worker_pb2
-from .tool_call import CORRELATION_METADATA, PAYLOAD_TOO_LARGE, CallTracker, ToolRunner, PayloadTooLargeError
+from .tool_call import CORRELATION_METADATA, CallTracker, ToolRunner, PayloadTooLargeError
 
 log = logging.getLogger("snakepit_bridge.frames")
 
@@ -438,4 +438,4 @@ def frames_socket(fd: int) -> socket.socket:
     return sock
 
 
-__all__ = ["FrameServer", "FrameWriter", "PAYLOAD_TOO_LARGE", "ProtocolError", "envelope", "frames_socket"]
+__all__ = ["FrameServer", "FrameWriter", "ProtocolError", "envelope", "frames_socket"]

@@ -21,7 +21,13 @@ from typing import Any, Callable, ContextManager, Dict, Generator, List, Optiona
 from . import codec
 from .adapter import LoadedAdapter
 from .call_context import CallContext, activate, deactivate
-from ..gen.constants import CORRELATION_ID_METADATA, INVALID_ARGUMENTS, TOOL_NOT_FOUND, WORKER_STOPPED
+from ..gen.constants import (
+    CORRELATION_ID_METADATA,
+    INVALID_ARGUMENTS,
+    PAYLOAD_TOO_LARGE,
+    TOOL_NOT_FOUND,
+    WORKER_STOPPED,
+)
 from .errors import BridgeError, error_to_proto
 from .event_loop import AsyncCall, EventLoopThread
 from ..gen import worker_pb2
@@ -31,7 +37,6 @@ from .tools import ToolDefinition
 log = logging.getLogger("snakepit_bridge.servicer")
 
 CORRELATION_METADATA = CORRELATION_ID_METADATA
-PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
 _CANCELLED_ERRORS = (concurrent.futures.CancelledError, asyncio.CancelledError)
 
 
