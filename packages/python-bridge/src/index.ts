@@ -17,7 +17,7 @@ export { createGrpcJsWorkerClient } from "./grpc-js-worker-client.js";
 export type { HostCallInfo, HostHandlers, HostServer, HostServerOptions } from "./host-server.js";
 export { startHostServer } from "./host-server.js";
 export { decodeArguments, decodePayload, encodeArguments, encodePayload } from "./payload-codec.js";
-export type { PrivateDirectory } from "./private-directory.js";
+export type { PrivateDirectory, RemoveStaleDirectoriesOptions } from "./private-directory.js";
 export { createPrivateDirectory, removeStaleDirectories } from "./private-directory.js";
 export type { PythonEnvironment, ResolvePythonOptions } from "./python-environment.js";
 export { resolvePythonEnvironment } from "./python-environment.js";
