@@ -1,7 +1,8 @@
 import type { Stats } from "node:fs";
 import { mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { expectString, SnakepitError } from "@snakepit/errors";
+import { SnakepitError } from "@snakepit/errors";
+import { expectString } from "@snakepit/errors/internal";
 import { acquireFileLock } from "./file-lock.js";
 import type { RegistryStore, RunDocument } from "./registry-store.js";
 import { expectRunId } from "./run-id.js";
