@@ -36,6 +36,11 @@ export interface SpawnWorkerOptions {
   readonly concurrency?: number;
   /** Extra environment for the worker, over the host's own. `undefined` values remove a variable. */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Which of the host's environment variables the worker starts with: all (`true`), none
+   * (`false`) or only the names listed; `env` applies on top. Default `true`.
+   */
+  readonly inheritEnv?: boolean | readonly string[];
   /** Working directory of the worker. Default: the host's. */
   readonly cwd?: string;
   /** Exit when the control socket (fd 3) reaches EOF, i.e. the host died (orphan layer 1). Default true. */
