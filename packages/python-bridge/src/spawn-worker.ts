@@ -107,7 +107,8 @@ function workerArgs(o: SpawnWorkerOptions): string[] {
  *
  * Rejects with `ADAPTER_LOAD_FAILED` (with the Python traceback in `details`),
  * `WORKER_START_FAILED` (exited early, output tail in `details`), `WORKER_START_TIMEOUT`,
- * `PYTHON_NOT_FOUND` or the abort reason; the process is gone by then.
+ * `PYTHON_NOT_FOUND` or the abort reason; the process is gone by then (else `KILL_FAILED`: it
+ * outlived SIGKILL, e.g. stuck in uninterruptible sleep).
  */
 export function spawnWorker(options: SpawnWorkerOptions): Promise<WorkerProcess> {
   const { signal } = options;
