@@ -17,7 +17,15 @@ import grpc
 from . import codec, otel
 from .adapter import LoadedAdapter
 from .call_context import CallContext, activate, deactivate
-from .errors import CANCELLED, INVALID_ARGUMENTS, TOOL_NOT_FOUND, BridgeError, error_to_proto
+from .errors import (
+    CANCELLED,
+    INVALID_ARGUMENTS,
+    TOOL_NOT_FOUND,
+    BridgeError,
+    ContainedBaseException,
+    error_to_proto,
+    uncontain,
+)
 from .event_loop import EventLoopThread
 from ..gen import worker_pb2, worker_pb2_grpc
 from .session import SessionStore, session_for
@@ -189,8 +197,11 @@ class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
                         result = self._await(result, call)
                 finally:
                     deactivate(token)
-                response.result.CopyFrom(codec.encode(result))
-        except Exception as error:  # noqa: BLE001 - every tool failure becomes a ToolError
+                response.result.CopyFrom(codec.encode(result, tool.name))
+        # BaseException: a tool's SystemExit, KeyboardInterrupt, GeneratorExit or a library's own
+        # BaseException is a ToolError too (see the README); escaping, it would leave the call
+        # unanswered forever.
+        except BaseException as error:  # noqa: BLE001 - every tool failure becomes a ToolError
             if not isinstance(error, BridgeError):
                 log_call_error(call, error)
             response.error.CopyFrom(error_to_proto(error))
@@ -213,7 +224,7 @@ class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
                 values = self._iterate_async(source, call) if tool.is_async else _iterate_sync(source, call)
                 try:
                     for value in values:
-                        yield worker_pb2.ExecuteStreamResponse(chunk=codec.encode(value))
+                        yield worker_pb2.ExecuteStreamResponse(chunk=codec.encode(value, tool.name))
                         chunks += 1
                 finally:
                     values.close()  # runs the tool's `finally` even when the client went away
@@ -223,7 +234,9 @@ class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
                     return
                 yield worker_pb2.ExecuteStreamResponse(
                     end=worker_pb2.StreamEnd(chunks=chunks, duration_ms=_elapsed_ms(started)))
-        except Exception as error:  # noqa: BLE001
+        except GeneratorExit:
+            raise  # grpc closed this stream at one of our yields (the client went away): no answer
+        except BaseException as error:  # noqa: BLE001 - the tool's own BaseExceptions arrive contained
             if not isinstance(error, BridgeError):
                 log_call_error(call, error)
             yield worker_pb2.ExecuteStreamResponse(error=error_to_proto(error))
@@ -249,7 +262,7 @@ class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
             token = activate(call)
             try:
                 self._loop.run(agen.aclose(), timeout=5)
-            except Exception:  # noqa: BLE001 - already finished or failing in finally
+            except BaseException:  # noqa: BLE001 - already finished or failing in finally
                 log.debug("closing async generator failed", exc_info=True)
             finally:
                 deactivate(token)
@@ -263,6 +276,10 @@ def _iterate_sync(gen: Any, call: CallContext) -> Iterator[Any]:
                 value = next(gen)
             except StopIteration:
                 return
+            except Exception:
+                raise
+            except BaseException as error:  # noqa: BLE001 - contained: see ContainedBaseException
+                raise ContainedBaseException(error) from None
             finally:
                 deactivate(token)
             if call.cancelled.is_set():
@@ -271,12 +288,15 @@ def _iterate_sync(gen: Any, call: CallContext) -> Iterator[Any]:
     finally:
         token = activate(call)
         try:
-            gen.close()
+            gen.close()  # runs the tool's `finally` when the stream stopped early (cancelled)
+        except BaseException:  # noqa: BLE001 - nobody waits for an answer any more
+            log.debug("closing the generator failed", exc_info=True)
         finally:
             deactivate(token)
 
 
 def log_call_error(call: CallContext, error: BaseException) -> None:
+    error = uncontain(error)
     token = activate(call)
     try:
         log.info("tool %s raised %s: %s", call.tool, type(error).__name__, error)
