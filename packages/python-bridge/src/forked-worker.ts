@@ -115,8 +115,9 @@ export function awaitForkedWorker(
     });
 
     splitLines(control, (line) => {
-      if (settled) return;
       const parsed = parseControlLine(line, { workerId: options.workerId, adapter });
+      if (parsed.kind === "log") return options.onLog?.(parsed.record);
+      if (settled) return;
       if (parsed.kind === "error") return fail(parsed.error);
       if (parsed.kind === "ready") {
         const address = parsed.address;

@@ -36,3 +36,4 @@ export type {
   ToolResult,
   WorkerClient,
 } from "./worker-client.js";
+export type { WorkerLogRecord } from "./worker-handshake.js";

@@ -5,7 +5,7 @@ import { createGrpcJsWorkerClient } from "./grpc-js-worker-client.js";
 import { splitLines } from "./line-splitter.js";
 import { spawnPython } from "./spawn-python.js";
 import type { WorkerClient } from "./worker-client.js";
-import { parseControlLine, workerFlags } from "./worker-handshake.js";
+import { parseControlLine, type WorkerLogRecord, workerFlags } from "./worker-handshake.js";
 
 /** How the worker's own dependent heartbeat to the host behaves (orphan layer 3). */
 export interface WorkerHostHeartbeatOptions {
@@ -60,8 +60,10 @@ export interface SpawnWorkerOptions {
    * moment to record it durably (a host killed during start-up must leave enough to clean up).
    */
   readonly onSpawn?: (pid: number) => void;
-  /** Every line the worker writes to stdout or stderr. Default: kept only for error messages. */
+  /** Every line the worker writes to stdout or stderr (plain text). Default: kept only for error messages. */
   readonly onOutput?: (line: string, stream: "stdout" | "stderr") => void;
+  /** Every record of the worker's Python logging (from its control socket, never from its output). Default: dropped. */
+  readonly onLog?: (record: WorkerLogRecord) => void;
 }
 
 /** How a worker process ended. */
@@ -197,11 +199,12 @@ export function spawnWorker(options: SpawnWorkerOptions): Promise<WorkerProcess>
     if (control === null)
       return fail(new SnakepitError("INTERNAL", "The worker's control socket was not created"));
     splitLines(control, (line) => {
-      if (settled) return;
       const parsed = parseControlLine(line, {
         workerId: options.workerId,
         adapter: options.adapter,
       });
+      if (parsed.kind === "log") return options.onLog?.(parsed.record);
+      if (settled) return;
       if (parsed.kind === "error") return fail(parsed.error);
       if (parsed.kind === "ready") {
         const address = parsed.address;

@@ -107,14 +107,13 @@ class SelfTerminator:
         # or broken stderr, say): once shutdown has started, the process is certain to end.
         deadline = time.monotonic() + delay_s + self._grace_s
         threading.Thread(target=self._fallback, args=(deadline,), name="snakepit-hard-exit", daemon=True).start()
-        try:
-            log.info("worker shutting down: %s", reason)
-        except Exception:  # noqa: BLE001 - logging must never stop a shutdown
-            pass
         threading.Thread(target=self._run, args=(delay_s, deadline), name="snakepit-shutdown", daemon=True).start()
         return True
 
     def _run(self, delay_s: float, deadline: float) -> None:
+        # Logged here, not in terminate(): that runs in signal handlers too, which may interrupt
+        # the main thread in the middle of writing a log record.
+        log.info("worker shutting down: %s", self.reason)
         if delay_s > 0:
             time.sleep(delay_s)
         for step in self._steps:
@@ -145,9 +144,12 @@ class SelfTerminator:
                 _signal(pid, signal.SIGKILL)
             self.files_lock.acquire(timeout=1.0)
             _remove(self.files_to_remove)
-            sys.stderr.write('{"level":"error","logger":"snakepit_bridge.termination","msg":"graceful shutdown '
-                             'overran its grace period; exiting hard"}\n')
-            sys.stderr.flush()
+            # Not through logging: its lock may be held by a thread stuck in a write. Non-blocking,
+            # so that a full stderr pipe cannot hold the exit either (we exit right after).
+            os.set_blocking(2, False)
+            os.write(2, b"snakepit_bridge: graceful shutdown overran its grace period; exiting hard\n")
+        except OSError:
+            pass
         finally:
             os._exit(EXIT_HARD_FALLBACK)
 

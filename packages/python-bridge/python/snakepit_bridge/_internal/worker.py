@@ -19,7 +19,7 @@ from .errors import error_info
 from .event_loop import EventLoopThread
 from ..gen import worker_pb2_grpc
 from .host_client import HostClient
-from .json_logging import install_json_logging
+from .json_logging import install_logging
 from .security import SecretInterceptor
 from .servicer import WorkerServicer
 from .session import SessionStore
@@ -216,13 +216,14 @@ def main(argv: Optional[List[str]] = None, on_ready: Optional[Callable[[], None]
         if options is None:
             options = parse_options(argv)
     except OptionsError as error:
-        install_json_logging("")
-        return _fail(control_fd_from_argv(argv), handshake.INVALID_OPTIONS, error)
+        control_fd = control_fd_from_argv(argv)
+        install_logging(control_fd)
+        return _fail(control_fd, handshake.INVALID_OPTIONS, error)
     if options.check:
         from .check import run_check
 
         return run_check(options.adapter)
-    install_json_logging(options.worker_id)
+    install_logging(options.control_fd)
     worker = Worker(options)
     worker.terminator.install_signal_handlers()
     worker.start_early_lifelines()
