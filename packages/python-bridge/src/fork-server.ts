@@ -1,7 +1,7 @@
 import { type ErrorCode, SnakepitError } from "@snakepit/errors";
 import { ForkServerProcess, type ServerMessage, signalGroup } from "./fork-server-process.js";
 import type { ForkServer, StartForkServerOptions } from "./fork-server-types.js";
-import { spawnPython } from "./spawn-python.js";
+import { bridgeModuleArgs, spawnPython } from "./spawn-python.js";
 
 export type { ForkServer, StartForkServerOptions } from "./fork-server-types.js";
 
@@ -17,7 +17,11 @@ export function canFork(): boolean {
 }
 
 function serverArgs(o: StartForkServerOptions): string[] {
-  const args = ["-m", "snakepit_bridge._internal.forkserver", "--adapter", o.adapter];
+  const args = [
+    ...bridgeModuleArgs("snakepit_bridge._internal.forkserver"),
+    "--adapter",
+    o.adapter,
+  ];
   args.push("--snakepit-run-id", o.runId, "--host-pid", String(process.pid));
   args.push("--control-fd", String(CONTROL_FD));
   if (o.preload !== undefined && o.preload.length > 0) args.push("--preload", o.preload.join(","));

@@ -3,7 +3,7 @@ import type { Socket } from "node:net";
 import { type ErrorCode, SnakepitError } from "@snakepit/errors";
 import { createGrpcJsWorkerClient } from "./grpc-js-worker-client.js";
 import { splitLines } from "./line-splitter.js";
-import { spawnPython } from "./spawn-python.js";
+import { bridgeModuleArgs, spawnPython } from "./spawn-python.js";
 import type { WorkerClient } from "./worker-client.js";
 import { parseControlLine, type WorkerLogRecord, workerFlags } from "./worker-handshake.js";
 
@@ -95,8 +95,7 @@ const CONTROL_FD = 3;
 /** The worker's argv after `python`. */
 function workerArgs(o: SpawnWorkerOptions): string[] {
   return [
-    "-m",
-    "snakepit_bridge",
+    ...bridgeModuleArgs("snakepit_bridge"),
     ...workerFlags(o, o.adapter, o.runId),
     "--control-fd",
     String(CONTROL_FD),
