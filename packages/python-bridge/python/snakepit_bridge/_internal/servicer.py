@@ -90,8 +90,9 @@ class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
         self._on_shutdown()
         return worker_pb2.ShutdownResponse()
 
-    def drain(self, grace_s: float) -> None:
-        """Refuse new calls, wait up to `grace_s` for running ones, then cancel what is left."""
+    def drain(self, grace_s: float, settle_s: float = 0.5) -> None:
+        """Refuse new calls, wait up to `grace_s` for running ones, then cancel what is left and
+        give cooperative tools up to `settle_s` to notice."""
         deadline = time.monotonic() + grace_s
         with self._cond:
             self._draining = True
@@ -101,7 +102,7 @@ class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
         for call in leftovers:
             call.cancel()
         with self._cond:  # give cooperative tools a moment to notice the cancellation
-            settle = time.monotonic() + 0.5
+            settle = time.monotonic() + settle_s
             while self._admitted and time.monotonic() < settle:
                 self._cond.wait(max(settle - time.monotonic(), 0))
 

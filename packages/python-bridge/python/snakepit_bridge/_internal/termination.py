@@ -1,6 +1,9 @@
 """Self-termination: graceful first (stop serving, cleanup, take the children along), hard after a grace.
 
-Several lifelines may fire at once, so `terminate()` is idempotent: the first reason wins.
+Several lifelines may fire at once, so `terminate()` is idempotent: the first reason wins. When
+the host is gone (`host_gone=True`: a lifeline fired, or a SIGTERM arrived and the host is seen
+dead) nobody can receive a result, so the steps do not wait for calls in flight; the adapter's
+`cleanup()` still runs, bounded by the same hard fallback.
 """
 
 from __future__ import annotations
@@ -80,6 +83,7 @@ class SelfTerminator:
         self._started = False
         self._steps: List[Callable[[float], None]] = []
         self.reason: Optional[str] = None
+        self.host_gone = False
         self.exit_code = EXIT_GRACEFUL
         self.finished = threading.Event()
         # Files (the worker's socket) removed on both the graceful and the hard path. Creating one
@@ -96,13 +100,15 @@ class SelfTerminator:
         """Add a shutdown step; it receives the seconds left before the hard fallback."""
         self._steps.append(step)
 
-    def terminate(self, reason: str, delay_s: float = 0.0) -> bool:
-        """Start shutting down (in a new thread); False when shutdown had already started."""
+    def terminate(self, reason: str, delay_s: float = 0.0, host_gone: bool = False) -> bool:
+        """Start shutting down (in a new thread); False when shutdown had already started.
+        `host_gone`: nobody can receive a result any more, the steps need not wait for calls."""
         with self._lock:
             if self._started:
                 return False
             self._started = True
             self.reason = reason
+            self.host_gone = host_gone
         # The hard-exit thread starts before anything that could block or raise (logging to a full
         # or broken stderr, say): once shutdown has started, the process is certain to end.
         deadline = time.monotonic() + delay_s + self._grace_s
@@ -113,7 +119,8 @@ class SelfTerminator:
     def _run(self, delay_s: float, deadline: float) -> None:
         # Logged here, not in terminate(): that runs in signal handlers too, which may interrupt
         # the main thread in the middle of writing a log record.
-        log.info("worker shutting down: %s", self.reason)
+        log.info("worker shutting down: %s%s", self.reason, " (host gone: calls in flight are not waited for)"
+                 if self.host_gone else "")
         if delay_s > 0:
             time.sleep(delay_s)
         for step in self._steps:
@@ -130,7 +137,10 @@ class SelfTerminator:
         self.finished.set()
         log.info("worker exiting with code %d", self.exit_code)
         logging.shutdown()
-        sys.stderr.flush()
+        try:
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass  # the host (and the other end of stderr) is gone
         # os._exit from here, not from the main thread, which may still be busy (e.g. in setup()),
         # and so that tool threads ignoring cancellation cannot keep the process alive.
         os._exit(self.exit_code)
@@ -153,11 +163,14 @@ class SelfTerminator:
         finally:
             os._exit(EXIT_HARD_FALLBACK)
 
-    def install_signal_handlers(self) -> None:
-        """SIGTERM and SIGINT take the same graceful path (main thread only)."""
+    def install_signal_handlers(self, host_alive: Optional[Callable[[], bool]] = None) -> None:
+        """SIGTERM and SIGINT take the same graceful path (main thread only). `host_alive` tells a
+        host's stop request from a signal sent because the host died (the parent-death signal,
+        the watchdog, the fork-server lifeline): then calls in flight are not waited for."""
 
         def handler(signum: int, frame: object) -> None:
-            self.terminate(f"signal {signal.Signals(signum).name}")
+            gone = host_alive is not None and not host_alive()
+            self.terminate(f"signal {signal.Signals(signum).name}", host_gone=gone)
 
         signal.signal(signal.SIGTERM, handler)
         signal.signal(signal.SIGINT, handler)

@@ -93,21 +93,33 @@ class Worker:
         self.watchdog = None
         self.socket_path: Optional[str] = None
         self.cleanup = _once(self._cleanup_adapter)
+        self._host_was_parent = options.host_pid is not None and os.getppid() == options.host_pid
+        self._host_start_time = procfs.start_time(options.host_pid) if options.host_pid else None
         self.terminator.add_step(self._stop_server)
         self.terminator.add_step(lambda _left: self.cleanup())
         self.terminator.add_step(self._release)
 
-    def terminate(self, reason: str) -> None:
-        self.terminator.terminate(reason)
+    def host_gone(self, reason: str) -> None:
+        """What every lifeline calls: the host died (or forgot this worker), nobody waits for results."""
+        self.terminator.terminate(reason, host_gone=True)
+
+    def host_alive(self) -> bool:
+        """False once the host is seen dead: no longer our parent (when it was), or not running."""
+        o = self.options
+        if o.host_pid is None:
+            return True
+        if self._host_was_parent and os.getppid() != o.host_pid:
+            return False
+        return procfs.is_alive(o.host_pid, self._host_start_time)
 
     # -- startup --------------------------------------------------------------------------------
 
     def start_early_lifelines(self) -> None:
         o = self.options
         if o.control_fd is not None and o.pipe_lifeline:
-            lifelines.start_pipe_lifeline(o.control_fd, self.terminate)
+            lifelines.start_pipe_lifeline(o.control_fd, self.host_gone)
         if o.parent_death_signal:
-            lifelines.set_parent_death_signal(o.host_pid, self.terminate)
+            lifelines.set_parent_death_signal(o.host_pid, self.host_gone)
         if o.watchdog:
             self.watchdog = lifelines.start_watchdog(o.host_pid or os.getppid(), o.watchdog_interval_ms,
                                                      o.shutdown_grace_ms)
@@ -164,7 +176,7 @@ class Worker:
         if self.host is not None and o.host_heartbeat_interval_ms > 0:
             self.heartbeat = lifelines.HostHeartbeat(
                 self.host.heartbeat, o.host_heartbeat_interval_ms, o.host_heartbeat_timeout_ms,
-                o.host_heartbeat_max_missed, self.terminate)
+                o.host_heartbeat_max_missed, self.host_gone)
             self.heartbeat.start()
 
     # -- shutdown -------------------------------------------------------------------------------
@@ -178,6 +190,12 @@ class Worker:
         if self.heartbeat is not None:
             self.heartbeat.stop()
         if self.server is None:
+            return
+        if self.terminator.host_gone:
+            # Nobody can receive a result: cancel the calls in flight and abort their RPCs now.
+            if self.servicer is not None:
+                self.servicer.drain(0, settle_s=0)
+            self.server.stop(None).wait(0.1)
             return
         grace = min(1.0, seconds_left / 3)
         if self.servicer is not None:
@@ -225,7 +243,7 @@ def main(argv: Optional[List[str]] = None, on_ready: Optional[Callable[[], None]
         return run_check(options.adapter)
     install_logging(options.control_fd)
     worker = Worker(options)
-    worker.terminator.install_signal_handlers()
+    worker.terminator.install_signal_handlers(worker.host_alive)
     worker.start_early_lifelines()
     try:
         worker.load()
