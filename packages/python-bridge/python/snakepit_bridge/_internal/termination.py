@@ -41,22 +41,71 @@ def _reap() -> None:
         pass
 
 
-def kill_own_processes(term_wait_s: float) -> None:
-    """SIGTERM every other member of the worker's process group, wait, then SIGKILL survivors."""
+def _descendants_cheaply() -> List[int]:
+    """The worker's descendants from `/proc/<pid>/task/*/children` (a few reads, where scanning all
+    of /proc reads one file per process on the machine); [] where the kernel does not list them."""
+    found: List[int] = []
+    stack = [os.getpid()]
+    while stack:
+        pid = stack.pop()
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                with open(f"/proc/{pid}/task/{task}/children") as f:
+                    children = [int(c) for c in f.read().split()]
+            except (OSError, ValueError):
+                continue
+            found += children
+            stack += children
+    return found
+
+
+def kill_own_processes(term_wait_s: float, host_gone: bool = False) -> None:
+    """SIGTERM every other member of the worker's process group, wait, then SIGKILL survivors.
+
+    With `host_gone`, the cheap way: SIGTERM the whole group at once (this process ignores it: its
+    shutdown has started) and wait only for its descendants."""
+    if host_gone and os.getpgid(0) == os.getpid():
+        pids = _descendants_cheaply()
+        _signal_group(signal.SIGTERM)
+        _wait_then_kill(pids, term_wait_s)
+        return
     pids = _own_processes()
     if not pids:
         return
     for pid in pids:
         _signal(pid, signal.SIGTERM)
-    deadline = time.monotonic() + term_wait_s
-    while time.monotonic() < deadline:
-        _reap()
-        if not [pid for pid in pids if procfs.is_alive(pid)]:
-            return
-        time.sleep(0.02)
+    if _wait_then_kill(pids, term_wait_s):
+        return
     for pid in _own_processes():
         _signal(pid, signal.SIGKILL)
     _reap()
+
+
+def _wait_then_kill(pids: List[int], wait_s: float) -> bool:
+    """Wait up to `wait_s` for `pids` to end; SIGKILL the survivors. True when none survived."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        _reap()
+        left = [pid for pid in pids if procfs.is_alive(pid)]
+        if not left:
+            return True
+        if time.monotonic() >= deadline:
+            for pid in left:
+                _signal(pid, signal.SIGKILL)
+            _reap()
+            return False
+        time.sleep(0.02)
+
+
+def _signal_group(sig: int) -> None:
+    try:
+        os.killpg(os.getpid(), sig)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def _signal(pid: int, sig: int) -> None:
@@ -117,6 +166,11 @@ class SelfTerminator:
         return True
 
     def _run(self, delay_s: float, deadline: float) -> None:
+        if self.host_gone:
+            # A tool burning CPU holds the GIL for up to the switch interval (5 ms) each time this
+            # thread wants it back after a system call; the steps make hundreds of them (reading
+            # /proc, stopping the server). Nobody needs the tools' results any more.
+            sys.setswitchinterval(0.0001)
         # Logged here, not in terminate(): that runs in signal handlers too, which may interrupt
         # the main thread in the middle of writing a log record.
         log.info("worker shutting down: %s%s", self.reason, " (host gone: calls in flight are not waited for)"
@@ -129,7 +183,7 @@ class SelfTerminator:
             except Exception:  # noqa: BLE001 - one failing step must not block the others
                 log.exception("shutdown step failed")
         try:
-            kill_own_processes(term_wait_s=min(0.5, max(deadline - time.monotonic(), 0.05)))
+            kill_own_processes(term_wait_s=min(0.5, max(deadline - time.monotonic(), 0.05)), host_gone=self.host_gone)
         except Exception:  # noqa: BLE001
             log.exception("killing child processes failed")
         self.files_lock.acquire()

@@ -192,10 +192,11 @@ class Worker:
         if self.server is None:
             return
         if self.terminator.host_gone:
-            # Nobody can receive a result: cancel the calls in flight and abort their RPCs now.
+            # Nobody can receive a result: cancel the calls in flight (cooperative tools stop) and
+            # leave the server as it is, the process exits in a moment (stopping it costs CPU,
+            # which a loaded machine hands out slowly).
             if self.servicer is not None:
                 self.servicer.drain(0, settle_s=0)
-            self.server.stop(None).wait(0.1)
             return
         grace = min(1.0, seconds_left / 3)
         if self.servicer is not None:
@@ -208,7 +209,7 @@ class Worker:
 
     def _release(self, _seconds_left: float) -> None:
         self.loop.stop()
-        if self.host is not None:
+        if self.host is not None and not self.terminator.host_gone:
             self.host.close()
         if self.watchdog is not None:
             try:
