@@ -1,14 +1,13 @@
 """Tool calls: describe, results and errors, async, streaming, cancellation, heartbeats, security."""
 
 import json
-import threading
 import time
 from pathlib import Path
 
 import grpc
 import pytest
 
-from conftest import ECHO, FIXTURES, WorkerFactory, args, decode, wait_until
+from conftest import FIXTURES, WorkerFactory, args, decode, wait_until
 from snakepit_bridge.gen import common_pb2, worker_pb2
 
 

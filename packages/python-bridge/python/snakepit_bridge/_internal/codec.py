@@ -7,7 +7,8 @@ import json
 import math
 from typing import Any, Dict, Iterable, Mapping, Optional
 
-from .errors import INVALID_ARGUMENTS, BridgeError
+from ..gen.constants import INVALID_ARGUMENTS
+from .errors import BridgeError
 from ..gen import common_pb2
 
 JSON = "application/json"
@@ -34,7 +35,7 @@ def _non_finite(value: Any, path: str = "$", depth: int = 0) -> Optional["tuple[
         return None
     if isinstance(value, float):
         return None if math.isfinite(value) else (value, path)
-    if isinstance(value, (str, int, bool, type(None)) + _BINARY_TYPES):
+    if isinstance(value, (str, int, bool, type(None), *_BINARY_TYPES)):
         return None
     if isinstance(value, dict):
         items: Iterable["tuple[str, Any]"] = (

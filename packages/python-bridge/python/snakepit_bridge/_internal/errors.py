@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import json
 import traceback as traceback_module
-from typing import Any, Optional
+from typing import Any, Dict, Optional
 
 from ..gen import common_pb2
-
-# Codes the bridge itself puts into `ToolError.code`; user errors leave it empty.
-TOOL_NOT_FOUND = "TOOL_NOT_FOUND"
-INVALID_ARGUMENTS = "INVALID_ARGUMENTS"
-CANCELLED = "CANCELLED"
-SHUTTING_DOWN = "SHUTTING_DOWN"
 
 
 class ToolError(Exception):
@@ -50,7 +44,8 @@ HostToolError.__module__ = "snakepit_bridge"
 
 
 class BridgeError(Exception):
-    """An error the bridge raises itself (unknown tool, bad arguments); carries a code."""
+    """An error the bridge raises itself (unknown tool, bad arguments, cancelled call); carries a
+    code from `gen.constants.TOOL_ERROR_CODES` (defined in proto/snakepit/bridge/v1/constants.json)."""
 
     def __init__(self, code: str, message: str, type: str = "TypeError") -> None:
         super().__init__(message)
@@ -59,7 +54,7 @@ class BridgeError(Exception):
         self.message = message
 
 
-class ContainedBaseException(Exception):
+class ContainedError(Exception):
     """A `BaseException` that is not an `Exception` (`SystemExit`, `KeyboardInterrupt`,
     `GeneratorExit`, a library's own), raised by tool code, carried as an ordinary exception.
 
@@ -74,13 +69,13 @@ class ContainedBaseException(Exception):
 
 
 def contain(error: BaseException) -> Exception:
-    """`error` itself when it is an `Exception`, else wrapped in `ContainedBaseException`."""
-    return error if isinstance(error, Exception) else ContainedBaseException(error)
+    """`error` itself when it is an `Exception`, else wrapped in `ContainedError`."""
+    return error if isinstance(error, Exception) else ContainedError(error)
 
 
 def uncontain(error: BaseException) -> BaseException:
-    """The exception the tool raised (unwraps `ContainedBaseException`)."""
-    return error.error if isinstance(error, ContainedBaseException) else error
+    """The exception the tool raised (unwraps `ContainedError`)."""
+    return error.error if isinstance(error, ContainedError) else error
 
 
 def qualified_name(cls: type) -> str:
@@ -128,7 +123,7 @@ def error_to_proto(error: BaseException) -> common_pb2.ToolError:
     return proto
 
 
-def error_info(error: BaseException) -> dict:
+def error_info(error: BaseException) -> Dict[str, str]:
     """The `{type, message, traceback}` object used in control-fd and `--check` JSON."""
     error = uncontain(error)
     return {

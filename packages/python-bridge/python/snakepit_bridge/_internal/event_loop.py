@@ -6,9 +6,9 @@ import asyncio
 import concurrent.futures
 import logging
 import threading
-from typing import Any, Awaitable, Callable, Optional
+from typing import Any, Awaitable, Callable, Dict, Optional
 
-from .errors import ContainedBaseException
+from .errors import ContainedError
 
 log = logging.getLogger("snakepit_bridge.event_loop")
 
@@ -56,7 +56,7 @@ class EventLoopThread:
     def submit(self, awaitable: Awaitable[Any]) -> AsyncCall:
         """Schedule `awaitable`; the calling thread's contextvars (the current call) are copied in."""
         loop = self._ensure()
-        state: dict = {"task": None, "cancelled": False}
+        state: Dict[str, Any] = {"task": None, "cancelled": False}
 
         async def wrapped() -> Any:
             state["task"] = asyncio.current_task()
@@ -70,7 +70,7 @@ class EventLoopThread:
             except (Exception, asyncio.CancelledError):
                 raise
             except BaseException as error:  # noqa: BLE001 - SystemExit & co. would stop the loop
-                raise ContainedBaseException(error) from None
+                raise ContainedError(error) from None
 
         def cancel_in_loop() -> None:
             state["cancelled"] = True

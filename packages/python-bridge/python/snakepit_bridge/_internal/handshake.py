@@ -5,18 +5,14 @@ from __future__ import annotations
 import json
 import os
 import threading
-from typing import Optional
+from typing import Any, Dict, Optional
 
 # Lines from several threads (the handshake, every thread that logs) must not interleave. An RLock,
 # as logging's own: a signal handler that logs may interrupt its thread in the middle of a write.
 _write_lock = threading.RLock()
 
-ADAPTER_LOAD_FAILED = "ADAPTER_LOAD_FAILED"
-WORKER_START_FAILED = "WORKER_START_FAILED"
-INVALID_OPTIONS = "INVALID_OPTIONS"
 
-
-def write_event(control_fd: Optional[int], event: dict) -> None:
+def write_event(control_fd: Optional[int], event: Dict[str, Any]) -> None:
     """Write one JSON line to the control fd (a no-op without one). Values JSON cannot carry are
     written as their `str()`."""
     if control_fd is None:
@@ -30,9 +26,10 @@ def write_event(control_fd: Optional[int], event: dict) -> None:
             pass  # the host is gone; the pipe lifeline will notice
 
 
-def ready_event(address: str, tools: int) -> dict:
+def ready_event(address: str, tools: int) -> Dict[str, Any]:
     return {"event": "ready", "address": address, "pid": os.getpid(), "tools": tools}
 
 
-def error_event(code: str, info: dict) -> dict:
+def error_event(code: str, info: Dict[str, str]) -> Dict[str, Any]:
+    """The start-up failure line; `code` is one of `gen.constants.STARTUP_ERROR_CODES`."""
     return {"event": "error", "code": code, **info}

@@ -13,7 +13,7 @@ import logging
 import os
 import sys
 import time
-from typing import Optional
+from typing import Any, Dict, Optional
 
 from . import handshake
 from .call_context import current_call
@@ -23,9 +23,9 @@ _LEVELS = {"trace": logging.DEBUG, "debug": logging.DEBUG, "info": logging.INFO,
            "silent": logging.CRITICAL + 10}
 
 
-def log_event(record: logging.LogRecord, exc: Optional[str] = None) -> dict:
+def log_event(record: logging.LogRecord, exc: Optional[str] = None) -> Dict[str, Any]:
     """The control-channel event of one log record."""
-    event = {
+    event: Dict[str, Any] = {
         "event": "log",
         "level": record.levelname.lower().replace("warning", "warn"),
         "msg": record.getMessage(),
@@ -66,11 +66,10 @@ def install_logging(control_fd: Optional[int]) -> None:
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
-    handler: logging.Handler
     if control_fd is not None:
-        handler = ControlChannelHandler(control_fd)
+        root.addHandler(ControlChannelHandler(control_fd))
     else:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root.addHandler(handler)
+        text = logging.StreamHandler(sys.stderr)
+        text.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(text)
     root.setLevel(_LEVELS.get(os.environ.get("SNAKEPIT_LOG_LEVEL", "info").strip().lower(), logging.INFO))

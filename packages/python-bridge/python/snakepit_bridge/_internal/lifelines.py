@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import logging
 import os
 import signal
@@ -47,16 +48,11 @@ def start_pipe_lifeline(control_fd: int, terminate: Terminate) -> threading.Thre
     return thread
 
 
-_libc: Optional[ctypes.CDLL] = None
-
-
+@functools.lru_cache(maxsize=None)
 def libc() -> ctypes.CDLL:
     """The C library, loaded once per process (`find_library` runs `ldconfig -p` in a subprocess;
     the fork server loads it before forking, so forked workers never do)."""
-    global _libc
-    if _libc is None:
-        _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-    return _libc
+    return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
 
 
 def set_parent_death_signal(host_pid: Optional[int], terminate: Terminate) -> bool:
@@ -114,7 +110,8 @@ class HostHeartbeat:
                 known = self._beat(sequence, self._timeout_s)
             except Exception as error:  # noqa: BLE001 - any failure is a missed beat
                 missed += 1
-                log.warning("host heartbeat %d missed (%d/%d): %s", sequence, missed, self._max_missed, _describe(error))
+                log.warning("host heartbeat %d missed (%d/%d): %s", sequence, missed, self._max_missed,
+                            _describe(error))
                 if missed >= self._max_missed:
                     self._terminate(f"host heartbeat missed {missed} times in a row")
                     return
@@ -140,7 +137,7 @@ def module_command(module: str) -> List[str]:
     return [sys.executable, "-c", bootstrap]
 
 
-def start_watchdog(host_pid: int, interval_ms: int, grace_ms: int) -> Optional[subprocess.Popen]:
+def start_watchdog(host_pid: int, interval_ms: int, grace_ms: int) -> Optional[subprocess.Popen[bytes]]:
     """Spawn `python -m snakepit_bridge._internal.watchdog` in its own session, watching `host_pid`.
 
     Only when the worker leads its process group: the watchdog kills that whole group.
@@ -149,9 +146,8 @@ def start_watchdog(host_pid: int, interval_ms: int, grace_ms: int) -> Optional[s
     if pgid != os.getpid():
         log.warning("watchdog disabled: the worker does not lead its own process group")
         return None
-    args = module_command("snakepit_bridge._internal.watchdog") + [
-        "--host-pid", str(host_pid), "--target-pgid", str(pgid), "--interval-ms", str(interval_ms),
-        "--grace-ms", str(grace_ms)]
+    args = [*module_command("snakepit_bridge._internal.watchdog"), "--host-pid", str(host_pid), "--target-pgid",
+            str(pgid), "--interval-ms", str(interval_ms), "--grace-ms", str(grace_ms)]
     host_start = procfs.start_time(host_pid)
     if host_start is not None:
         args += ["--host-start-time", str(host_start)]
