@@ -55,14 +55,6 @@ describe("profiles", () => {
     ).toBe(1);
   });
 
-  it("the process profile runs one call at a time per worker", async () => {
-    const pool = usePool({ adapter: echoAdapter, size: 1 });
-    await pool.ready();
-    const started = performance.now();
-    await Promise.all(Array.from({ length: 3 }, () => pool.execute("sleep", { seconds: 0.2 })));
-    expect(performance.now() - started).toBeGreaterThanOrEqual(590);
-  });
-
   it("minReady lets ready() resolve before every worker is up", async () => {
     const pool = usePool({ adapter: echoAdapter, size: 3, minReady: 1 });
     await pool.ready();
