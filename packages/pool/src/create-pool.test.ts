@@ -75,6 +75,20 @@ describe("createPool", () => {
     expect(p.state).toBe("failed");
   });
 
+  it("delivers a rejection that needs no wait on a later turn of the event loop (a tight retry loop cannot starve timers)", async () => {
+    const p = pool({ adapter: echoAdapter, size: 1, pythonExecutable: "/nonexistent/python3" });
+    await rejection(p.ready());
+    let settled = false;
+    const failed = p.execute("echo", { value: 1 }).catch((e: SnakepitError) => {
+      settled = true;
+      return e;
+    });
+    for (let i = 0; i < 100; i++) await Promise.resolve();
+    expect(settled).toBe(false);
+    await new Promise((r) => setImmediate(r));
+    expect((await failed).code).toBe("PYTHON_NOT_FOUND");
+  });
+
   it("rejects with PYTHON_NOT_FOUND when Python is missing", async () => {
     const p = pool({ adapter: echoAdapter, size: 1, pythonExecutable: "/nonexistent/python3" });
     const err = await rejection(p.ready());

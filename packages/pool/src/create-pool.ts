@@ -9,7 +9,13 @@ import { PoolStateMachine } from "./pool-state.js";
 import { PoolStatsRecorder } from "./pool-stats.js";
 import type { ExecuteOptions, HostTool, Pool } from "./pool-types.js";
 import { Recycler } from "./recycler.js";
-import { type CallRunnerOptions, executeOnce, executeWithRetries, streamCall } from "./run-call.js";
+import {
+  type CallRunnerOptions,
+  executeOnce,
+  executeWithRetries,
+  rejectLater,
+  streamCall,
+} from "./run-call.js";
 import { SessionAffinity } from "./session-affinity.js";
 import { createMemorySessionStore, type SessionStore } from "./session-store.js";
 import { closeOnSignals } from "./signal-handlers.js";
@@ -63,7 +69,7 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
     sessions: new SessionAffinity(),
     refusal: () =>
       state.refusal() ??
-      (supervisor.barrier.degraded && workers.readyCount === 0
+      (supervisor.degraded && workers.readyCount === 0
         ? supervisor.degradedError(undefined)
         : undefined),
     onBooked: (worker) => recycler.booked(worker),
@@ -168,11 +174,13 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
       if (callOptions.idempotent === true && opts.retries > 0)
         return executeWithRetries<T>(runner, () => newCall(tool, args, callOptions), tool);
       // The common case without the retry loop's extra promise.
+      let call: PendingCall;
       try {
-        return executeOnce<T>(runner, newCall(tool, args, callOptions));
+        call = newCall(tool, args, callOptions);
       } catch (err) {
-        return Promise.reject(err);
+        return rejectLater(err);
       }
+      return executeOnce<T>(runner, call);
     },
     executeStream<T>(
       tool: string,
@@ -180,11 +188,11 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
       callOptions: ExecuteOptions = {},
     ): AsyncIterable<T> {
       return {
-        [Symbol.asyncIterator]: () => streamCall<T>(runner, newCall(tool, args, callOptions)),
+        [Symbol.asyncIterator]: () => streamCall<T>(runner, () => newCall(tool, args, callOptions)),
       };
     },
     stats() {
-      const health = supervisor.barrier.degraded ? "degraded" : "ok";
+      const health = supervisor.degraded ? "degraded" : "ok";
       return stats.snapshot(name, state.kind, health, dispatcher.queueSize, workers);
     },
     async recycle(workerId: string): Promise<void> {

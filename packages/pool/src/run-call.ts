@@ -17,9 +17,24 @@ export interface CallRunnerOptions {
   readonly log: Logger;
 }
 
+/**
+ * A promise that rejects with `err` on a later turn of the event loop. Every call that fails
+ * without waiting for anything (pool closed or degraded, `QUEUE_FULL`, `SESSION_BUSY`, a bad
+ * argument) is delivered this way, so a caller that retries at once in a loop still lets timers
+ * and I/O run — the worker restarts it may be waiting for among them.
+ */
+export function rejectLater<T>(err: unknown): Promise<T> {
+  return new Promise<T>((_, reject) => setImmediate(reject, err));
+}
+
 /** Runs one call to its end: a worker (at once or after a wait), the RPC, the lease returned. */
 export async function executeOnce<T>(o: CallRunnerOptions, call: PendingCall): Promise<T> {
-  const acquired = o.dispatcher.acquire(call);
+  let acquired: ReturnType<Dispatcher["acquire"]>;
+  try {
+    acquired = o.dispatcher.acquire(call);
+  } catch (err) {
+    return rejectLater(err);
+  }
   // No await (and no extra turn of the microtask queue) when a worker was free at once.
   const lease = o.lease(call, acquired instanceof Promise ? await acquired : acquired);
   try {
@@ -34,13 +49,19 @@ export async function executeOnce<T>(o: CallRunnerOptions, call: PendingCall): P
 /** `execute` of an idempotent call: runs it again on another worker after a crash or hang. */
 export async function executeWithRetries<T>(
   o: CallRunnerOptions,
-  newCall: () => PendingCall,
+  makeCall: () => PendingCall,
   tool: string,
 ): Promise<T> {
   let attempts = 1 + o.retries;
   for (;;) {
+    let call: PendingCall;
     try {
-      return await executeOnce<T>(o, newCall());
+      call = makeCall();
+    } catch (err) {
+      return rejectLater(err);
+    }
+    try {
+      return await executeOnce<T>(o, call);
     } catch (err) {
       const error = SnakepitError.from(err);
       if (--attempts <= 0 || !RETRYABLE.has(error.code)) throw error;
@@ -52,9 +73,18 @@ export async function executeWithRetries<T>(
 /** Runs a generator tool, yielding its chunks; breaking out of the loop cancels the call. */
 export async function* streamCall<T>(
   o: CallRunnerOptions,
-  call: PendingCall,
+  makeCall: () => PendingCall,
 ): AsyncGenerator<T, void, undefined> {
-  const lease = o.lease(call, await o.dispatcher.acquire(call));
+  let call: PendingCall;
+  let acquired: ReturnType<Dispatcher["acquire"]>;
+  try {
+    call = makeCall();
+    acquired = o.dispatcher.acquire(call);
+  } catch (err) {
+    await rejectLater(err);
+    return;
+  }
+  const lease = o.lease(call, await acquired);
   try {
     // Breaking out of the consumer's loop returns this generator, whose loop returns the
     // client's stream, which cancels the RPC and so closes the Python generator.

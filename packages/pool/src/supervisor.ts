@@ -5,7 +5,7 @@ import { describeExit, type WorkerExit, type WorkerProcess } from "@snakepit/pyt
 import { publish } from "@snakepit/telemetry";
 import { abortCalls } from "./call-lease.js";
 import type { PendingCall } from "./call-queue.js";
-import { CrashBarrier } from "./crash-barrier.js";
+import { CrashBarrier, classifyExit, type ExitKind } from "./crash-barrier.js";
 import type { Dispatcher } from "./dispatcher.js";
 import type { Logger } from "./logger.js";
 import type { ResolvedPoolOptions } from "./pool-options.js";
@@ -67,6 +67,7 @@ export class Supervisor {
       return;
     }
     worker.readyAt = performance.now();
+    this.barrier.started();
     this.#startHeartbeat(worker, proc);
     this.#o.log.debug({ workerId: worker.id, pid: proc.pid }, "worker ready");
     if (workers.readyCount >= opts.minReady) this.#o.state.reachedMinReady();
@@ -94,11 +95,18 @@ export class Supervisor {
       );
   }
 
-  /** Starts a replacement for a worker that is gone, after the crash barrier's delay. */
-  replace(reason: RestartReason, workerId: string): void {
+  /**
+   * Starts a replacement for a worker that is gone, after the crash barrier's delay for how it
+   * went (`killed` from outside: at once).
+   */
+  replace(
+    reason: RestartReason,
+    workerId: string,
+    kind: ExitKind | "start-failed" = "crash",
+  ): void {
     const { stats, state, log } = this.#o;
     stats.restarts[reason]++;
-    const delay = this.barrier.delayMs;
+    const delay = this.barrier.delayMs(kind);
     publish("snakepit:worker:restarted", () => ({
       pool: this.#o.opts.name,
       workerId,
@@ -119,13 +127,18 @@ export class Supervisor {
           );
           // With no worker left to serve them, waiting callers get the start error instead of hanging.
           if (this.#o.workers.readyCount === 0)
-            this.#o.dispatcher.rejectAll(this.barrier.degraded ? this.degradedError(error) : error);
+            this.#o.dispatcher.rejectAll(this.degraded ? this.degradedError(error) : error);
           stats.restarts[reason]--;
-          this.replace(reason, workerId);
+          this.replace(reason, workerId, "start-failed");
         },
       );
     }, delay);
     timer.unref();
+  }
+
+  /** True while the pool cannot start workers (see {@link CrashBarrier.degraded}). */
+  get degraded(): boolean {
+    return this.barrier.degraded(this.#o.workers.readyCount);
   }
 
   /** The error calls get while no worker can start. */
@@ -197,10 +210,13 @@ export class Supervisor {
       // Its group and its registry record: the process is gone, but children may not be.
       if (worker.process !== undefined)
         void this.#o.resources.openManager?.stop(worker.id, worker.process, 0);
-      this.barrier.crashed(Date.now() - worker.startedAt);
     }
+    const kind = classifyExit(exit);
+    if (stopping === undefined) this.barrier.exited(kind, Date.now() - worker.startedAt);
     if (!draining && (stopping === undefined || stopping === "unhealthy" || stopping === "stuck")) {
-      if (this.#o.state.running) this.replace(stopping ?? "crashed", worker.id);
+      // A worker the pool stopped as broken is replaced at once, like one killed from outside.
+      if (this.#o.state.running)
+        this.replace(stopping ?? "crashed", worker.id, stopping === undefined ? kind : "killed");
     }
     // Calls that may only run on this worker (strict affinity) now take any worker.
     this.#o.dispatcher.fillAll(worker);
