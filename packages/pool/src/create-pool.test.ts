@@ -86,7 +86,7 @@ describe("createPool", () => {
     for (let i = 0; i < 100; i++) await Promise.resolve();
     expect(settled).toBe(false);
     await new Promise((r) => setImmediate(r));
-    expect((await failed).code).toBe("PYTHON_NOT_FOUND");
+    expect(await failed).toMatchObject({ code: "PYTHON_NOT_FOUND" });
   });
 
   it("rejects with PYTHON_NOT_FOUND when Python is missing", async () => {

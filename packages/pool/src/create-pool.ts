@@ -38,7 +38,7 @@ export interface PoolWiring {
  * This function wires the pool's parts and implements the {@link Pool} façade; the rules live
  * in the parts: {@link PoolStateMachine}, {@link PoolResources}, {@link WorkerSet},
  * {@link Dispatcher} (with `selectWorker`), the call lease, {@link Supervisor} (with the crash
- * barrier and `restartDelayMs`), {@link Recycler} (with `prewarmAt`) and {@link PoolStatsRecorder}.
+ * barrier and `restartDelayMs`), {@link Recycler} (with `shouldPrewarm`) and {@link PoolStatsRecorder}.
  */
 export function createPool(options: PoolOptions & PoolWiring): Pool {
   const { hostTools = {}, sessionStore, ...poolOptions } = options;

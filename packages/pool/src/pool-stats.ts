@@ -10,8 +10,6 @@ export class PoolStatsRecorder {
   readonly #runs = new LatencyRecorder();
   #succeeded = 0;
   #failed = 0;
-  /** Moving average of call run time, in ms (0 before the first call). */
-  avgRunMs = 0;
   readonly restarts: Record<RestartReason, number> = { crashed: 0, unhealthy: 0, stuck: 0 };
   readonly recycles: Record<RecycleReason | "manual", number> = {
     ttl: 0,
@@ -28,7 +26,6 @@ export class PoolStatsRecorder {
 
   recordRun(ms: number, ok: boolean): void {
     this.#runs.record(ms);
-    this.avgRunMs = this.avgRunMs === 0 ? ms : this.avgRunMs * 0.9 + ms * 0.1;
     if (ok) this.#succeeded++;
     else this.#failed++;
   }

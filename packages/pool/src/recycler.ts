@@ -13,7 +13,7 @@ import type { ResolvedPoolOptions } from "./pool-options.js";
 import type { PoolResources } from "./pool-resources.js";
 import type { PoolStateMachine } from "./pool-state.js";
 import type { PoolStatsRecorder } from "./pool-stats.js";
-import { prewarmAt } from "./prewarm.js";
+import { shouldPrewarm } from "./prewarm.js";
 import type { WorkerSet } from "./worker-set.js";
 import type { WorkerSlot } from "./worker-slot.js";
 
@@ -37,7 +37,7 @@ export interface RecyclerOptions {
 
 /**
  * Replaces workers that have served long enough, by drain-then-swap: the successor starts
- * (early, for request limits — see {@link prewarmAt}), and only once it is ready does the old
+ * (early, for request limits — see {@link shouldPrewarm}), and only once it is ready does the old
  * worker stop taking calls, finish the ones it has and stop. Runs the lifecycle scheduler
  * (TTL, memory, request and custom rules) and the periodic health checks.
  */
@@ -50,12 +50,28 @@ export class Recycler {
     this.#o = options;
   }
 
-  /** After a call was booked on `worker`: start its successor early when its request limit nears. */
+  /**
+   * After a call was booked on `worker`: start its successor early when its request limit nears
+   * ({@link shouldPrewarm}); at its own limit (`maxRequests` + its jitter draw) hand it over if the
+   * successor is ready; at `maxRequests + maxRequestsJitter` stop booking it in any case. So a
+   * worker serves between `maxRequests` and `maxRequests + maxRequestsJitter` calls, never fewer.
+   */
   booked(worker: Worker): void {
     const limit = worker.maxRequests;
-    if (limit === undefined || worker.recycling !== undefined) return;
-    if (worker.callsDispatched >= prewarmAt(limit, this.#o.lastStartMs(), this.#o.stats.avgRunMs))
+    if (limit === undefined) return;
+    const dispatched = worker.callsDispatched;
+    if (dispatched >= limit) worker.limitReached?.();
+    if (dispatched >= this.#hardLimit) this.#o.workers.stopBooking(worker);
+    if (worker.recycling !== undefined || worker.state.kind !== "ready") return;
+    const uptimeMs = performance.now() - (worker.readyAt ?? performance.now());
+    if (shouldPrewarm({ dispatched, limit, uptimeMs, startMs: this.#o.lastStartMs() }))
       void this.recycle(worker, "max-requests");
+  }
+
+  /** The most calls any worker may be handed: `maxRequests + maxRequestsJitter`. */
+  get #hardLimit(): number {
+    const { maxRequests, maxRequestsJitter = 0 } = this.#o.opts.recycle;
+    return maxRequests === undefined ? Number.POSITIVE_INFINITY : maxRequests + maxRequestsJitter;
   }
 
   /**

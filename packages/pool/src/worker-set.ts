@@ -97,6 +97,12 @@ export class WorkerSet<Call> {
     return true;
   }
 
+  /** Stops (or, with `false`, resumes) booking calls on `worker` while it stays ready. */
+  stopBooking(worker: WorkerSlot<Call>, stop = true): void {
+    worker.atLimit = stop;
+    this.#relist(worker);
+  }
+
   /** Marks `worker` as just used: it goes to the back of the LRU list (if it has room). */
   touch(worker: WorkerSlot<Call>): void {
     this.#unlink(worker);

@@ -56,6 +56,13 @@ export class WorkerSlot<Call> {
   healthFailures = 0;
   /** Set while a recycle of this worker is under way (its successor is starting). */
   recycling: Promise<void> | undefined;
+  /**
+   * True once it was handed `maxRequests + maxRequestsJitter` calls: it takes no more while it
+   * waits for its successor (set through {@link WorkerSet.stopBooking}).
+   */
+  atLimit = false;
+  /** Wakes a recycle waiting for this worker to reach its own request limit. */
+  limitReached: (() => void) | undefined;
   /** Links of the set's LRU list of workers with room (owned by {@link WorkerSet}). */
   lruPrev: WorkerSlot<Call> | undefined;
   lruNext: WorkerSlot<Call> | undefined;
@@ -89,7 +96,7 @@ export class WorkerSlot<Call> {
 
   /** True when the worker is ready and has room for another call. */
   get available(): boolean {
-    return this.#state.kind === "ready" && this.inFlight.size < this.capacity;
+    return this.#state.kind === "ready" && this.inFlight.size < this.capacity && !this.atLimit;
   }
 
   /** Moves to `next`; returns false (and changes nothing) when the transition is not allowed. */
