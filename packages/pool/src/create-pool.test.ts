@@ -112,6 +112,25 @@ describe("createPool", () => {
     }
   });
 
+  it.each([
+    [{ timeoutMs: -5 }, "timeoutMs"],
+    [{ timeoutMS: 100 }, "timeoutMS"],
+  ])(
+    "rejects a call with invalid options %j as INVALID_OPTIONS naming `%s`",
+    async (options, name) => {
+      const p = pool({ adapter: echoAdapter, size: 1 });
+      const err = await rejection(p.execute("echo", { value: 1 }, options as never));
+      expect(err.code).toBe("INVALID_OPTIONS");
+      expect(err.message).toContain(`\`${name}\``);
+    },
+  );
+
+  it("rejects `size: NaN` describing the value as NaN", () => {
+    expect(() => createPool({ adapter: echoAdapter, size: Number.NaN })).toThrow(
+      "got `NaN` (number)",
+    );
+  });
+
   it("fails the running call with WORKER_CRASHED and replaces the worker", async () => {
     const p = pool({ adapter: echoAdapter, size: 1 });
     await p.ready();

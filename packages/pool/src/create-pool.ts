@@ -3,6 +3,7 @@ import { SnakepitError } from "@snakepit/errors";
 import { abortCalls, leaseWorker } from "./call-lease.js";
 import type { PendingCall } from "./call-queue.js";
 import { Dispatcher } from "./dispatcher.js";
+import { validateExecuteOptions } from "./execute-options.js";
 import { type PoolOptions, resolvePoolOptions } from "./pool-options.js";
 import { PoolResources } from "./pool-resources.js";
 import { PoolStateMachine } from "./pool-state.js";
@@ -143,11 +144,11 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
   function newCall(
     tool: string,
     args: Readonly<Record<string, unknown>> | undefined,
-    callOptions: ExecuteOptions,
+    callOptions: ExecuteOptions | undefined,
   ): PendingCall {
     const refusal = state.refusal();
     if (refusal !== undefined) throw refusal;
-    return dispatcher.newCall(tool, args, callOptions);
+    return dispatcher.newCall(tool, args, validateExecuteOptions(callOptions));
   }
 
   const self: Pool = {
@@ -169,9 +170,9 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
     execute<T>(
       tool: string,
       args?: Readonly<Record<string, unknown>>,
-      callOptions: ExecuteOptions = {},
+      callOptions?: ExecuteOptions,
     ): Promise<T> {
-      if (callOptions.idempotent === true && opts.retries > 0)
+      if (callOptions?.idempotent === true && opts.retries > 0)
         return executeWithRetries<T>(runner, () => newCall(tool, args, callOptions), tool);
       // The common case without the retry loop's extra promise.
       let call: PendingCall;
@@ -185,7 +186,7 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
     executeStream<T>(
       tool: string,
       args?: Readonly<Record<string, unknown>>,
-      callOptions: ExecuteOptions = {},
+      callOptions?: ExecuteOptions,
     ): AsyncIterable<T> {
       return {
         [Symbol.asyncIterator]: () => streamCall<T>(runner, () => newCall(tool, args, callOptions)),
