@@ -16,6 +16,7 @@ function setup(callOptions: ExecuteOptions, poolTimeoutMs = 0) {
   const stuck: SnakepitError[] = [];
   const options: CallLeaseOptions = {
     pool: "p",
+    tracerProvider: undefined,
     timeoutMs: poolTimeoutMs,
     cancelGraceMs: 100,
     stats: new PoolStatsRecorder(),

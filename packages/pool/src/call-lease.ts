@@ -1,3 +1,4 @@
+import type { TracerProvider } from "@opentelemetry/api";
 import { SnakepitError } from "@snakepit/errors";
 import type { ExecuteRpcOptions, WorkerProcess } from "@snakepit/python-bridge";
 import { hasSubscribers, publish, startCallSpan } from "@snakepit/telemetry";
@@ -22,6 +23,8 @@ export interface Lease {
 /** What a lease needs from its pool. */
 export interface CallLeaseOptions {
   readonly pool: string;
+  /** Where call spans go; default the global provider. */
+  readonly tracerProvider: TracerProvider | undefined;
   /** The pool's default deadline, in ms from dispatch; 0 means none. */
   readonly timeoutMs: number;
   /** How long a cancelled call's worker may take to let go of it before it counts as stuck. */
@@ -90,6 +93,7 @@ export function leaseWorker(o: CallLeaseOptions, call: PendingCall, worker: Work
     tool: call.tool,
     workerId: worker.id,
     correlationId: call.correlationId,
+    tracerProvider: o.tracerProvider,
   });
   const timeoutMs = call.options.timeoutMs ?? o.timeoutMs;
   const callerSignal = call.options.signal;

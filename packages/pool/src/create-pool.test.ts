@@ -165,6 +165,29 @@ describe("createPool", () => {
     expect((await rejection(first)).code).toBe("ABORTED");
   });
 
+  it("[Symbol.asyncDispose] closes the pool (await using)", async () => {
+    const p = pool({ adapter: echoAdapter, size: 1 });
+    await p.ready();
+    const [pid] = p.stats().pids as [number];
+    await p[Symbol.asyncDispose]();
+    expect(p.state).toBe("closed");
+    expect(isRunning(pid)).toBe(false);
+  });
+
+  it("close({ signal }): aborting ends the drain — running calls fail with WORKER_STOPPED, the pool closes", async () => {
+    const p = pool({ adapter: echoAdapter, size: 1 });
+    await p.ready();
+    const running = rejection(p.execute("sleep", { seconds: 30 }));
+    const queued = rejection(p.execute("echo", { value: 1 }));
+    const controller = new AbortController();
+    const closed = p.close({ signal: controller.signal });
+    setTimeout(() => controller.abort(), 100);
+    await closed;
+    expect(p.state).toBe("closed");
+    expect((await running).code).toBe("WORKER_STOPPED");
+    expect((await queued).code).toBe("POOL_CLOSED");
+  });
+
   it("refuses calls after close() and closes idempotently", async () => {
     const p = pool({ adapter: echoAdapter, size: 1 });
     await p.ready();

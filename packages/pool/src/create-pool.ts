@@ -1,6 +1,6 @@
 import { setMaxListeners } from "node:events";
 import { SnakepitError } from "@snakepit/errors";
-import { abortCalls, leaseWorker } from "./call-lease.js";
+import { abortCalls, type CallLeaseOptions, leaseWorker } from "./call-lease.js";
 import type { PendingCall } from "./call-queue.js";
 import { Dispatcher } from "./dispatcher.js";
 import { validateExecuteOptions } from "./execute-options.js";
@@ -19,6 +19,7 @@ import {
 } from "./run-call.js";
 import { SessionAffinity } from "./session-affinity.js";
 import { createMemorySessionStore, type SessionStore } from "./session-store.js";
+import { settledWithin } from "./settled-within.js";
 import { closeOnSignals } from "./signal-handlers.js";
 import { Supervisor } from "./supervisor.js";
 import { WorkerSet } from "./worker-set.js";
@@ -87,24 +88,21 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
     lastStartMs: () => supervisor.lastStartMs,
     stoppedServing: (worker) => dispatcher.fillAll(worker),
   });
+  const leaseOptions: CallLeaseOptions = {
+    pool: name,
+    tracerProvider: opts.tracerProvider,
+    timeoutMs: opts.timeoutMs,
+    cancelGraceMs: opts.cancelGraceMs,
+    stats,
+    queueDepth: () => dispatcher.queueSize,
+    release: (w, c) => dispatcher.release(w, c),
+    stopStuck: (w, error) => void supervisor.stopBroken(w, "stuck", error),
+  };
   const runner: CallRunnerOptions = {
     dispatcher,
     retries: opts.retries,
     log,
-    lease: (call, worker) =>
-      leaseWorker(
-        {
-          pool: name,
-          timeoutMs: opts.timeoutMs,
-          cancelGraceMs: opts.cancelGraceMs,
-          stats,
-          queueDepth: () => dispatcher.queueSize,
-          release: (w, c) => dispatcher.release(w, c),
-          stopStuck: (w, error) => void supervisor.stopBroken(w, "stuck", error),
-        },
-        call,
-        worker,
-      ),
+    lease: (call, worker) => leaseWorker(leaseOptions, call, worker),
   };
   let closing: Promise<void> | undefined;
 
@@ -135,6 +133,22 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
     signalHandlers?.remove();
     await supervisor.stopAll(reason, graceMs);
     await resources.close();
+  }
+
+  const closedError = () =>
+    state.refusal() ?? new SnakepitError("POOL_CLOSED", `Pool "${name}" is closed`);
+  /** destroy(): every queued call fails with POOL_CLOSED, every running one with WORKER_STOPPED. */
+  function failEverything(): void {
+    dispatcher.rejectAll(closedError());
+    for (const worker of workers.values())
+      abortCalls(
+        worker,
+        (call) =>
+          new SnakepitError(
+            "WORKER_STOPPED",
+            `Pool "${name}" was destroyed while "${call.tool}" ran`,
+          ),
+      );
   }
 
   const readyPromise = start();
@@ -210,42 +224,33 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
       for (const worker of [...workers.values()].filter((w) => w.state.kind === "ready"))
         await recycler.recycle(worker, "manual");
     },
-    close({ timeoutMs = 30_000 } = {}) {
+    close({ timeoutMs = 30_000, signal } = {}) {
       closing ??= (async () => {
         if (state.transition({ kind: "closing" })) {
-          await readyPromise.catch(() => undefined);
-          let timer: NodeJS.Timeout | undefined;
-          const deadline = new Promise<void>((resolve) => {
-            timer = setTimeout(resolve, timeoutMs);
-          });
-          await Promise.race([dispatcher.whenDrained(), deadline]);
-          clearTimeout(timer);
-          dispatcher.rejectAll(state.refusal() as SnakepitError);
+          const gaveUp = await settledWithin(
+            readyPromise.catch(() => undefined).then(() => dispatcher.whenDrained()),
+            timeoutMs,
+            signal,
+          );
+          if (gaveUp === "aborted") failEverything();
+          dispatcher.rejectAll(closedError());
         }
-        await shutdown("close", opts.shutdownGraceMs);
+        await shutdown("close", signal?.aborted ? 0 : opts.shutdownGraceMs);
         state.transition({ kind: "closed" });
       })();
       return closing;
     },
     destroy() {
       state.transition({ kind: "closing" });
-      dispatcher.rejectAll(
-        state.refusal() ?? new SnakepitError("POOL_CLOSED", `Pool "${name}" is closed`),
-      );
-      for (const worker of workers.values())
-        abortCalls(
-          worker,
-          (call) =>
-            new SnakepitError(
-              "WORKER_STOPPED",
-              `Pool "${name}" was destroyed while "${call.tool}" ran`,
-            ),
-        );
+      failEverything();
       closing ??= (async () => {
         await shutdown("destroy", 0);
         state.transition({ kind: "closed" });
       })();
       return closing;
+    },
+    [Symbol.asyncDispose]() {
+      return self.close();
     },
   };
   return self;
