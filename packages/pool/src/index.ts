@@ -1,18 +1,22 @@
-// For applications
+// For applications: create a pool, call it, read its stats, handle its errors.
 
 export type { ErrorCode } from "@snakepit/errors";
 export { isSnakepitError, SnakepitError } from "@snakepit/errors";
-export type { CleanupOrphansOptions, CleanupOrphansReport } from "./cleanup-orphans.js";
-export { cleanupOrphans, formatCleanupOrphansReport } from "./cleanup-orphans.js";
+export type { HeartbeatSettings } from "@snakepit/heartbeat";
+export type { RecycleReason, WorkerFacts } from "@snakepit/lifecycle";
 export type { PoolWiring } from "./create-pool.js";
 export { createPool } from "./create-pool.js";
-export type { DoctorOptions } from "./doctor.js";
-export { runDoctor } from "./doctor.js";
 export type { LatencySummary } from "./latency-summary.js";
 export type { Logger } from "./logger.js";
-export type { LifelineOptions, PoolOptions, RegistryOptions } from "./pool-options.js";
+export type {
+  LifelineOptions,
+  PoolOptions,
+  RecycleOptions,
+  RegistryOptions,
+} from "./pool-options.js";
 export type {
   AffinityMode,
+  CloseOptions,
   ExecuteOptions,
   HostTool,
   Pool,
@@ -23,3 +27,10 @@ export type {
 } from "./pool-types.js";
 export type { MemorySessionStoreOptions, SessionStore } from "./session-store.js";
 export { createMemorySessionStore } from "./session-store.js";
+
+// For operations tools (the `snakepit` CLI uses these): doctor checks and orphan cleanup.
+
+export type { CleanupOrphansOptions, CleanupOrphansReport } from "./cleanup-orphans.js";
+export { cleanupOrphans, formatCleanupOrphansReport } from "./cleanup-orphans.js";
+export type { DoctorOptions } from "./doctor.js";
+export { runDoctor } from "./doctor.js";
