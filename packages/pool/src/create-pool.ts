@@ -1,6 +1,6 @@
 import { setMaxListeners } from "node:events";
 import { SnakepitError } from "@snakepit/errors";
-import { abortCalls, type CallLeaseOptions, leaseWorker } from "./call-lease.js";
+import { type CallLeaseOptions, leaseWorker } from "./call-lease.js";
 import type { PendingCall } from "./call-queue.js";
 import { Dispatcher } from "./dispatcher.js";
 import { validateExecuteOptions } from "./execute-options.js";
@@ -19,7 +19,7 @@ import {
 } from "./run-call.js";
 import { SessionAffinity } from "./session-affinity.js";
 import { createMemorySessionStore, type SessionStore } from "./session-store.js";
-import { settledWithin } from "./settled-within.js";
+import { settledWithin, untilAborted } from "./settled-within.js";
 import { closeOnSignals } from "./signal-handlers.js";
 import { Supervisor } from "./supervisor.js";
 import { WorkerSet } from "./worker-set.js";
@@ -109,11 +109,7 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
   async function start(): Promise<void> {
     try {
       await resources.open();
-      const starts = Array.from({ length: opts.size }, () => supervisor.startWorker());
-      // A failure before minReady workers are up fails the pool; after that, the worker is replaced.
-      const failures = starts.map((s) => s.then(() => new Promise<never>(() => undefined)));
-      await Promise.race([state.minReady, ...failures]);
-      for (const s of starts) s.catch(() => supervisor.replace("crashed", `${name}-start`));
+      await supervisor.startAll();
       state.transition({ kind: "ready" });
       recycler.start();
       log.info({ size: opts.size, ready: workers.readyCount }, "pool ready");
@@ -140,15 +136,13 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
   /** destroy(): every queued call fails with POOL_CLOSED, every running one with WORKER_STOPPED. */
   function failEverything(): void {
     dispatcher.rejectAll(closedError());
-    for (const worker of workers.values())
-      abortCalls(
-        worker,
-        (call) =>
-          new SnakepitError(
-            "WORKER_STOPPED",
-            `Pool "${name}" was destroyed while "${call.tool}" ran`,
-          ),
-      );
+    supervisor.abortAllCalls(
+      (call) =>
+        new SnakepitError(
+          "WORKER_STOPPED",
+          `Pool "${name}" was destroyed while "${call.tool}" ran`,
+        ),
+    );
   }
 
   const readyPromise = start();
@@ -171,15 +165,7 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
       return state.kind;
     },
     ready({ signal } = {}) {
-      if (signal === undefined) return readyPromise;
-      if (signal.aborted) return Promise.reject(SnakepitError.from(signal.reason, "ABORTED"));
-      return new Promise((resolve, reject) => {
-        const onAbort = () => reject(SnakepitError.from(signal.reason, "ABORTED"));
-        signal.addEventListener("abort", onAbort, { once: true });
-        readyPromise
-          .then(resolve, reject)
-          .finally(() => signal.removeEventListener("abort", onAbort));
-      });
+      return signal === undefined ? readyPromise : untilAborted(readyPromise, signal);
     },
     execute<T>(
       tool: string,

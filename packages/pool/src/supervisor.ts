@@ -45,6 +45,23 @@ export class Supervisor {
     this.#o = options;
   }
 
+  /**
+   * Starts the pool's `size` workers at once; resolves when `minReady` are ready. A failure
+   * before that rejects (the pool fails); after it, a worker that failed to start is replaced.
+   */
+  async startAll(): Promise<void> {
+    const { opts, state } = this.#o;
+    const starts = Array.from({ length: opts.size }, () => this.startWorker());
+    const failures = starts.map((s) => s.then(() => new Promise<never>(() => undefined)));
+    await Promise.race([state.minReady, ...failures]);
+    for (const s of starts) s.catch(() => this.replace("crashed", `${opts.name}-start`));
+  }
+
+  /** Fails every call on every worker with the error `errorFor` gives (the pool is destroyed). */
+  abortAllCalls(errorFor: (call: PendingCall) => SnakepitError): void {
+    for (const worker of this.#o.workers.values()) abortCalls(worker, errorFor);
+  }
+
   /** Starts one worker; resolves when it is ready; rejects (and leaves nothing behind) if it can't start. */
   async startWorker(): Promise<void> {
     const { opts, workers, resources } = this.#o;
