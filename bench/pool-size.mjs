@@ -29,6 +29,7 @@ export async function benchPoolSize({
       size,
       startMode: "fork",
       heartbeat: false,
+      lifelines: { hostHeartbeat: false },
       // Per-worker background work (memory samples, health checks) off: it costs per worker per
       // second, not per call, and would be charged to the calls of the larger pool.
       recycle: { healthCheckIntervalMs: 0, memorySampleIntervalMs: 3_600_000 },
@@ -49,12 +50,14 @@ export async function benchPoolSize({
       const samples = pools.map(() => ({ cpu: [], rate: [] }));
       for (let r = 0; r < rounds; r++) {
         // Alternate which pool goes first, so neither always runs on a warmer machine.
-        const order = r % 2 === 0 ? pools.map((_, i) => i) : pools.map((_, i) => pools.length - 1 - i);
+        const order =
+          r % 2 === 0 ? pools.map((_, i) => i) : pools.map((_, i) => pools.length - 1 - i);
         for (const i of order) {
-          const { cpuUsPerCall, perSecond } = await closedLoop(
-            () => call(pools[i]),
-            { concurrency: c, maxCalls, maxMs },
-          );
+          const { cpuUsPerCall, perSecond } = await closedLoop(() => call(pools[i]), {
+            concurrency: c,
+            maxCalls,
+            maxMs,
+          });
           samples[i].cpu.push(cpuUsPerCall);
           samples[i].rate.push(perSecond);
         }
@@ -63,7 +66,11 @@ export async function benchPoolSize({
       const ratio = cpu[cpu.length - 1] / cpu[0];
       const row = {
         c,
-        cells: sizes.map((size, i) => ({ size, cpuUs: cpu[i], perSecond: median(samples[i].rate) })),
+        cells: sizes.map((size, i) => ({
+          size,
+          cpuUs: cpu[i],
+          perSecond: median(samples[i].rate),
+        })),
         ratio,
       };
       rows.push(row);
