@@ -1,7 +1,7 @@
 import type { TracerProvider } from "@opentelemetry/api";
 import { SnakepitError } from "@snakepit/errors";
 import type { ExecuteRpcOptions, WorkerProcess } from "@snakepit/python-bridge";
-import { hasSubscribers, publish, startCallSpan } from "@snakepit/telemetry";
+import { hasSubscribers, publish, startCallSpan } from "@snakepit/telemetry/internal";
 import { abortError, type PendingCall } from "./call-queue.js";
 import { callEventFields } from "./dispatcher.js";
 import type { PoolStatsRecorder } from "./pool-stats.js";

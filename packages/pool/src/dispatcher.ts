@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { SnakepitError } from "@snakepit/errors";
-import { currentCorrelationId, hasSubscribers, publish } from "@snakepit/telemetry";
+import { currentCorrelationId } from "@snakepit/telemetry";
+import { hasSubscribers, publish } from "@snakepit/telemetry/internal";
 import { abortError, CallQueue, type PendingCall } from "./call-queue.js";
 import type { AffinityMode, ExecuteOptions } from "./pool-types.js";
 import type { SessionAffinity } from "./session-affinity.js";

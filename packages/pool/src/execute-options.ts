@@ -4,7 +4,7 @@ import {
   expectString,
   invalidOption,
   rejectUnknownKeys,
-} from "@snakepit/errors";
+} from "@snakepit/errors/internal";
 import type { AffinityMode, ExecuteOptions } from "./pool-types.js";
 
 const KNOWN = [

@@ -3,7 +3,7 @@
 export type { ErrorCode } from "@snakepit/errors";
 export { isSnakepitError, SnakepitError } from "@snakepit/errors";
 export type { HeartbeatSettings } from "@snakepit/heartbeat";
-export type { RecycleReason, WorkerFacts } from "@snakepit/lifecycle";
+export type { RecyclePolicy, RecycleReason, WorkerFacts } from "@snakepit/lifecycle";
 export type { PoolWiring } from "./create-pool.js";
 export { createPool } from "./create-pool.js";
 export type { LatencySummary } from "./latency-summary.js";

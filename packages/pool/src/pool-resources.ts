@@ -1,7 +1,9 @@
 import { SnakepitError } from "@snakepit/errors";
-import { removeStaleDirectories, resolvePythonEnvironment } from "@snakepit/python-bridge";
-import { createProcessRegistry, generateRunId, type ProcessRegistry } from "@snakepit/registry";
-import { publish } from "@snakepit/telemetry";
+import { resolvePythonEnvironment } from "@snakepit/python-bridge";
+import { removeStaleDirectories } from "@snakepit/python-bridge/internal";
+import { createProcessRegistry, type ProcessRegistry } from "@snakepit/registry";
+import { generateRunId } from "@snakepit/registry/internal";
+import { publish } from "@snakepit/telemetry/internal";
 import type { Logger } from "./logger.js";
 import { type PoolHostService, startPoolHostService } from "./pool-host-service.js";
 import type { ResolvedPoolOptions } from "./pool-options.js";

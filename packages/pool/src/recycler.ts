@@ -6,7 +6,7 @@ import {
   sampleMemory,
   type WorkerFacts,
 } from "@snakepit/lifecycle";
-import { publish } from "@snakepit/telemetry";
+import { publish } from "@snakepit/telemetry/internal";
 import type { PendingCall } from "./call-queue.js";
 import type { Logger } from "./logger.js";
 import type { ResolvedPoolOptions } from "./pool-options.js";

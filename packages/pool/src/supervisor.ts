@@ -1,8 +1,9 @@
 import { SnakepitError } from "@snakepit/errors";
 import { createHeartbeatMonitor, type HeartbeatMonitor } from "@snakepit/heartbeat";
 import { resolveMaxRequests } from "@snakepit/lifecycle";
-import { describeExit, type WorkerExit, type WorkerProcess } from "@snakepit/python-bridge";
-import { publish } from "@snakepit/telemetry";
+import type { WorkerExit, WorkerProcess } from "@snakepit/python-bridge";
+import { describeExit } from "@snakepit/python-bridge/internal";
+import { publish } from "@snakepit/telemetry/internal";
 import { abortCalls } from "./call-lease.js";
 import type { PendingCall } from "./call-queue.js";
 import { CrashBarrier, classifyExit, type ExitKind } from "./crash-barrier.js";

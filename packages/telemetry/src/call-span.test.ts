@@ -4,7 +4,7 @@ import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
 import { SnakepitError } from "@snakepit/errors";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tracerVersion } from "./call-span.js";
-import { startCallSpan } from "./index.js";
+import { startCallSpan } from "./internal.js";
 
 const fields = { pool: "p", tool: "add", workerId: "p-1", correlationId: "corr-1" };
 
