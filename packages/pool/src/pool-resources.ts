@@ -70,9 +70,10 @@ export class PoolResources {
       if (opts.registry.sweepOnStart) await this.#sweep(this.#registry);
     }
     // Socket directories of hosts that died without cleaning up (SIGKILL): theirs, not ours.
-    await removeStaleDirectories().catch((err: unknown) =>
-      log.warn({ err }, "could not remove stale socket directories"),
-    );
+    // Never throws: a directory it cannot remove is logged, and the pool starts anyway.
+    await removeStaleDirectories({
+      onError: (path, err) => log.warn({ path, err }, "could not remove a stale socket directory"),
+    });
     const runId = this.#registry?.runId ?? generateRunId();
     this.#host = await startPoolHostService({
       sessions: this.#o.sessions,

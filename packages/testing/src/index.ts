@@ -18,4 +18,6 @@ export {
   processGroup,
   processState,
 } from "./proc.js";
+export type { SecondUser } from "./second-user.js";
+export { runAs, secondUser } from "./second-user.js";
 export { waitFor } from "./wait-for.js";
