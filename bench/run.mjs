@@ -5,11 +5,13 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
+import { benchDispatchCost } from "./dispatch-cost.mjs";
 import { benchHeartbeat } from "./heartbeat.mjs";
 import { quick } from "./load.mjs";
 import { benchOrphans } from "./orphans.mjs";
 import { benchOverhead } from "./overhead.mjs";
 import { benchPeers } from "./peers.mjs";
+import { benchPoolSize } from "./pool-size.mjs";
 import { benchStartup } from "./startup.mjs";
 import { benchTelemetry } from "./telemetry.mjs";
 import { benchTelemetryOverhead } from "./telemetry-overhead.mjs";
@@ -49,6 +51,17 @@ await section(
   "Per-call overhead: pool vs raw gRPC client",
   '`pool.execute("echo")` vs `createGrpcJsWorkerClient(...).execute("echo")` (the faster transport above) calling the same Python workers directly: the raw clients connect to the pool\'s own workers (`stats().workerDetails[].address`), spawned plainly with the thread profile and 64 slots (`profile: "thread", threadsPerWorker: 64`), so both sides can hold the same calls in flight on the same processes and the difference is the pool\'s own path (queue, worker choice, deadline/abort wiring, event publishing, correlation and call ids; heartbeats, on by default, run under both). Raw calls to 2 workers go round-robin over 2 clients; the pool picks its least-busy worker. 1 MiB payloads are a `Buffer` (raw bytes on the wire, both ways). Closed loop at each concurrency, bounded per round by calls (3,000 small / 300 large) and time (0.15 s small / 0.8 s large); 60 rounds per small-payload cell, 15 per 1 MiB cell, each running raw and pool back to back (which goes first alternates). The calls/s columns are medians over rounds; pool ÷ raw is the median of the rounds\' own ratios, each comparing two runs a fraction of a second apart, so load from other work on the machine, which drifts between rounds, cancels out of it. ✗ marks a cell below the target. The last two columns are the CPU time of the benchmark process itself (user + system) per completed call: the host-side cost of a call, which load from other work on the machine disturbs far less than throughput does; the extra of the pool over raw is its own per-call overhead.',
   async () => (await benchOverhead()).table,
+);
+
+await section(
+  "pool-size",
+  "Host cost per call against pool size",
+  "Node CPU time (user + system of the benchmark process) per 100-byte echo with 256 workers vs 2 workers, at the same client concurrency: c=512 keeps calls waiting in the queue (each completion hands its worker to the next call), c=1 finds a free worker at once, c=128 leaves half the large pool busy. Workers forked (fork mode), heartbeats both ways, health checks and memory samples off (they cost per worker per second, not per call). Both pools live side by side; rounds alternate between them; medians. Target (issue 13): 256 ÷ 2 ≤ 1.2.",
+  async () => {
+    const own = await benchDispatchCost();
+    const real = await benchPoolSize();
+    return `${real.table}\n\nThe pool's own path alone (dispatcher, worker set and call lease from the build, over in-memory workers whose RPC answers on the next turn of the event loop; bench/dispatch-cost.mjs), medians of alternating rounds:\n\n${own.table}`;
+  },
 );
 
 await section(

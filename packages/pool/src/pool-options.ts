@@ -1,4 +1,5 @@
 import { availableParallelism } from "node:os";
+import type { TracerProvider } from "@opentelemetry/api";
 import {
   expectBoolean,
   expectInteger,
@@ -99,6 +100,11 @@ export interface PoolOptions {
    * Default: on, in `$XDG_STATE_HOME/snakepit` (or `~/.local/state/snakepit`).
    */
   readonly registry?: RegistryOptions | false;
+  /**
+   * The OpenTelemetry tracer provider for call spans (tracer `@snakepit/telemetry` at its
+   * version). Default: the globally registered provider (none: no spans, no cost).
+   */
+  readonly tracerProvider?: TracerProvider;
 }
 
 /** The layers by which a worker notices its host is gone; each works on its own. */
@@ -168,6 +174,7 @@ export interface ResolvedPoolOptions {
   readonly registry:
     | { readonly dataDir: string | undefined; readonly sweepOnStart: boolean }
     | undefined;
+  readonly tracerProvider: TracerProvider | undefined;
 }
 
 const KNOWN = [
@@ -197,6 +204,7 @@ const KNOWN = [
   "registry",
   "startMode",
   "preload",
+  "tracerProvider",
 ];
 const AFFINITY_MODES: readonly AffinityMode[] = ["hint", "strict-queue", "strict-fail-fast"];
 
@@ -300,6 +308,13 @@ function resolveRegistry(value: unknown): ResolvedPoolOptions["registry"] {
   };
 }
 
+function resolveTracerProvider(value: unknown): TracerProvider | undefined {
+  if (value === undefined) return undefined;
+  if (typeof (value as { getTracer?: unknown } | null)?.getTracer !== "function")
+    throw invalidOption("tracerProvider", "an OpenTelemetry TracerProvider", value);
+  return value as TracerProvider;
+}
+
 /** Validates `options` at the door (unknown keys are errors) and fills in the defaults, in one place. */
 export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
   if (typeof options !== "object" || options === null)
@@ -377,5 +392,6 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
     startMode: resolveStartMode(o.startMode),
     preload: resolvePreload(o.preload),
     registry: resolveRegistry(o.registry),
+    tracerProvider: resolveTracerProvider(o.tracerProvider),
   };
 }

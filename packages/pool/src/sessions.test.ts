@@ -49,46 +49,15 @@ describe("sessions", () => {
   });
 });
 
+// Which worker a session call takes in each affinity mode (hint falling back, strict-queue
+// waiting, strict-fail-fast's SESSION_BUSY) is specified without Python in dispatcher.test.ts
+// and worker-selection.test.ts; here, that a real session sticks to its worker.
 describe("session affinity", () => {
-  /** A pool of 2 whose session "s" is bound to a worker that is now busy; resolves that worker's pid. */
-  async function busySessionWorker(
-    pool: ReturnType<typeof usePool>,
-  ): Promise<{ own: number; busy: Promise<unknown> }> {
-    await pool.ready();
-    const own = await pool.execute<number>("pid", {}, { sessionId: "s" });
-    const busy = pool.execute("sleep", { seconds: 0.6 }, { sessionId: "s" });
-    while (pool.stats().inFlight === 0) await new Promise((r) => setTimeout(r, 5));
-    return { own, busy };
-  }
-
-  it("hint: sticks to the session's worker, and falls back to another when it is busy", async () => {
+  it("hint: consecutive calls of a session run on the same worker", async () => {
     const pool = usePool({ adapter: echoAdapter, size: 2 });
     await pool.ready();
     const pids = new Set<number>();
     for (let i = 0; i < 5; i++) pids.add(await pool.execute<number>("pid", {}, { sessionId: "h" }));
     expect(pids.size).toBe(1);
-    const { own, busy } = await busySessionWorker(pool);
-    expect(await pool.execute<number>("pid", {}, { sessionId: "s", affinity: "hint" })).not.toBe(
-      own,
-    );
-    await busy;
-  });
-
-  it("strict-queue: waits for the session's worker even when another is free", async () => {
-    const pool = usePool({ adapter: echoAdapter, size: 2 });
-    const { own, busy } = await busySessionWorker(pool);
-    expect(
-      await pool.execute<number>("pid", {}, { sessionId: "s", affinity: "strict-queue" }),
-    ).toBe(own);
-    await busy;
-  });
-
-  it("strict-fail-fast: fails with SESSION_BUSY when the session's worker is busy", async () => {
-    const pool = usePool({ adapter: echoAdapter, size: 2, affinity: "strict-fail-fast" });
-    const { busy } = await busySessionWorker(pool);
-    expect((await rejection(pool.execute("pid", {}, { sessionId: "s" }))).code).toBe(
-      "SESSION_BUSY",
-    );
-    await busy;
   });
 });
