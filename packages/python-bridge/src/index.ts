@@ -1,6 +1,7 @@
 // For applications
 
 export { bridgePythonDir, bridgeRequirementsFile } from "./bridge-paths.js";
+export type { BridgeSource } from "./bridge-location.js";
 export type { AdapterCheck } from "./check-adapter.js";
 export { checkAdapter } from "./check-adapter.js";
 export type { ConnectWorkerClientOptions } from "./connect-worker-client.js";
@@ -21,6 +22,7 @@ export type { PrivateDirectory } from "./private-directory.js";
 export { createPrivateDirectory, removeStaleDirectories } from "./private-directory.js";
 export type { PythonEnvironment, ResolvePythonOptions } from "./python-environment.js";
 export { resolvePythonEnvironment } from "./python-environment.js";
+export type { ProgressStream } from "./venv-progress.js";
 export type {
   SpawnWorkerOptions,
   WorkerExit,
