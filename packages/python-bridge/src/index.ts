@@ -1,7 +1,7 @@
 // For applications
 
-export { bridgePythonDir, bridgeRequirementsFile } from "./bridge-paths.js";
 export type { BridgeSource } from "./bridge-location.js";
+export { bridgePythonDir, bridgeRequirementsFile } from "./bridge-paths.js";
 export type { AdapterCheck } from "./check-adapter.js";
 export { checkAdapter } from "./check-adapter.js";
 export type { ConnectWorkerClientOptions } from "./connect-worker-client.js";
@@ -22,7 +22,6 @@ export type { PrivateDirectory } from "./private-directory.js";
 export { createPrivateDirectory, removeStaleDirectories } from "./private-directory.js";
 export type { PythonEnvironment, ResolvePythonOptions } from "./python-environment.js";
 export { resolvePythonEnvironment } from "./python-environment.js";
-export type { ProgressStream } from "./venv-progress.js";
 export type {
   SpawnWorkerOptions,
   WorkerExit,
@@ -31,6 +30,7 @@ export type {
 } from "./spawn-worker.js";
 export { describeExit, killGroup, spawnWorker } from "./spawn-worker.js";
 export type { PythonErrorDetails } from "./tool-error.js";
+export type { ProgressStream } from "./venv-progress.js";
 export type {
   ExecuteRpcOptions,
   RpcOptions,
