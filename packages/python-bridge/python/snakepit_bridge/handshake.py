@@ -6,9 +6,15 @@ import json
 import os
 from typing import Optional
 
+from .version import PROTOCOL_VERSION, __version__
+
 ADAPTER_LOAD_FAILED = "ADAPTER_LOAD_FAILED"
 WORKER_START_FAILED = "WORKER_START_FAILED"
 INVALID_OPTIONS = "INVALID_OPTIONS"
+PROTOCOL_VERSION_MISMATCH = "PROTOCOL_VERSION_MISMATCH"
+# The host's protocol version, set by the host when it starts a worker or a fork server.
+HOST_PROTOCOL_ENV = "SNAKEPIT_PROTOCOL"
+_BRIDGE_PATH = os.path.dirname(os.path.abspath(__file__))
 
 
 def write_event(control_fd: Optional[int], event: dict) -> None:
@@ -24,7 +30,22 @@ def write_event(control_fd: Optional[int], event: dict) -> None:
 
 
 def ready_event(address: str, tools: int) -> dict:
-    return {"event": "ready", "address": address, "pid": os.getpid(), "tools": tools}
+    return {"event": "ready", "address": address, "pid": os.getpid(), "tools": tools,
+            "protocol": PROTOCOL_VERSION, "bridge": __version__, "bridge_path": _BRIDGE_PATH}
+
+
+def protocol_mismatch() -> Optional[dict]:
+    """The error event for a host that speaks another protocol version, or None when it matches
+    (or the host did not say: the host checks our version in the ready line too)."""
+    host = os.environ.get(HOST_PROTOCOL_ENV)
+    if host is None or host == str(PROTOCOL_VERSION):
+        return None
+    message = (f"this snakepit_bridge {__version__} at {_BRIDGE_PATH} speaks protocol {PROTOCOL_VERSION}, "
+               f"the host's @snakepit/python-bridge speaks protocol {host}: install the bridge that "
+               f"comes with the host's @snakepit/python-bridge, or uninstall this one")
+    return error_event(PROTOCOL_VERSION_MISMATCH, {"type": "ProtocolVersionMismatch", "message": message,
+                                                   "traceback": "", "protocol": PROTOCOL_VERSION,
+                                                   "bridge": __version__, "bridge_path": _BRIDGE_PATH})
 
 
 def error_event(code: str, info: dict) -> dict:
