@@ -37,8 +37,15 @@ export interface DoctorReport {
     readonly grpcio: string;
     readonly protobuf: string;
   } | null;
-  /** The `snakepit_bridge` the interpreter imports: its version. */
-  readonly bridge: { readonly version: string } | null;
+  /**
+   * The `snakepit_bridge` workers will run: its version, whether it is `installed` in the
+   * interpreter (it wins) or the copy `bundled` with `@snakepit/python-bridge`, and its directory.
+   */
+  readonly bridge: {
+    readonly version: string;
+    readonly source: string;
+    readonly path: string;
+  } | null;
   readonly adapter: {
     readonly spec: string;
     readonly tools: readonly string[];
@@ -93,7 +100,7 @@ export async function diagnose(options: DoctorOptions = {}): Promise<DoctorRepor
     });
     return done({ python, bridge: null, adapter: null });
   }
-  const bridge = { version: check.bridge };
+  const bridge = { version: check.bridge, source: env.bridge.source, path: env.bridge.path };
   if (options.adapter === undefined) return done({ python, bridge, adapter: null });
   if (!check.ok) {
     const traceback = check.error?.traceback ? `\n${check.error.traceback.trimEnd()}` : "";
@@ -137,7 +144,7 @@ export function formatDoctorReport(report: DoctorReport, adapterAsked: boolean):
     if (p !== undefined) fail(p);
     return lines;
   }
-  lines.push(`ok   snakepit_bridge ${bridge.version} imports`);
+  lines.push(`ok   snakepit_bridge ${bridge.version} imports (${bridge.source}, ${bridge.path})`);
   if (!adapterAsked) {
     lines.push("     (pass --adapter module:Class or file.py to check an adapter)");
     return lines;
