@@ -11,7 +11,7 @@ import pytest
 
 from conftest import ECHO, FIXTURES, PYTHON_DIR, read_line, worker_command, worker_env
 from snakepit_bridge import __version__
-from snakepit_bridge.version import PROTOCOL_VERSION
+from snakepit_bridge._internal.version import PROTOCOL_VERSION
 from snakepit_bridge.gen import worker_pb2
 
 

@@ -14,7 +14,8 @@ INVALID_OPTIONS = "INVALID_OPTIONS"
 PROTOCOL_VERSION_MISMATCH = "PROTOCOL_VERSION_MISMATCH"
 # The host's protocol version, set by the host when it starts a worker or a fork server.
 HOST_PROTOCOL_ENV = "SNAKEPIT_PROTOCOL"
-_BRIDGE_PATH = os.path.dirname(os.path.abspath(__file__))
+# The snakepit_bridge package directory (this module is snakepit_bridge/_internal/handshake.py).
+_BRIDGE_PATH = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def write_event(control_fd: Optional[int], event: dict) -> None:
