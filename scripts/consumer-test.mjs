@@ -212,16 +212,21 @@ const server = createServer((_, res) => res.end("ok")).listen(0, "127.0.0.1");
 await once(server, "listening");
 const url = "http://127.0.0.1:" + server.address().port + "/";
 let pongs = 0;
+// The monitor's timers are unref'd: once the server is gone, this keeps the script waiting.
+const keepAlive = setInterval(() => {}, 1000);
 const failed = new Promise((resolve) => {
   const monitor = createHeartbeatMonitor({
-    intervalMs: 50, timeoutMs: 500, maxMissed: 2,
-    ping: async (signal) => { await (await fetch(url, { signal })).text(); pongs++; if (pongs === 3) server.close(); },
+    intervalMs: 50, timeoutMs: 10000, maxMissed: 2,
+    ping: async (signal) => { await (await fetch(url, { signal })).text(); pongs++; if (pongs === 3) { server.close(); server.closeAllConnections(); } },
     onFailure: (failure) => { monitor.stop(); resolve(failure); },
   });
   monitor.start();
 });
 const failure = await failed;
+clearInterval(keepAlive);
+server.close();
 server.closeAllConnections();
+if (pongs < 3 || failure.reason !== "max-missed") throw new Error(pongs + " pongs, then " + failure.reason);
 console.log("pongs: " + pongs + ", then failure: " + failure.reason + ", " + failure.error.code);
 `,
       );
