@@ -62,7 +62,8 @@ async function startHost(dir: string, options: Record<string, unknown> = {}) {
   return { child, pids: (JSON.parse(line) as { pids: number[] }).pids };
 }
 
-describe("snakepit (the real CLI)", () => {
+// Each case starts one or more real `node dist/cli.js` (and Python) processes: generous under load.
+describe("snakepit (the real CLI)", { timeout: 240_000 }, () => {
   it.each([
     [["--help"]],
     [["-h"]],
