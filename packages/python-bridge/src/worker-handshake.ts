@@ -1,6 +1,7 @@
 import { type ErrorCode, SnakepitError } from "@snakepit/errors";
 import { bridgePythonDir } from "./bridge-paths.js";
 import { PROTOCOL_VERSION } from "./protocol-version.js";
+import { startupErrorCodes } from "./contract.js";
 import type { SpawnWorkerOptions } from "./spawn-worker.js";
 
 /** The options that become a worker's flags; shared by spawned and forked workers. */
@@ -110,9 +111,7 @@ export function parseControlLine(
     };
   if (message.event === "error") {
     const code: ErrorCode =
-      message.code === "ADAPTER_LOAD_FAILED" || message.code === "INVALID_OPTIONS"
-        ? message.code
-        : "WORKER_START_FAILED";
+      startupErrorCodes.find((c) => c === message.code) ?? "WORKER_START_FAILED";
     const what =
       code === "ADAPTER_LOAD_FAILED"
         ? `Adapter "${context.adapter}" failed to load`

@@ -25,7 +25,7 @@ class FakeHost(host_pb2_grpc.HostServiceServicer):
         self.server.add_insecure_port(address)
         self.server.start()
 
-    def _record(self, rpc: str, context) -> None:  # noqa: ANN001
+    def _record(self, rpc: str, context) -> None:
         with self.lock:
             self.calls.append((rpc, dict(context.invocation_metadata())))
 
@@ -33,29 +33,29 @@ class FakeHost(host_pb2_grpc.HostServiceServicer):
         with self.lock:
             return sum(1 for name, _ in self.calls if name == rpc)
 
-    def Heartbeat(self, request, context):  # noqa: N802, ANN001
+    def Heartbeat(self, request, context):  # noqa: N802 - the RPC's name, from the generated base class
         self._record("Heartbeat", context)
         return host_pb2.HostServiceHeartbeatResponse(sequence=request.sequence, known=self.known)
 
-    def GetSessionState(self, request, context):  # noqa: N802, ANN001
+    def GetSessionState(self, request, context):  # noqa: N802 - the RPC's name, from the generated base class
         self._record("GetSessionState", context)
         session = self.state.get(request.session_id, {})
         keys = request.keys or list(session)
         return host_pb2.GetSessionStateResponse(values={k: session[k] for k in keys if k in session},
                                                 cache_ttl_ms=self.cache_ttl_ms)
 
-    def SetSessionState(self, request, context):  # noqa: N802, ANN001
+    def SetSessionState(self, request, context):  # noqa: N802 - the RPC's name, from the generated base class
         self._record("SetSessionState", context)
         self.state.setdefault(request.session_id, {}).update(request.values)
         return host_pb2.SetSessionStateResponse()
 
-    def DeleteSessionState(self, request, context):  # noqa: N802, ANN001
+    def DeleteSessionState(self, request, context):  # noqa: N802 - the RPC's name, from the generated base class
         self._record("DeleteSessionState", context)
         for key in request.keys:
             self.state.get(request.session_id, {}).pop(key, None)
         return host_pb2.DeleteSessionStateResponse()
 
-    def CallHostTool(self, request, context):  # noqa: N802, ANN001
+    def CallHostTool(self, request, context):  # noqa: N802 - the RPC's name, from the generated base class
         self._record("CallHostTool", context)
         kwargs = json.loads(request.arguments.json.data or b"{}")
         if request.tool == "double":

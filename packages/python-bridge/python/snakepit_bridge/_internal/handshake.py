@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Optional
+from typing import Any, Dict, Optional
 
 from .version import PROTOCOL_VERSION, __version__
 
-ADAPTER_LOAD_FAILED = "ADAPTER_LOAD_FAILED"
-WORKER_START_FAILED = "WORKER_START_FAILED"
-INVALID_OPTIONS = "INVALID_OPTIONS"
 PROTOCOL_VERSION_MISMATCH = "PROTOCOL_VERSION_MISMATCH"
 # The host's protocol version, set by the host when it starts a worker or a fork server.
 HOST_PROTOCOL_ENV = "SNAKEPIT_PROTOCOL"
@@ -18,7 +15,7 @@ HOST_PROTOCOL_ENV = "SNAKEPIT_PROTOCOL"
 _BRIDGE_PATH = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def write_event(control_fd: Optional[int], event: dict) -> None:
+def write_event(control_fd: Optional[int], event: Dict[str, Any]) -> None:
     """Write one JSON line to the control fd (a no-op without one)."""
     if control_fd is None:
         return
@@ -30,12 +27,12 @@ def write_event(control_fd: Optional[int], event: dict) -> None:
         pass  # the host is gone; the pipe lifeline will notice
 
 
-def ready_event(address: str, tools: int) -> dict:
+def ready_event(address: str, tools: int) -> Dict[str, Any]:
     return {"event": "ready", "address": address, "pid": os.getpid(), "tools": tools,
             "protocol": PROTOCOL_VERSION, "bridge": __version__, "bridge_path": _BRIDGE_PATH}
 
 
-def protocol_mismatch() -> Optional[dict]:
+def protocol_mismatch() -> Optional[Dict[str, Any]]:
     """The error event for a host that speaks another protocol version, or None when it matches
     (or the host did not say: the host checks our version in the ready line too)."""
     host = os.environ.get(HOST_PROTOCOL_ENV)
@@ -44,10 +41,13 @@ def protocol_mismatch() -> Optional[dict]:
     message = (f"this snakepit_bridge {__version__} at {_BRIDGE_PATH} speaks protocol {PROTOCOL_VERSION}, "
                f"the host's @snakepit/python-bridge speaks protocol {host}: install the bridge that "
                f"comes with the host's @snakepit/python-bridge, or uninstall this one")
-    return error_event(PROTOCOL_VERSION_MISMATCH, {"type": "ProtocolVersionMismatch", "message": message,
-                                                   "traceback": "", "protocol": PROTOCOL_VERSION,
-                                                   "bridge": __version__, "bridge_path": _BRIDGE_PATH})
+    event = error_event(PROTOCOL_VERSION_MISMATCH, {"type": "ProtocolVersionMismatch", "message": message,
+                                                    "traceback": "", "bridge": __version__,
+                                                    "bridge_path": _BRIDGE_PATH})
+    event["protocol"] = PROTOCOL_VERSION
+    return event
 
 
-def error_event(code: str, info: dict) -> dict:
+def error_event(code: str, info: Dict[str, str]) -> Dict[str, Any]:
+    """The start-up failure line; `code` is one of `gen.constants.STARTUP_ERROR_CODES`."""
     return {"event": "error", "code": code, **info}

@@ -10,8 +10,7 @@ from . import codec
 from .call_context import CallContext, current_call
 from .errors import HostToolError
 from ..gen import host_pb2, host_pb2_grpc
-
-_MESSAGE_LIMIT = 100 * 1024 * 1024
+from ..gen.constants import CORRELATION_ID_METADATA, MAX_MESSAGE_BYTES, SECRET_METADATA, WORKER_ID_METADATA
 
 
 class HostClient:
@@ -23,19 +22,19 @@ class HostClient:
         self._channel = grpc.insecure_channel(
             address,
             options=[
-                ("grpc.max_send_message_length", _MESSAGE_LIMIT),
-                ("grpc.max_receive_message_length", _MESSAGE_LIMIT),
+                ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+                ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ],
         )
         self._stub = host_pb2_grpc.HostServiceStub(self._channel)
 
     def _metadata(self) -> List[Tuple[str, str]]:
-        metadata = [("x-snakepit-worker-id", self._worker_id)]
+        metadata = [(WORKER_ID_METADATA, self._worker_id)]
         call = current_call()
         if call is not None and call.correlation_id:
-            metadata.append(("x-snakepit-correlation-id", call.correlation_id))
+            metadata.append((CORRELATION_ID_METADATA, call.correlation_id))
         if self._secret:
-            metadata.append(("x-snakepit-secret", self._secret))
+            metadata.append((SECRET_METADATA, self._secret))
         return metadata
 
     def heartbeat(self, sequence: int, timeout_s: float) -> bool:
@@ -45,7 +44,7 @@ class HostClient:
             timeout=timeout_s,
             metadata=self._metadata(),
         )
-        return response.known
+        return bool(response.known)
 
     def get_session_state(self, session_id: str, keys: Iterable[str]) -> Tuple[Dict[str, Any], int]:
         response = self._stub.GetSessionState(
@@ -54,8 +53,9 @@ class HostClient:
         return {k: codec.decode(v) for k, v in response.values.items()}, response.cache_ttl_ms
 
     def set_session_state(self, session_id: str, values: Mapping[str, Any]) -> None:
+        encoded = {k: codec.encode(v) for k, v in values.items()}
         self._stub.SetSessionState(
-            host_pb2.SetSessionStateRequest(session_id=session_id, values={k: codec.encode(v) for k, v in values.items()}),
+            host_pb2.SetSessionStateRequest(session_id=session_id, values=encoded),
             metadata=self._metadata(),
         )
 
