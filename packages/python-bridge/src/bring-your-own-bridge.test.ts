@@ -2,11 +2,11 @@ import { execFileSync } from "node:child_process";
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { killWithEscalation } from "@snakepit/process-killer";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   bridgePythonDir,
   createPrivateDirectory,
-  killGroup,
   type PrivateDirectory,
   resolvePythonEnvironment,
   spawnWorker,
@@ -70,8 +70,7 @@ const workers: WorkerProcess[] = [];
 const savedPath = process.env.PYTHONPATH;
 afterEach(async () => {
   for (const w of workers.splice(0)) {
-    killGroup(w, "SIGKILL");
-    await w.exited;
+    await killWithEscalation(w.pid, { firstSignal: "SIGKILL", graceMs: 0, exited: w.exited });
     w.client.close();
   }
   await dir?.remove();

@@ -1,6 +1,6 @@
 import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
-import { invalidOption } from "@snakepit/errors";
+import { invalidOption } from "@snakepit/errors/internal";
 
 /** What builds the cached venv: `uv` (much faster) or the standard `venv` module plus `pip`. */
 export type VenvInstaller = "uv" | "pip";

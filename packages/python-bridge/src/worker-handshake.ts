@@ -1,7 +1,7 @@
 import { type ErrorCode, SnakepitError } from "@snakepit/errors";
 import { bridgePythonDir } from "./bridge-paths.js";
-import { PROTOCOL_VERSION } from "./protocol-version.js";
 import { startupErrorCodes } from "./contract.js";
+import { PROTOCOL_VERSION } from "./protocol-version.js";
 import type { SpawnWorkerOptions } from "./spawn-worker.js";
 
 /** The options that become a worker's flags; shared by spawned and forked workers. */
