@@ -1,7 +1,8 @@
 import { hostname } from "node:os";
 import { sampleMemory } from "@snakepit/lifecycle";
 import { readProcessIdentity, verifyIdentity } from "@snakepit/process-killer";
-import { createFileStore, defaultDataDir, runIdMarker } from "@snakepit/registry";
+import { createFileStore, defaultDataDir } from "@snakepit/registry";
+import { runIdMarker } from "@snakepit/registry/internal";
 import { expectReadableDataDir } from "./data-dir-check.js";
 
 /** Options of {@link readStatus}. */
