@@ -39,8 +39,8 @@ def _start_failure(tmp_dir, adapter, *extra, listen=None, env=None):
     parent, child = socket.socketpair()
     listen = listen or f"unix:{tmp_dir}/fail.sock"
     proc = subprocess.run(worker_command(adapter, listen, "--control-fd", str(child.fileno()), *extra),
-                          pass_fds=[child.fileno()], env=worker_env(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          timeout=30, check=False)
+                          pass_fds=[child.fileno()], env=worker_env(env), stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, timeout=30, check=False)
     child.close()
     event = read_line(parent, timeout=5)
     parent.close()
@@ -107,5 +107,5 @@ def test_a_host_of_another_protocol_version_is_refused_at_the_handshake(workers)
     assert returncode == 1
     assert event["event"] == "error" and event["code"] == "PROTOCOL_VERSION_MISMATCH"
     assert event["protocol"] == PROTOCOL_VERSION and event["bridge"] == __version__
-    assert f"speaks protocol {PROTOCOL_VERSION}, the host's @snakepit/python-bridge speaks protocol {PROTOCOL_VERSION + 1}" \
-        in event["message"]
+    host_says = f"the host's @snakepit/python-bridge speaks protocol {PROTOCOL_VERSION + 1}"
+    assert f"speaks protocol {PROTOCOL_VERSION}, {host_says}" in event["message"]
