@@ -1,4 +1,5 @@
 // For applications. Building blocks for other @snakepit packages: `@snakepit/python-bridge/internal`.
+export type { BridgeSource } from "./bridge-location.js";
 export { bridgePythonDir, bridgeRequirementsFile } from "./bridge-paths.js";
 export type { ForkServer, StartForkServerOptions } from "./fork-server.js";
 export { canFork, startForkServer } from "./fork-server.js";
@@ -18,6 +19,7 @@ export type {
 } from "./spawn-worker.js";
 export { spawnWorker } from "./spawn-worker.js";
 export type { PythonErrorDetails } from "./tool-error.js";
+export type { ProgressStream } from "./venv-progress.js";
 export type {
   ExecuteRpcOptions,
   RpcOptions,

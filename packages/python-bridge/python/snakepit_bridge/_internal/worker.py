@@ -248,6 +248,11 @@ def main(argv: Optional[List[str]] = None, on_ready: Optional[Callable[[], None]
 
         return run_check(options.adapter)
     install_logging(options.control_fd)
+    mismatch = handshake.protocol_mismatch()
+    if mismatch is not None:
+        log.error("worker failed to start: %s", mismatch["message"])
+        handshake.write_event(options.control_fd, mismatch)
+        return EXIT_STARTUP_FAILED
     worker = Worker(options)
     worker.terminator.install_signal_handlers(worker.host_alive)
     worker.start_early_lifelines()
