@@ -37,6 +37,7 @@ import type {
   RestartReason,
 } from "./pool-types.js";
 import { SessionAffinity } from "./session-affinity.js";
+import { validateSessionId } from "./session-input.js";
 import { createMemorySessionStore, type SessionStore } from "./session-store.js";
 import { createWorkerProcessManager, type WorkerProcessManager } from "./worker-process-manager.js";
 import { type StopReason, WorkerSlot } from "./worker-slot.js";
@@ -147,12 +148,13 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
       }
       // Socket directories of hosts that died without cleaning up (SIGKILL): theirs, not ours.
       await removeStaleDirectories();
+      // A misconfigured session store (wrong password, not Redis) fails here, not at the first call.
+      await sessions.ready?.({ signal: lifetime.signal });
       const runId = registry?.runId ?? generateRunId();
       host = await startPoolHostService({
         sessions,
         hostTools,
         knowsWorker: (id) => slots.has(id),
-        sessionCacheTtlMs: 1000,
         label: runId,
       });
       manager = createWorkerProcessManager({
@@ -601,6 +603,7 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
         "INVALID_ARGUMENTS",
         `Expected \`tool\` to be a non-empty string, got ${JSON.stringify(tool)}`,
       );
+    if (callOptions.sessionId !== undefined) validateSessionId(callOptions.sessionId);
     return {
       id: `${callIdPrefix}-${++callCounter}`,
       tool,

@@ -16,6 +16,8 @@ export * as worker from "./gen/snakepit/bridge/v1/worker_pb.js";
 /** gRPC metadata keys of the contract (see proto/snakepit/bridge/v1/common.proto). */
 export const metadataKeys = {
   correlationId: "x-snakepit-correlation-id",
+  /** Trailing metadata of a failed host-service call: the Snakepit error code. */
+  errorCode: "x-snakepit-error-code",
   traceparent: "traceparent",
   tracestate: "tracestate",
   secret: "x-snakepit-secret",

@@ -14,7 +14,13 @@ export { mapGrpcError } from "./grpc-error.js";
 export type { GrpcJsWorkerClientOptions } from "./grpc-js-worker-client.js";
 // For other @snakepit packages
 export { createGrpcJsWorkerClient } from "./grpc-js-worker-client.js";
-export type { HostCallInfo, HostHandlers, HostServer, HostServerOptions } from "./host-server.js";
+export type {
+  HostCallInfo,
+  HostHandlers,
+  HostServer,
+  HostServerOptions,
+  HostSessionRead,
+} from "./host-server.js";
 export { startHostServer } from "./host-server.js";
 export { decodeArguments, decodePayload, encodeArguments, encodePayload } from "./payload-codec.js";
 export type { PrivateDirectory } from "./private-directory.js";

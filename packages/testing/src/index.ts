@@ -18,4 +18,6 @@ export {
   processGroup,
   processState,
 } from "./proc.js";
+export type { RedisServer, RedisServerOptions } from "./redis-server.js";
+export { findRedisServer, startRedisServer } from "./redis-server.js";
 export { waitFor } from "./wait-for.js";

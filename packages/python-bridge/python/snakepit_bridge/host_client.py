@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import grpc
 
@@ -10,8 +10,10 @@ from . import codec
 from .call_context import CallContext, current_call
 from .errors import HostToolError
 from .gen import host_pb2, host_pb2_grpc
+from .session import SessionError
 
 _MESSAGE_LIMIT = 100 * 1024 * 1024
+_ERROR_CODE_METADATA = "x-snakepit-error-code"
 
 
 class HostClient:
@@ -47,22 +49,40 @@ class HostClient:
         )
         return response.known
 
-    def get_session_state(self, session_id: str, keys: Iterable[str]) -> Tuple[Dict[str, Any], int]:
-        response = self._stub.GetSessionState(
-            host_pb2.GetSessionStateRequest(session_id=session_id, keys=list(keys)), metadata=self._metadata()
-        )
-        return {k: codec.decode(v) for k, v in response.values.items()}, response.cache_ttl_ms
+    def get_session_state(
+        self, session_id: str, keys: List[str], known_version: Optional[int]
+    ) -> Tuple[Dict[str, Any], int, bool]:
+        """(values, version, unchanged): with `known_version` still current, no values travel."""
+        request = host_pb2.GetSessionStateRequest(session_id=session_id, keys=keys)
+        if known_version is not None:
+            request.known_version = known_version
+        response = self._session_rpc(self._stub.GetSessionState, request)
+        return {k: codec.decode(v) for k, v in response.values.items()}, response.version, response.unchanged
 
-    def set_session_state(self, session_id: str, values: Mapping[str, Any]) -> None:
-        self._stub.SetSessionState(
-            host_pb2.SetSessionStateRequest(session_id=session_id, values={k: codec.encode(v) for k, v in values.items()}),
-            metadata=self._metadata(),
+    def set_session_state(self, session_id: str, values: Mapping[str, Any], if_version: Optional[int]) -> int:
+        request = host_pb2.SetSessionStateRequest(
+            session_id=session_id, values={k: codec.encode(v) for k, v in values.items()}
         )
+        if if_version is not None:
+            request.if_version = if_version
+        return self._session_rpc(self._stub.SetSessionState, request).version
 
-    def delete_session_state(self, session_id: str, keys: Iterable[str]) -> None:
-        self._stub.DeleteSessionState(
-            host_pb2.DeleteSessionStateRequest(session_id=session_id, keys=list(keys)), metadata=self._metadata()
-        )
+    def delete_session_state(self, session_id: str, keys: List[str], if_version: Optional[int]) -> int:
+        request = host_pb2.DeleteSessionStateRequest(session_id=session_id, keys=keys)
+        if if_version is not None:
+            request.if_version = if_version
+        return self._session_rpc(self._stub.DeleteSessionState, request).version
+
+    def _session_rpc(self, rpc: Any, request: Any) -> Any:
+        """Calls a session RPC; a failure the host coded (`x-snakepit-error-code`) becomes a `SessionError`."""
+        try:
+            return rpc(request, metadata=self._metadata())
+        except grpc.RpcError as error:
+            trailers = dict(error.trailing_metadata() or ()) if isinstance(error, grpc.Call) else {}
+            code = trailers.get(_ERROR_CODE_METADATA)
+            if not code:
+                raise
+            raise SessionError(str(code), str(error.details() or code)) from None
 
     def call_host_tool(self, name: str, kwargs: Mapping[str, Any], call: Optional[CallContext]) -> Any:
         request = host_pb2.CallHostToolRequest(
