@@ -16,7 +16,7 @@ import { workerFlags } from "./worker-handshake.js";
 
 const CLOSE_GRACE_MS = 5000;
 
-/** A fork server's messages on its channel (see snakepit_bridge/forkserver.py). */
+/** A fork server's messages on its channel (see snakepit_bridge/_internal/forkserver.py). */
 export interface ServerMessage {
   event?: string;
   ref?: number;

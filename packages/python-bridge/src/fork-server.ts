@@ -17,7 +17,7 @@ export function canFork(): boolean {
 }
 
 function serverArgs(o: StartForkServerOptions): string[] {
-  const args = ["-m", "snakepit_bridge.forkserver", "--adapter", o.adapter];
+  const args = ["-m", "snakepit_bridge._internal.forkserver", "--adapter", o.adapter];
   args.push("--snakepit-run-id", o.runId, "--host-pid", String(process.pid));
   args.push("--control-fd", String(CONTROL_FD));
   if (o.preload !== undefined && o.preload.length > 0) args.push("--preload", o.preload.join(","));

@@ -1,14 +1,28 @@
 """snakepit_bridge: serve Python tools to a Snakepit for Node host.
 
 Importing this package does not import grpc (the worker entry point configures grpc first).
+The public API is `__all__` below; `snakepit_bridge._internal` is private and may change in any
+release.
 """
 
-from .adapter import Adapter
-from .call_context import CallContext, current_call
-from .errors import HostToolError, ToolError
-from .session import SessionContext
-from .tools import tool
-from .version import __version__
+from typing import Optional
+
+from ._internal.adapter import Adapter
+from ._internal.call_context import CallContext, current_call
+from ._internal.errors import HostToolError, ToolError
+from ._internal.session import SessionContext
+from ._internal.tools import tool
+from ._internal.version import __version__
+
+
+def bootstrap_otlp(service_name: Optional[str] = None) -> bool:
+    """Export this worker's tool spans over OTLP/HTTP (needs `opentelemetry-sdk` and
+    `opentelemetry-exporter-otlp-proto-http`); returns False when OpenTelemetry is disabled or
+    missing. Only for workers with no OpenTelemetry set-up of their own."""
+    from ._internal.otel import bootstrap_otlp as _bootstrap
+
+    return _bootstrap(service_name)
+
 
 __all__ = [
     # for adapter authors
@@ -20,5 +34,7 @@ __all__ = [
     # types and errors met while a tool runs
     "CallContext",
     "HostToolError",
+    # observability
+    "bootstrap_otlp",
     "__version__",
 ]

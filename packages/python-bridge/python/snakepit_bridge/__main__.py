@@ -9,7 +9,7 @@ os.environ.setdefault("PYTHONUNBUFFERED", "1")
 
 import sys  # noqa: E402
 
-from snakepit_bridge.worker import main  # noqa: E402
+from snakepit_bridge._internal.worker import main  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -24,7 +24,7 @@ ECHO = f"{FIXTURES / 'echo_adapter.py'}:EchoAdapter"
 
 sys.path.insert(0, str(PYTHON_DIR))
 
-from snakepit_bridge import procfs  # noqa: E402
+from snakepit_bridge._internal import procfs  # noqa: E402
 from snakepit_bridge.gen import common_pb2, worker_pb2, worker_pb2_grpc  # noqa: E402
 
 

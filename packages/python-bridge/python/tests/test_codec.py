@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from snakepit_bridge import codec
-from snakepit_bridge.docstrings import parse_docstring
-from snakepit_bridge.errors import BridgeError
+from snakepit_bridge._internal import codec
+from snakepit_bridge._internal.docstrings import parse_docstring
+from snakepit_bridge._internal.errors import BridgeError
 from snakepit_bridge.gen import common_pb2
 
 

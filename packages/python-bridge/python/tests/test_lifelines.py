@@ -11,7 +11,7 @@ import pytest
 
 from conftest import ECHO, args, decode, gone, wait_until, worker_command, worker_env
 from fake_host import FakeHost
-from snakepit_bridge import procfs
+from snakepit_bridge._internal import procfs
 from snakepit_bridge.gen import worker_pb2
 
 
@@ -120,7 +120,7 @@ def _watchdogs(worker_pid: int):
                     cmd = f.read().split(b"\0")
             except OSError:
                 continue
-            if b"snakepit_bridge.watchdog" in cmd and str(worker_pid).encode() in cmd and procfs.is_alive(int(entry)):
+            if b"snakepit_bridge._internal.watchdog" in cmd and str(worker_pid).encode() in cmd and procfs.is_alive(int(entry)):
                 found.append(int(entry))
     return found
 

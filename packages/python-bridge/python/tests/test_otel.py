@@ -15,9 +15,9 @@ import pytest
 trace = pytest.importorskip("opentelemetry.trace")
 
 from conftest import FIXTURES  # noqa: E402
-from snakepit_bridge import otel  # noqa: E402
-from snakepit_bridge.call_context import CallContext  # noqa: E402
-from snakepit_bridge.servicer import CORRELATION_METADATA  # noqa: E402
+from snakepit_bridge._internal import otel  # noqa: E402
+from snakepit_bridge._internal.call_context import CallContext  # noqa: E402
+from snakepit_bridge._internal.servicer import CORRELATION_METADATA  # noqa: E402
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT_SPAN_ID = "00f067aa0ba902b7"

@@ -20,7 +20,7 @@ def run_check(adapter_spec: Optional[str]) -> int:
 
         report["grpcio"] = grpc.__version__
         report["protobuf"] = protobuf.__version__
-        from .gen import worker_pb2_grpc  # noqa: F401 - proves the generated stubs import
+        from ..gen import worker_pb2_grpc  # noqa: F401 - proves the generated stubs import
 
         if adapter_spec:
             from .adapter import load_adapter

@@ -131,7 +131,7 @@ def _describe(error: BaseException) -> str:
 
 
 def start_watchdog(host_pid: int, interval_ms: int, grace_ms: int) -> Optional[subprocess.Popen]:
-    """Spawn `python -m snakepit_bridge.watchdog` in its own session, watching `host_pid`.
+    """Spawn `python -m snakepit_bridge._internal.watchdog` in its own session, watching `host_pid`.
 
     Only when the worker leads its process group: the watchdog kills that whole group.
     """
@@ -139,7 +139,7 @@ def start_watchdog(host_pid: int, interval_ms: int, grace_ms: int) -> Optional[s
     if pgid != os.getpid():
         log.warning("watchdog disabled: the worker does not lead its own process group")
         return None
-    args = [sys.executable, "-m", "snakepit_bridge.watchdog", "--host-pid", str(host_pid), "--target-pgid",
+    args = [sys.executable, "-m", "snakepit_bridge._internal.watchdog", "--host-pid", str(host_pid), "--target-pgid",
             str(pgid), "--interval-ms", str(interval_ms), "--grace-ms", str(grace_ms)]
     host_start = procfs.start_time(host_pid)
     if host_start is not None:

@@ -1,4 +1,4 @@
-"""`python -m snakepit_bridge.forkserver ...`: import everything once, fork ready-made workers.
+"""`python -m snakepit_bridge._internal.forkserver ...`: import everything once, fork ready-made workers.
 
 The zygote pattern (Android, gunicorn `preload_app`, CPython's `forkserver`): this process
 imports the bridge, grpcio, the adapter's module and any `--preload` modules, then forks a worker
@@ -66,7 +66,7 @@ EXIT_PRELOAD_FAILED = 1
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m snakepit_bridge.forkserver")
+    p = argparse.ArgumentParser(prog="python -m snakepit_bridge._internal.forkserver")
     p.add_argument("--adapter", required=True)
     # The registry marker: every forked child inherits this command line.
     p.add_argument("--snakepit-run-id", dest="run_id", required=True)

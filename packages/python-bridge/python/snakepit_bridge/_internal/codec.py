@@ -7,7 +7,7 @@ import json
 from typing import Any, Dict, Mapping
 
 from .errors import INVALID_ARGUMENTS, BridgeError
-from .gen import common_pb2
+from ..gen import common_pb2
 
 JSON = "application/json"
 OCTET_STREAM = "application/octet-stream"

@@ -19,7 +19,7 @@ from .adapter import LoadedAdapter
 from .call_context import CallContext, activate, deactivate
 from .errors import CANCELLED, INVALID_ARGUMENTS, TOOL_NOT_FOUND, BridgeError, error_to_proto
 from .event_loop import EventLoopThread
-from .gen import worker_pb2, worker_pb2_grpc
+from ..gen import worker_pb2, worker_pb2_grpc
 from .session import SessionStore, session_for
 from .tools import ToolDefinition
 

@@ -10,7 +10,7 @@ from typing import Any, Callable, Dict, List, Optional
 from .codec import JSON
 from .docstrings import parse_docstring
 from .errors import INVALID_ARGUMENTS, BridgeError
-from .gen import common_pb2, worker_pb2
+from ..gen import common_pb2, worker_pb2
 
 _MARK = "__snakepit_tool__"
 

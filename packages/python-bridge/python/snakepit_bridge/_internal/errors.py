@@ -6,7 +6,7 @@ import json
 import traceback as traceback_module
 from typing import Any, Optional
 
-from .gen import common_pb2
+from ..gen import common_pb2
 
 # Codes the bridge itself puts into `ToolError.code`; user errors leave it empty.
 TOOL_NOT_FOUND = "TOOL_NOT_FOUND"

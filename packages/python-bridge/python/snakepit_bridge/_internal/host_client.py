@@ -9,7 +9,7 @@ import grpc
 from . import codec
 from .call_context import CallContext, current_call
 from .errors import HostToolError
-from .gen import host_pb2, host_pb2_grpc
+from ..gen import host_pb2, host_pb2_grpc
 from .session import SessionError
 
 _MESSAGE_LIMIT = 100 * 1024 * 1024

@@ -17,7 +17,7 @@ from . import handshake, lifelines, procfs
 from .adapter import LoadedAdapter, load_adapter
 from .errors import error_info
 from .event_loop import EventLoopThread
-from .gen import worker_pb2_grpc
+from ..gen import worker_pb2_grpc
 from .host_client import HostClient
 from .json_logging import install_json_logging
 from .security import SecretInterceptor

@@ -1,7 +1,7 @@
 """The optional watchdog: a tiny process outside the worker's group that kills the group when
 the host is gone (a zombie or a reused pid counts as gone). Exits when the group is gone.
 
-    python -m snakepit_bridge.watchdog --host-pid P --target-pgid G [--interval-ms 500] [--grace-ms 2000]
+    python -m snakepit_bridge._internal.watchdog --host-pid P --target-pgid G [--interval-ms 500] [--grace-ms 2000]
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def watch(host_pid: int, target_pgid: int, interval_s: float, grace_s: float, ho
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m snakepit_bridge.watchdog")
+    parser = argparse.ArgumentParser(prog="python -m snakepit_bridge._internal.watchdog")
     parser.add_argument("--host-pid", type=int, required=True)
     parser.add_argument("--target-pgid", type=int, required=True)
     parser.add_argument("--interval-ms", type=int, default=500)
