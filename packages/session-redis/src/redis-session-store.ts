@@ -37,6 +37,24 @@ export interface RedisSessionStore extends SessionStore {
   ready(options?: SessionOperationOptions): Promise<void>;
   /** Closes the client the store owns (a given client stays open). Idempotent. */
   close(): Promise<void>;
+  get(
+    sessionId: string,
+    keys: readonly string[],
+    options?: SessionOperationOptions,
+  ): Promise<SessionSnapshot>;
+  version(sessionId: string, options?: SessionOperationOptions): Promise<number>;
+  set(
+    sessionId: string,
+    values: Readonly<Record<string, unknown>>,
+    options?: SessionWriteOptions,
+  ): Promise<number>;
+  delete(
+    sessionId: string,
+    keys: readonly string[],
+    options?: SessionWriteOptions,
+  ): Promise<number>;
+  touch(sessionId: string, options?: SessionOperationOptions): Promise<boolean>;
+  clear(sessionId: string, options?: SessionOperationOptions): Promise<void>;
 }
 
 /** What the store does with a client it created, beyond sending commands. */

@@ -42,6 +42,9 @@ class SessionError(BridgeError):
         super().__init__(code, message, type="snakepit_bridge.SessionError")
 
 
+SessionError.__module__ = "snakepit_bridge"
+
+
 class SessionTransport(Protocol):
     """The host service calls a store needs (implemented by `HostClient`)."""
 
