@@ -135,6 +135,23 @@ describe.skipIf(redisServer === undefined)("on a real redis-server", () => {
     expect((await s.get("s", ["a"])).values).toEqual({ a: 3 });
   });
 
+  it("a Redis that hangs (SIGSTOP) fails operations after commandTimeoutMs; resumed, it serves again", async () => {
+    const s = store({ commandTimeoutMs: 300 });
+    await s.set("s", { a: 1 });
+    const pid = server.pid as number;
+    process.kill(pid, "SIGSTOP");
+    try {
+      const started = performance.now();
+      expect((await failure(s.get("s", ["a"]))).code).toBe("SESSION_STORE_UNAVAILABLE");
+      expect(performance.now() - started).toBeLessThan(5000);
+    } finally {
+      process.kill(pid, "SIGCONT");
+    }
+    // The late reply to the abandoned command is consumed in order: the next answer is ours.
+    expect(await s.set("s", { a: 2 })).toBeGreaterThan(0);
+    expect((await s.get("s", ["a"])).values).toEqual({ a: 2 });
+  });
+
   it("a given client is used, connected if needed, and never closed by the store", async () => {
     const client = createClient({ url: server.url, maintNotifications: "disabled" });
     client.on("error", () => undefined);

@@ -104,6 +104,8 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Redi
       },
       // While disconnected, fail at once instead of queueing: callers get a coded error fast.
       disableOfflineQueue: true,
+      // Commands a hung Redis has not answered stay queued (see `bounded`): cap them.
+      commandsQueueMaxLength: 10_000,
       // Redis Enterprise maintenance notices are of no use here, and @redis/client 6.3.1's
       // handshake for them throws "Invalid URL" on a `unix://` url.
       maintNotifications: "disabled",
@@ -133,7 +135,7 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Redi
       const pong = await Promise.race([c.sendCommand(["PING"], cmd), timedOut]);
       if (pong !== "PONG") throw new Error(`PING answered ${describeValue(pong)}, not PONG`);
       for (const s of [getScript, versionScript, setScript, deleteScript]) {
-        await c.sendCommand(["SCRIPT", "LOAD", s.source], cmd);
+        await Promise.race([c.sendCommand(["SCRIPT", "LOAD", s.source], cmd), timedOut]);
       }
       started = true;
     } catch (err) {
@@ -176,15 +178,33 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Redi
       };
       const key = opts.keyPrefix + sessionId;
       try {
-        return await c.sendCommand<T>(["EVALSHA", script.sha1, "1", key, ...args], cmd);
+        return await bounded(c.sendCommand<T>(["EVALSHA", script.sha1, "1", key, ...args], cmd));
       } catch (err) {
         // A restarted or flushed Redis forgot the scripts: send the source once.
         if (!(err instanceof ErrorReply && err.message.startsWith("NOSCRIPT"))) throw err;
-        return await c.sendCommand<T>(["EVAL", script.source, "1", key, ...args], cmd);
+        return await bounded(c.sendCommand<T>(["EVAL", script.source, "1", key, ...args], cmd));
       }
     } catch (err) {
       throw redisFailure(err, where, signal);
     }
+  }
+
+  /**
+   * Fails a command with no reply within `commandTimeoutMs`. node-redis's own `timeout` only
+   * covers a command still waiting to be written; one written to a Redis that hangs (stopped,
+   * swapping, a long script) would wait for ever. The command itself stays queued: its late
+   * reply is consumed in order, or it fails when the connection drops.
+   */
+  function bounded<T>(command: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no reply within ${opts.commandTimeoutMs} ms`)),
+        opts.commandTimeoutMs,
+      );
+    });
+    command.catch(() => undefined);
+    return Promise.race([command, expired]).finally(() => clearTimeout(timer));
   }
 
   const ttl = String(opts.ttlMs);
@@ -235,10 +255,12 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Redi
       try {
         if (!started) await ready();
         if (closed) throw closedError();
-        await (client as RedisCommandClient).sendCommand(["DEL", opts.keyPrefix + sessionId], {
-          timeout: opts.commandTimeoutMs,
-          ...(signal === undefined ? {} : { abortSignal: signal }),
-        });
+        await bounded(
+          (client as RedisCommandClient).sendCommand(["DEL", opts.keyPrefix + sessionId], {
+            timeout: opts.commandTimeoutMs,
+            ...(signal === undefined ? {} : { abortSignal: signal }),
+          }),
+        );
       } catch (err) {
         throw redisFailure(err, where, signal);
       }

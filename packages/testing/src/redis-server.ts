@@ -115,6 +115,8 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     child = undefined;
     if (proc.exitCode === null && proc.signalCode === null) {
       proc.kill("SIGTERM");
+      // A test may have stopped it (SIGSTOP): let it see the SIGTERM.
+      proc.kill("SIGCONT");
       const timer = setTimeout(() => proc.kill("SIGKILL"), 5000);
       await exited;
       clearTimeout(timer);
