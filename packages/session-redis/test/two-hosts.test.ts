@@ -41,25 +41,21 @@ async function startHost(options: Record<string, unknown>): Promise<Host> {
   });
   const exited = once(child, "exit");
   const pending = new Map<string, (outcome: Outcome) => void>();
-  let onReady: (pid: number) => void = () => undefined;
-  const ready = new Promise<number>((resolve) => {
+  let onReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => {
     onReady = resolve;
   });
   createInterface({ input: child.stdout as NonNullable<ChildProcess["stdout"]> }).on(
     "line",
     (line) => {
       const message = JSON.parse(line) as Outcome & { id?: string; ready?: boolean; pid?: number };
-      if (message.ready === true) onReady(message.pid as number);
+      if (message.ready === true) onReady();
       else if (message.id !== undefined) pending.get(message.id)?.(message);
     },
   );
-  const failedStart = exited.then(([code]) => {
-    throw new Error(`host exited with ${code} before it was ready`);
-  });
-  const pid = await Promise.race([ready, failedStart]);
-  failedStart.catch(() => undefined);
+  let started = false;
   const host: Host = {
-    pid,
+    pid: child.pid as number,
     request(op, fields = {}) {
       const id = randomUUID();
       return new Promise((resolve) => {
@@ -76,13 +72,22 @@ async function startHost(options: Record<string, unknown>): Promise<Host> {
     },
     async close() {
       if (child.exitCode !== null || child.signalCode !== null) return;
-      child.stdin?.end();
+      // A started host closes when its stdin ends; one still starting, on SIGTERM.
+      if (started) child.stdin?.end();
+      else child.kill("SIGTERM");
       const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
       await exited;
       clearTimeout(timer);
     },
   };
+  // Registered before it is ready, so a test that fails early still stops it.
   hosts.push(host);
+  const failedStart = exited.then(([code]) => {
+    throw new Error(`host exited with ${code} before it was ready`);
+  });
+  await Promise.race([ready, failedStart]);
+  failedStart.catch(() => undefined);
+  started = true;
   return host;
 }
 
@@ -164,18 +169,18 @@ describe.skipIf(redisServer === undefined)("two hosts, one Redis", () => {
     for (const run of runs) expect(run).toMatchObject({ ok: true, done: 1000, failures: [] });
     expect(await a.call("get", { key: "n" }, "c")).toMatchObject({ ok: true, value: 2000 });
     expect(await b.call("get", { key: "n" }, "c")).toMatchObject({ ok: true, value: 2000 });
-  }, 300_000);
+  }, 480_000);
 
   it("an idle session expires on both hosts", async () => {
     keyPrefix = `t:${randomUUID()}:`;
     const [a, b] = await Promise.all([
-      startHost(options({ ttlMs: 1500 })),
-      startHost(options({ ttlMs: 1500 })),
+      startHost(options({ ttlMs: 3000 })),
+      startHost(options({ ttlMs: 3000 })),
     ]);
     await a.call("put", { key: "k", value: "idle" }, "idle");
     await a.call("put", { key: "k", value: "busy" }, "busy");
-    // "busy" is used from alternating hosts for 3 TTLs; "idle" is left alone.
-    for (let i = 0; i < 9; i++) {
+    // "busy" is used from alternating hosts for over 2 TTLs; "idle" is left alone.
+    for (let i = 0; i < 14; i++) {
       await new Promise((r) => setTimeout(r, 500));
       expect(await (i % 2 === 0 ? b : a).call("get", { key: "k" }, "busy")).toMatchObject({
         value: "busy",
@@ -233,7 +238,8 @@ describe.skipIf(redisServer === undefined)("two hosts, one Redis", () => {
       expect(stats.plain.ok).toBeGreaterThan(0);
       expect(Object.keys(stats.session.codes)).toEqual(["SESSION_STORE_UNAVAILABLE"]);
       // Bounded: a session call fails within the command timeout plus call overhead, not a TCP timeout.
-      expect(stats.session.maxFailMs).toBeLessThan(commandTimeoutMs + 4000);
+      // (Its time includes waiting in the pool's queue behind the other lanes on a busy machine.)
+      expect(stats.session.maxFailMs).toBeLessThan(commandTimeoutMs + 9000);
       expect(stats.session.okAfterFail).toBeGreaterThan(0);
     }
   });
