@@ -3,7 +3,8 @@
 // with the Prometheus metrics subscribed. Medians of 7 rounds, measured in one run.
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-import { createMetrics, publish, subscribe } from "../packages/telemetry/dist/index.js";
+import { createMetrics, subscribe } from "../packages/telemetry/dist/index.js";
+import { publish } from "../packages/telemetry/dist/internal.js";
 
 // prom-client is the telemetry package's dependency, not the bench's: resolve it from there.
 const { Registry } = createRequire(new URL("../packages/telemetry/package.json", import.meta.url))(

@@ -4,12 +4,12 @@
 // concurrency 1/8/64, and the ratio connect/grpc-js measured in the same run.
 import { fileURLToPath } from "node:url";
 import {
-  createConnectWorkerClient,
   createGrpcJsWorkerClient,
   createPrivateDirectory,
   resolvePythonEnvironment,
   spawnWorker,
 } from "@snakepit/python-bridge";
+import { createConnectWorkerClient } from "./connect-worker-client.mjs";
 import { echoAdapter as adapter } from "./load.mjs";
 
 const payload = { value: "x".repeat(100) };

@@ -35,7 +35,8 @@ execFileSync(
   { stdio: "inherit", cwd: root },
 );
 for (const f of readdirSync(out)) {
-  if (f.endsWith(".py") || f.endsWith(".pyi")) rmSync(join(out, f));
+  // Only protoc's output: constants.py comes from scripts/generate-constants.mjs.
+  if (/_pb2(_grpc)?\.pyi?$/.test(f)) rmSync(join(out, f));
 }
 const genDir = join(tmp, "snakepit", "bridge", "v1");
 for (const f of readdirSync(genDir).sort()) {

@@ -19,7 +19,7 @@ class QuickstartAdapter(Adapter):
         """
         words = text.split()
         log.info("counted %d words", len(words))
-        return {"words": len(words), "unique": len(set(w.lower() for w in words)), "pid": os.getpid()}
+        return {"words": len(words), "unique": len({w.lower() for w in words}), "pid": os.getpid()}
 
     @tool
     def fibonacci(self, n: int) -> int:

@@ -1,12 +1,10 @@
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
-import {
-  errorCodes,
-  expectInteger,
-  invalidOption,
-  isSnakepitError,
-  rejectUnknownKeys,
-  SnakepitError,
-} from "./index.js";
+import { errorCodes, isSnakepitError, SnakepitError } from "./index.js";
+import { expectInteger, invalidOption, rejectUnknownKeys } from "./internal.js";
 
 describe("SnakepitError", () => {
   it("carries a code, details and cause", () => {
@@ -35,6 +33,57 @@ describe("SnakepitError", () => {
 
   it("has unique codes", () => {
     expect(new Set(errorCodes).size).toBe(errorCodes.length);
+  });
+});
+
+describe("a second installed copy of @snakepit/errors", () => {
+  const dist = fileURLToPath(new URL("../dist/", import.meta.url));
+
+  /** Imports the built package from a copied directory: another module instance, as npm could install. */
+  async function withSecondCopy(run: (other: typeof import("./index.js")) => void): Promise<void> {
+    if (!existsSync(join(dist, "index.js")))
+      throw new Error(`build @snakepit/errors first: ${dist}`);
+    const dir = mkdtempSync(join(tmpdir(), "snakepit-errors-copy-"));
+    try {
+      cpSync(dist, join(dir, "dist"), { recursive: true });
+      writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
+      run(await import(pathToFileURL(join(dir, "dist", "index.js")).href));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it("is recognised by isSnakepitError, instanceof and from(), both ways", async () => {
+    await withSecondCopy((other) => {
+      expect(other.SnakepitError).not.toBe(SnakepitError);
+      const theirs = new other.SnakepitError("QUEUE_FULL", "full");
+      expect(isSnakepitError(theirs)).toBe(true);
+      expect(isSnakepitError(theirs, "QUEUE_FULL")).toBe(true);
+      expect(isSnakepitError(theirs, "ABORTED")).toBe(false);
+      expect(theirs instanceof SnakepitError).toBe(true);
+      expect(SnakepitError.from(theirs, "INTERNAL")).toBe(theirs);
+      const ours = new SnakepitError("ABORTED", "stop");
+      expect(other.isSnakepitError(ours, "ABORTED")).toBe(true);
+      expect(ours instanceof other.SnakepitError).toBe(true);
+    });
+  });
+
+  it("takes no look-alikes, and a subclass keeps its own instanceof", () => {
+    const lookalike = Object.assign(new Error("x"), { name: "SnakepitError", code: "ABORTED" });
+    expect(isSnakepitError(lookalike)).toBe(false);
+    expect(lookalike instanceof SnakepitError).toBe(false);
+    expect(isSnakepitError(null)).toBe(false);
+    expect(isSnakepitError({ code: "ABORTED" })).toBe(false);
+    class Special extends SnakepitError {}
+    expect(new Special("ABORTED", "x") instanceof SnakepitError).toBe(true);
+    expect(new Special("ABORTED", "x") instanceof Special).toBe(true);
+    expect(new SnakepitError("ABORTED", "x") instanceof Special).toBe(false);
+  });
+
+  it("keeps the brand out of what a log or JSON shows", () => {
+    const err = new SnakepitError("ABORTED", "x");
+    expect(Object.getOwnPropertySymbols(err)).toEqual([]);
+    expect(Object.keys(err)).toEqual(["name", "code", "details"]);
   });
 });
 

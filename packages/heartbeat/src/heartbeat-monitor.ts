@@ -1,4 +1,5 @@
-import { expectString, invalidOption, rejectUnknownKeys, SnakepitError } from "@snakepit/errors";
+import { SnakepitError } from "@snakepit/errors";
+import { expectString, invalidOption, rejectUnknownKeys } from "@snakepit/errors/internal";
 import type { HeartbeatEvent, HeartbeatFailure, MissCause } from "./heartbeat-events.js";
 import { type HeartbeatSettings, resolveHeartbeatOptions } from "./heartbeat-options.js";
 import { type HeartbeatState, transitionHeartbeat } from "./heartbeat-state.js";

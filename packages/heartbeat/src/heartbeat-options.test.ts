@@ -21,7 +21,7 @@ const ping = async () => undefined;
 const onFailure = () => undefined;
 
 describe("heartbeat options", () => {
-  it("resolves the seeds' defaults", () => {
+  it("resolves the defaults (Elixir Snakepit's values)", () => {
     expect(resolveHeartbeatOptions()).toEqual({
       enabled: true,
       intervalMs: 2000,

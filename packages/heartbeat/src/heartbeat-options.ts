@@ -1,4 +1,9 @@
-import { expectBoolean, expectInteger, invalidOption, rejectUnknownKeys } from "@snakepit/errors";
+import {
+  expectBoolean,
+  expectInteger,
+  invalidOption,
+  rejectUnknownKeys,
+} from "@snakepit/errors/internal";
 
 /**
  * The tunable numbers of a heartbeat monitor: plain data, so a pool can keep global defaults,
@@ -27,7 +32,7 @@ export interface HeartbeatSettings {
   initialDelayMs: number;
 }
 
-/** The defaults of {@link HeartbeatSettings}, from the seeds (Elixir Snakepit's values). */
+/** The defaults of {@link HeartbeatSettings}: the values Elixir Snakepit uses. */
 export const heartbeatDefaults: Readonly<HeartbeatSettings> = Object.freeze({
   enabled: true,
   intervalMs: 2000,

@@ -1,4 +1,4 @@
-// For applications
+// For applications. Building blocks for other @snakepit packages: `@snakepit/heartbeat/internal`.
 export type {
   HeartbeatEvent,
   HeartbeatFailure,
@@ -16,10 +16,4 @@ export type {
 } from "./heartbeat-monitor.js";
 export { createHeartbeatMonitor } from "./heartbeat-monitor.js";
 export type { HeartbeatSettings } from "./heartbeat-options.js";
-// For other @snakepit packages: merge per-pool overrides over global defaults, validate once
-export {
-  heartbeatDefaults,
-  mergeHeartbeatOptions,
-  resolveHeartbeatOptions,
-} from "./heartbeat-options.js";
 export type { HeartbeatState } from "./heartbeat-state.js";

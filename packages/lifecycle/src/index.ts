@@ -1,4 +1,4 @@
-// For applications
+// For applications. Building blocks for other @snakepit packages: `@snakepit/lifecycle/internal`.
 export { decideRecycle } from "./decide-recycle.js";
 export type {
   LifecycleScheduler,
@@ -12,7 +12,7 @@ export type {
   RecycleReason,
   WorkerFacts,
 } from "./recycle-policy.js";
-export { recyclePolicyKeys, validateRecyclePolicy } from "./recycle-policy.js";
+export { validateRecyclePolicy } from "./recycle-policy.js";
 export { resolveMaxRequests } from "./resolve-max-requests.js";
 export type { MemoryKind, MemorySample, SampleMemoryOptions } from "./sample-memory.js";
 export { sampleMemory } from "./sample-memory.js";

@@ -1,5 +1,6 @@
 import { setMaxListeners } from "node:events";
-import { expectInteger, invalidOption, rejectUnknownKeys, SnakepitError } from "@snakepit/errors";
+import { SnakepitError } from "@snakepit/errors";
+import { expectInteger, invalidOption, rejectUnknownKeys } from "@snakepit/errors/internal";
 import { decideRecycle } from "./decide-recycle.js";
 import {
   type RecycleDecision,

@@ -1,4 +1,4 @@
-import { expectInteger, invalidOption, rejectUnknownKeys } from "@snakepit/errors";
+import { expectInteger, invalidOption, rejectUnknownKeys } from "@snakepit/errors/internal";
 
 /**
  * What the caller's authoritative worker table says about one worker, read fresh for every

@@ -1,12 +1,12 @@
 import { execFile } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
+import { SnakepitError } from "@snakepit/errors";
 import {
   expectBoolean,
   expectInteger,
   invalidOption,
   rejectUnknownKeys,
-  SnakepitError,
-} from "@snakepit/errors";
+} from "@snakepit/errors/internal";
 import { type ProcessEntry, processTree } from "./process-tree.js";
 
 /** How memory is counted. */

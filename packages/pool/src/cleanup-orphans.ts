@@ -1,4 +1,4 @@
-import { removeStaleDirectories } from "@snakepit/python-bridge";
+import { removeStaleDirectories } from "@snakepit/python-bridge/internal";
 import { type CleanupReport, formatCleanupReport, runCleanup } from "@snakepit/registry";
 
 /** Options of {@link cleanupOrphans}. */

@@ -15,15 +15,16 @@ import {
   type WorkerFacts,
 } from "@snakepit/lifecycle";
 import {
-  describeExit,
   type ExecuteRpcOptions,
-  removeStaleDirectories,
   resolvePythonEnvironment,
   type WorkerExit,
   type WorkerProcess,
 } from "@snakepit/python-bridge";
-import { createProcessRegistry, generateRunId, type ProcessRegistry } from "@snakepit/registry";
-import { currentCorrelationId, hasSubscribers, publish, startCallSpan } from "@snakepit/telemetry";
+import { describeExit, removeStaleDirectories } from "@snakepit/python-bridge/internal";
+import { createProcessRegistry, type ProcessRegistry } from "@snakepit/registry";
+import { generateRunId } from "@snakepit/registry/internal";
+import { currentCorrelationId } from "@snakepit/telemetry";
+import { hasSubscribers, publish, startCallSpan } from "@snakepit/telemetry/internal";
 import { abortError, CallQueue, type PendingCall } from "./call-queue.js";
 import { LatencyRecorder } from "./latency-summary.js";
 import { type PoolHostService, startPoolHostService } from "./pool-host-service.js";

@@ -1,5 +1,6 @@
 import { isSnakepitError } from "@snakepit/errors";
-import { checkAdapter, resolvePythonEnvironment } from "@snakepit/python-bridge";
+import { resolvePythonEnvironment } from "@snakepit/python-bridge";
+import { checkAdapter } from "@snakepit/python-bridge/internal";
 
 /** Options of {@link runDoctor}. */
 export interface DoctorOptions {

@@ -2,6 +2,9 @@
 
 export type { ErrorCode } from "@snakepit/errors";
 export { isSnakepitError, SnakepitError } from "@snakepit/errors";
+// Types that PoolOptions and PoolStats use, from the packages that define them.
+export type { HeartbeatSettings } from "@snakepit/heartbeat";
+export type { RecyclePolicy, RecycleReason, WorkerFacts } from "@snakepit/lifecycle";
 export type { CleanupOrphansOptions, CleanupOrphansReport } from "./cleanup-orphans.js";
 export { cleanupOrphans, formatCleanupOrphansReport } from "./cleanup-orphans.js";
 export type { PoolWiring } from "./create-pool.js";
@@ -10,7 +13,12 @@ export type { DoctorOptions } from "./doctor.js";
 export { runDoctor } from "./doctor.js";
 export type { LatencySummary } from "./latency-summary.js";
 export type { Logger } from "./logger.js";
-export type { LifelineOptions, PoolOptions, RegistryOptions } from "./pool-options.js";
+export type {
+  LifelineOptions,
+  PoolOptions,
+  RecycleOptions,
+  RegistryOptions,
+} from "./pool-options.js";
 export type {
   AffinityMode,
   ExecuteOptions,

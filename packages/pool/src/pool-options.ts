@@ -5,9 +5,11 @@ import {
   expectString,
   invalidOption,
   rejectUnknownKeys,
-} from "@snakepit/errors";
-import { type HeartbeatSettings, resolveHeartbeatOptions } from "@snakepit/heartbeat";
-import { type RecyclePolicy, recyclePolicyKeys, validateRecyclePolicy } from "@snakepit/lifecycle";
+} from "@snakepit/errors/internal";
+import type { HeartbeatSettings } from "@snakepit/heartbeat";
+import { resolveHeartbeatOptions } from "@snakepit/heartbeat/internal";
+import { type RecyclePolicy, validateRecyclePolicy } from "@snakepit/lifecycle";
+import { recyclePolicyKeys } from "@snakepit/lifecycle/internal";
 import type { Logger } from "./logger.js";
 import { silentLogger } from "./logger.js";
 import type { AffinityMode } from "./pool-types.js";

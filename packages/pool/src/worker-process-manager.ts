@@ -14,7 +14,7 @@ import {
   type WorkerProcess,
 } from "@snakepit/python-bridge";
 import type { ProcessRegistry } from "@snakepit/registry";
-import { publish } from "@snakepit/telemetry";
+import { publish } from "@snakepit/telemetry/internal";
 import type { Logger } from "./logger.js";
 import type { PoolHostService } from "./pool-host-service.js";
 import type { ResolvedPoolOptions } from "./pool-options.js";

@@ -1,4 +1,4 @@
-import { expectString } from "@snakepit/errors";
+import { expectString } from "@snakepit/errors/internal";
 import { argvHasMarker } from "./marker-match.js";
 import { type ProcessIdentity, toIdentity } from "./process-identity.js";
 import { isLiveEntry, listProcessEntries } from "./process-table.js";

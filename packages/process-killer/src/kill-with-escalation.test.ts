@@ -90,6 +90,34 @@ describe("killWithEscalation", () => {
     expect(isRunning(child) || isRunning(grandchild)).toBe(false);
   });
 
+  it("with `firstSignal: null` sends nothing first: graceMs, then SIGKILL", async () => {
+    // forever.mjs dies on SIGTERM at once: lasting the whole grace proves none was sent.
+    const f = start("forever.mjs");
+    await f.firstLine;
+    const outcome = await killWithEscalation(f.pid, {
+      firstSignal: null,
+      graceMs: 300,
+      exited: f.exited,
+    });
+    expect(outcome).toMatchObject({ pid: f.pid, reason: "forced", signal: "SIGKILL" });
+    expect(outcome.elapsedMs).toBeGreaterThanOrEqual(300);
+  });
+
+  it("kills the group a zombie leader leaves behind, given only its pid", async () => {
+    const f = start("zombie-leader.sh");
+    const [leader, member] = (await f.firstLine).split(" ").map(Number) as [number, number];
+    started.push(member);
+    await waitFor(() => processState(leader) === "Z", { message: "the zombie leader" });
+    expect(readProcessIdentity(member)?.pgid).toBe(leader);
+    const outcome = await killWithEscalation(leader, { graceMs: 5000 });
+    expect(outcome).toMatchObject({ pid: leader, reason: "signaled" });
+    expect(isRunning(member)).toBe(false);
+    // With `group: false` a zombie is simply gone.
+    expect(await killWithEscalation(leader, { group: false })).toMatchObject({
+      reason: "already-dead",
+    });
+  });
+
   it("signals nothing for a pid that is already gone: `already-dead`", async () => {
     const f = start("already-gone.mjs");
     await f.exited;

@@ -1,4 +1,5 @@
-import { invalidOption, SnakepitError } from "@snakepit/errors";
+import { SnakepitError } from "@snakepit/errors";
+import { invalidOption } from "@snakepit/errors/internal";
 import { killOnWindows } from "./kill-on-windows.js";
 import type { KillOutcome } from "./kill-outcome.js";
 import { groupIsAlive, ownProcessGroup } from "./process-group.js";
@@ -13,15 +14,16 @@ import {
 import { waitUntil } from "./wait-until.js";
 
 /**
- * Stops a process (or its whole process group) for sure: sends `firstSignal`, waits up to
- * `graceMs`, then SIGKILLs, and resolves only once the process, and with a group kill every
+ * Stops a process (or its whole process group) for sure: sends `firstSignal` (or nothing, when
+ * the caller has asked it to stop in its own way), waits up to `graceMs`, then SIGKILLs, and resolves only once the process, and with a group kill every
  * member, is really gone (zombies count as gone). Outcomes are data: see {@link KillOutcome}.
  *
  * Give a {@link ProcessIdentity} instead of a bare pid whenever the pid comes from a stored
  * record: the start time (and marker) are re-checked first, and when they no longer match, the
  * pid belongs to an unrelated process now and **nothing** is signalled (`identity-mismatch`).
- * When a recorded group leader is gone but members of its group remain, the group is killed:
- * the OS does not reuse a pid while a group of that id exists.
+ * When a group leader is gone but members of its group remain, the group is killed if the
+ * leader is known to have led it (a recorded identity, or a leader that is still a zombie): the
+ * OS does not reuse a pid while a group of that id exists.
  *
  * Rejects with `KILL_FAILED` (not permitted, or alive `killTimeoutMs` after SIGKILL),
  * `INVALID_OPTIONS`, or `ABORTED`. On Windows the tree is killed at once with
@@ -70,15 +72,15 @@ async function escalate(
 ): Promise<KillOutcome> {
   const elapsedMs = () => Math.round(performance.now() - startedAt);
   const entry = readProcessEntry(pid);
+  const zombiePgid = entry?.pgid; // read before the guard narrows a non-live entry to undefined
   let useGroup: boolean;
   let gone: () => boolean;
   if (!isLiveEntry(entry)) {
-    const orphanedGroup =
-      identity !== undefined &&
-      options.group &&
-      identity.pgid === pid &&
-      pid !== ownProcessGroup() &&
-      groupIsAlive(pid);
+    // The leader is gone, but its group may live on. Known to have led it: a recorded identity
+    // says so, or the leader is a zombie not yet reaped (its pid, so its group id, is still
+    // taken; a start-up that fails just as the process exits races into this).
+    const led = identity === undefined ? zombiePgid === pid : identity.pgid === pid;
+    const orphanedGroup = led && options.group && pid !== ownProcessGroup() && groupIsAlive(pid);
     if (!orphanedGroup) return { pid, reason: "already-dead", elapsedMs: elapsedMs() };
     useGroup = true;
     gone = () => !groupIsAlive(pid);
@@ -121,7 +123,7 @@ async function escalate(
   };
 
   const kill = useGroup ? -pid : pid;
-  send(kill, options.firstSignal);
+  if (options.firstSignal !== null) send(kill, options.firstSignal);
   if (await waitUntil(gone, startedAt + options.graceMs, signal, wake)) {
     return withExit("signaled");
   }

@@ -1,4 +1,4 @@
-import { expectString, invalidOption, rejectUnknownKeys } from "@snakepit/errors";
+import { expectString, invalidOption, rejectUnknownKeys } from "@snakepit/errors/internal";
 import { argvHasMarker } from "./marker-match.js";
 import { isLiveEntry, type ProcessEntry, readProcessEntry } from "./process-table.js";
 

@@ -1,5 +1,10 @@
 import { constants } from "node:os";
-import { expectBoolean, expectInteger, invalidOption, rejectUnknownKeys } from "@snakepit/errors";
+import {
+  expectBoolean,
+  expectInteger,
+  invalidOption,
+  rejectUnknownKeys,
+} from "@snakepit/errors/internal";
 
 /** How a child process ended, as Node's `'exit'` event reports it. */
 export interface ExitInfo {
@@ -9,8 +14,12 @@ export interface ExitInfo {
 
 /** Options of {@link killWithEscalation}. */
 export interface KillWithEscalationOptions {
-  /** The polite signal sent first. Default `"SIGTERM"`. */
-  firstSignal?: NodeJS.Signals;
+  /**
+   * The polite signal sent first. `null` sends nothing first: the caller has already asked the
+   * process to stop in its own way (closed its IPC channel or stdin, sent a shutdown request),
+   * and only the `graceMs` wait and the SIGKILL remain. Default `"SIGTERM"`.
+   */
+  firstSignal?: NodeJS.Signals | null;
   /** How long to wait after the first signal before SIGKILL, in milliseconds. Default `2000`. */
   graceMs?: number;
   /**
@@ -37,7 +46,7 @@ export interface KillWithEscalationOptions {
 
 /** @internal Options with defaults applied, resolved in this one place. */
 export interface ResolvedKillOptions {
-  readonly firstSignal: NodeJS.Signals;
+  readonly firstSignal: NodeJS.Signals | null;
   readonly graceMs: number;
   readonly group: boolean;
   readonly killTimeoutMs: number;
@@ -53,9 +62,12 @@ export function resolveKillOptions(options: KillWithEscalationOptions): Resolved
     throw invalidOption("options", "an object", options);
   }
   rejectUnknownKeys(options, KNOWN);
-  const firstSignal = options.firstSignal ?? "SIGTERM";
-  if (typeof firstSignal !== "string" || !(firstSignal in constants.signals)) {
-    throw invalidOption("firstSignal", "a signal name such as `SIGTERM`", firstSignal);
+  const firstSignal = options.firstSignal === undefined ? "SIGTERM" : options.firstSignal;
+  if (
+    firstSignal !== null &&
+    (typeof firstSignal !== "string" || !(firstSignal in constants.signals))
+  ) {
+    throw invalidOption("firstSignal", "a signal name such as `SIGTERM`, or null", firstSignal);
   }
   const { exited, signal } = options;
   if (exited !== undefined && typeof (exited as { then?: unknown }).then !== "function") {

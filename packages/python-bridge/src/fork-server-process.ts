@@ -1,6 +1,7 @@
 import type { ChildProcess } from "node:child_process";
 import type { Socket } from "node:net";
 import { type ErrorCode, SnakepitError } from "@snakepit/errors";
+import { killWithEscalation, waitUntilGone } from "@snakepit/process-killer";
 import type { ForkServer, StartForkServerOptions } from "./fork-server-types.js";
 import {
   awaitForkedWorker,
@@ -10,8 +11,8 @@ import {
 } from "./forked-worker.js";
 import { splitLines } from "./line-splitter.js";
 import { OutputTail } from "./output-tail.js";
-import { waitUntilGone } from "./process-gone.js";
-import type { WorkerExit, WorkerProcess } from "./spawn-worker.js";
+import type { WorkerProcess } from "./spawn-worker.js";
+import type { WorkerExit } from "./worker-exit.js";
 import { workerFlags } from "./worker-handshake.js";
 
 const CLOSE_GRACE_MS = 5000;
@@ -139,23 +140,23 @@ export class ForkServerProcess implements ForkServer {
   }
 
   async #close(): Promise<void> {
-    // EOF on its channel makes the fork server exit; workers still starting follow it (PDEATHSIG,
-    // server pipe). Serving workers outlive it by design, so they are stopped here: SIGTERM
-    // (a graceful shutdown), SIGKILL after the grace period.
+    // EOF on its channel makes the fork server exit (so no signal is sent first); workers still
+    // starting follow it (PDEATHSIG, server pipe). SIGKILL after the grace period.
     if (this.#child.connected) this.#child.disconnect();
-    const force = setTimeout(() => signalGroup(this.pid, "SIGKILL"), CLOSE_GRACE_MS);
-    force.unref();
-    await this.exited;
-    clearTimeout(force);
+    await this.#stop(this.pid, null, this.exited);
+    // Serving workers outlive the server by design, so they are stopped here: SIGTERM (a
+    // graceful shutdown), SIGKILL after the grace period.
     await Promise.all(
-      [...this.#children.values()].map(async (record) => {
-        signalGroup(record.pid, "SIGTERM");
-        const kill = setTimeout(() => signalGroup(record.pid, "SIGKILL"), CLOSE_GRACE_MS);
-        kill.unref();
-        await record.exited;
-        clearTimeout(kill);
-      }),
+      [...this.#children.values()].map((record) =>
+        this.#stop(record.pid, "SIGTERM", record.exited),
+      ),
     );
+  }
+
+  /** Stops one process group with escalation; resolves once its `exited` has settled too. */
+  async #stop(pid: number, firstSignal: NodeJS.Signals | null, exited: Promise<WorkerExit>) {
+    if (pid > 0) await killWithEscalation(pid, { firstSignal, graceMs: CLOSE_GRACE_MS, exited });
+    await exited;
   }
 
   #onMessage(message: ServerMessage, handle: Socket | undefined): void {
@@ -201,10 +202,14 @@ export class ForkServerProcess implements ForkServer {
     const { control, stdout, stderr } = pending.channels;
     if (control === undefined || stdout === undefined || stderr === undefined) {
       for (const socket of [control, stdout, stderr]) socket?.destroy();
-      signalGroup(pid, "SIGKILL");
-      pending.failed(
-        new SnakepitError("PROTOCOL_ERROR", `Fork server sent pid ${pid} without its sockets`),
+      const error = new SnakepitError(
+        "PROTOCOL_ERROR",
+        `Fork server sent pid ${pid} without its sockets`,
       );
+      // Fail the fork once the child is gone (a kill that fails cannot make this error better).
+      void killWithEscalation(pid, { firstSignal: "SIGKILL", graceMs: 0 })
+        .catch(() => undefined)
+        .then(() => pending.failed(error));
       return;
     }
     let finish: (exit: WorkerExit) => void = () => undefined;
@@ -247,15 +252,5 @@ export class ForkServerProcess implements ForkServer {
         .then(() => waitUntilGone(record.pid))
         .then(() => record.finish({ code: null, signal: null }));
     }
-  }
-}
-
-/** Signals a process group; never throws. */
-export function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  if (pid <= 0) return;
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // already gone
   }
 }

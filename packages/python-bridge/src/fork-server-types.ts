@@ -1,5 +1,6 @@
 import type { ForkWorkerOptions } from "./forked-worker.js";
-import type { WorkerExit, WorkerProcess } from "./spawn-worker.js";
+import type { WorkerProcess } from "./spawn-worker.js";
+import type { WorkerExit } from "./worker-exit.js";
 
 /** Options of {@link startForkServer}. */
 export interface StartForkServerOptions {

@@ -1,13 +1,13 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { killWithEscalation } from "@snakepit/process-killer";
 import { isRunning, processGroup, waitFor } from "@snakepit/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   canFork,
   createPrivateDirectory,
   type ForkServer,
-  killGroup,
   type PrivateDirectory,
   resolvePythonEnvironment,
   startForkServer,
@@ -30,7 +30,7 @@ afterEach(async () => {
     }
   }
   for (const w of workers.splice(0)) {
-    killGroup(w, "SIGKILL");
+    await killWithEscalation(w.pid, { firstSignal: "SIGKILL", graceMs: 0, exited: w.exited });
     await w.exited;
     w.client.close();
   }

@@ -1,7 +1,8 @@
-import { type ErrorCode, SnakepitError } from "@snakepit/errors";
-import { ForkServerProcess, type ServerMessage, signalGroup } from "./fork-server-process.js";
+import { SnakepitError } from "@snakepit/errors";
+import { ForkServerProcess, type ServerMessage } from "./fork-server-process.js";
 import type { ForkServer, StartForkServerOptions } from "./fork-server-types.js";
-import { spawnPython } from "./spawn-python.js";
+import { type SpawnedPython, spawnPython } from "./spawn-python.js";
+import { awaitStart } from "./start-handshake.js";
 
 export type { ForkServer, StartForkServerOptions } from "./fork-server-types.js";
 
@@ -43,51 +44,29 @@ export function startForkServer(options: StartForkServerOptions): Promise<ForkSe
         `Forking workers is not supported on ${process.platform}`,
       ),
     );
-  let spawned: ReturnType<typeof spawnPython>;
+  let spawned: SpawnedPython;
   try {
     // The secret is per worker, applied after its fork: the fork server itself gets none.
     spawned = spawnPython({ ...options, secret: undefined, args: serverArgs(options), fd3: "ipc" });
   } catch (err) {
     return Promise.reject(err);
   }
-  const { child, tail } = spawned;
+  const { child, tail, spawnFailed } = spawned;
   const server = new ForkServerProcess(child, options, tail);
-  const startTimeoutMs = options.startTimeoutMs ?? 30_000;
-
-  return new Promise<ForkServer>((resolve, reject) => {
-    let settled = false;
-    const timer = setTimeout(
-      () =>
-        fail(
-          new SnakepitError(
-            "WORKER_START_TIMEOUT",
-            `Fork server did not report ready within ${startTimeoutMs} ms`,
-            { details: { output: tail.toString() } },
-          ),
-        ),
-      startTimeoutMs,
-    );
-    timer.unref();
-    const onAbort = () => fail(SnakepitError.from(signal?.reason, "ABORTED"));
-    signal?.addEventListener("abort", onAbort, { once: true });
-    function cleanup() {
-      settled = true;
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-      child.off("message", onMessage);
-    }
-    function fail(error: SnakepitError) {
-      if (settled) return;
-      cleanup();
-      signalGroup(child.pid ?? -1, "SIGKILL");
-      void server.exited.then(() => reject(error));
-    }
-    function onMessage(message: ServerMessage) {
-      if (message.event === "ready") {
-        cleanup();
-        resolve(server);
-      } else if (message.event === "error") {
-        fail(
+  const starting = {
+    name: "Fork server",
+    pid: child.pid,
+    exited: server.exited,
+    spawnFailed,
+    startTimeoutMs: options.startTimeoutMs ?? 30_000,
+    signal,
+    output: () => tail.toString(),
+  };
+  return awaitStart<ForkServer>(starting, (attempt) => {
+    const onMessage = (message: ServerMessage) => {
+      if (message.event === "ready") attempt.ready(server);
+      else if (message.event === "error")
+        attempt.fail(
           new SnakepitError(
             "ADAPTER_LOAD_FAILED",
             `Fork server could not import "${options.adapter}" or a preload module: ${message.type ?? "Error"}: ${message.message ?? ""}`,
@@ -101,38 +80,10 @@ export function startForkServer(options: StartForkServerOptions): Promise<ForkSe
             },
           ),
         );
-      }
-    }
+    };
     child.on("message", onMessage);
-    child.once("error", (cause: NodeJS.ErrnoException) => {
-      if (settled) return;
-      cleanup();
-      const code: ErrorCode =
-        cause.code === "ENOENT" || cause.code === "EACCES"
-          ? "PYTHON_NOT_FOUND"
-          : "WORKER_START_FAILED";
-      reject(
-        new SnakepitError(
-          code,
-          `Could not start Python at ${options.pythonExecutable}: ${cause.message}`,
-          {
-            cause,
-          },
-        ),
-      );
-    });
-    void server.exited.then((e) => {
-      if (settled) return;
-      cleanup();
-      setImmediate(() =>
-        reject(
-          new SnakepitError(
-            "WORKER_START_FAILED",
-            `Fork server exited (${e.signal ?? `exit code ${e.code}`}) before it was ready.\n${tail.toString()}`,
-            { details: { exitCode: e.code, signal: e.signal, output: tail.toString() } },
-          ),
-        ),
-      );
+    attempt.settled.addEventListener("abort", () => child.off("message", onMessage), {
+      once: true,
     });
   });
 }

@@ -1,15 +1,8 @@
 import type { Socket } from "node:net";
-import { SnakepitError } from "@snakepit/errors";
-import { createGrpcJsWorkerClient } from "./grpc-js-worker-client.js";
-import { splitLines } from "./line-splitter.js";
+import { awaitWorkerReady } from "./await-worker-ready.js";
 import type { OutputTail } from "./output-tail.js";
-import {
-  describeExit,
-  type SpawnWorkerOptions,
-  type WorkerExit,
-  type WorkerProcess,
-} from "./spawn-worker.js";
-import { parseControlLine } from "./worker-handshake.js";
+import type { SpawnWorkerOptions, WorkerProcess } from "./spawn-worker.js";
+import type { WorkerExit } from "./worker-exit.js";
 
 /**
  * Options of `ForkServer.fork`: the same object `spawnWorker` takes, so a pool can use either
@@ -30,7 +23,6 @@ export interface ForkChannels {
   readonly stderr: Socket;
 }
 
-/** The worker flags sent to the fork server: `spawnWorker`'s argv without `-m` and `--control-fd`. */
 /** Environment overrides applied in the child after the fork (`null` removes a variable). */
 export function forkedWorkerEnv(o: ForkWorkerOptions): Record<string, string | null> {
   const env: Record<string, string | null> = {};
@@ -50,95 +42,22 @@ export interface ForkedChild {
 
 /**
  * Resolves once the forked child reports ready on its control socket, with the same
- * `WorkerProcess` `spawnWorker` returns. On failure the child's group is SIGKILLed and the promise
- * rejects only once the child has exited (never leaving a process behind), with the same codes as
- * `spawnWorker`: `ADAPTER_LOAD_FAILED`, `INVALID_OPTIONS`, `WORKER_START_FAILED`,
- * `WORKER_START_TIMEOUT`, `PROTOCOL_ERROR`, or the abort reason.
+ * `WorkerProcess` and the same failures as `spawnWorker` (see `awaitWorkerReady`).
  */
 export function awaitForkedWorker(
   options: ForkWorkerOptions,
   adapter: string,
   child: ForkedChild,
 ): Promise<WorkerProcess> {
-  const { signal } = options;
   const { control } = child.channels;
   const controlClosed = new Promise<void>((resolve) => control.once("close", () => resolve()));
-  const startTimeoutMs = options.startTimeoutMs ?? 30_000;
-  return new Promise<WorkerProcess>((resolve, reject) => {
-    let settled = false;
-    const timer = setTimeout(
-      () =>
-        fail(
-          new SnakepitError(
-            "WORKER_START_TIMEOUT",
-            `Worker ${options.workerId} did not report ready within ${startTimeoutMs} ms`,
-            { details: { output: child.tail.toString() } },
-          ),
-        ),
-      startTimeoutMs,
-    );
-    timer.unref();
-    const onAbort = () => fail(SnakepitError.from(signal?.reason, "ABORTED"));
-    if (signal?.aborted) return onAbort();
-    signal?.addEventListener("abort", onAbort, { once: true });
-
-    function cleanup() {
-      settled = true;
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-    }
-    function fail(error: SnakepitError) {
-      if (settled) return;
-      cleanup();
-      try {
-        process.kill(-child.pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-      control.destroy();
-      void child.exited.then(() => reject(error));
-    }
-
-    void child.exited.then(async (e) => {
-      if (settled) return;
-      // An error line may still be in flight on the control socket: let it win.
-      await controlClosed;
-      if (settled) return;
-      cleanup();
-      reject(
-        new SnakepitError(
-          "WORKER_START_FAILED",
-          `Worker ${options.workerId} exited (${describeExit(e)}) before it was ready.\n${child.tail.toString()}`,
-          { details: { exitCode: e.code, signal: e.signal, output: child.tail.toString() } },
-        ),
-      );
-    });
-
-    splitLines(control, (line) => {
-      if (settled) return;
-      const parsed = parseControlLine(line, { workerId: options.workerId, adapter });
-      if (parsed.kind === "error") return fail(parsed.error);
-      if (parsed.kind === "ready") {
-        const address = parsed.address;
-        cleanup();
-        // The control socket stays open as the worker's lifeline; it must not keep the host alive by itself.
-        control.unref();
-        resolve({
-          workerId: options.workerId,
-          pid: child.pid,
-          pgid: child.pid,
-          address: address,
-          client: createGrpcJsWorkerClient(
-            address,
-            options.secret === undefined ? {} : { secret: options.secret },
-          ),
-          exited: child.exited,
-          get exit() {
-            return child.exit();
-          },
-          outputTail: () => child.tail.toString(),
-        });
-      }
-    });
+  return awaitWorkerReady(options, adapter, {
+    pid: child.pid,
+    control,
+    tail: child.tail,
+    exited: child.exited,
+    exit: child.exit,
+    // An error line may still be in flight on the control socket: let it win.
+    afterExit: () => controlClosed,
   });
 }

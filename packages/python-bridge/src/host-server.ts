@@ -17,7 +17,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { SnakepitError } from "@snakepit/errors";
-import { host, metadataKeys } from "./contract.js";
+import { host, limits, metadataKeys } from "./contract.js";
 import { decodeArguments, decodePayload, encodePayload } from "./payload-codec.js";
 import { errorToToolError } from "./tool-error.js";
 
@@ -124,8 +124,8 @@ export async function startHostServer(options: HostServerOptions): Promise<HostS
     );
   }
   const server = new Server({
-    "grpc.max_receive_message_length": 100 * 1024 * 1024,
-    "grpc.max_send_message_length": 100 * 1024 * 1024,
+    "grpc.max_receive_message_length": limits.maxMessageBytes,
+    "grpc.max_send_message_length": limits.maxMessageBytes,
   });
   const methods = host.HostService.method;
   const definition: Record<string, unknown> = {};

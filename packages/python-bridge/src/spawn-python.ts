@@ -28,16 +28,24 @@ export interface SpawnPythonOptions {
   readonly onOutput?: ((line: string, stream: "stdout" | "stderr") => void) | undefined;
 }
 
+/** A spawned bridge process. */
+export interface SpawnedPython {
+  readonly child: ChildProcess;
+  readonly tail: OutputTail;
+  /**
+   * Resolves with a coded error if the OS could not start the process (a missing interpreter is
+   * reported asynchronously, by the `'error'` event); never resolves otherwise.
+   */
+  readonly spawnFailed: Promise<SnakepitError>;
+}
+
 /**
  * Spawns a bridge process detached (it leads its own process group), with the bridge on
  * `PYTHONPATH`, unbuffered output, capped native threads, and every stdout/stderr line kept in a
- * tail (for error messages) and passed to `onOutput`. Throws `PYTHON_NOT_FOUND` when the
- * interpreter cannot be started synchronously (a missing file is reported by the `'error'` event).
+ * tail (for error messages) and passed to `onOutput`. A spawn failure, thrown at once or reported
+ * later, is `PYTHON_NOT_FOUND` (a missing or non-executable interpreter) or `WORKER_START_FAILED`.
  */
-export function spawnPython(o: SpawnPythonOptions): {
-  readonly child: ChildProcess;
-  readonly tail: OutputTail;
-} {
+export function spawnPython(o: SpawnPythonOptions): SpawnedPython {
   const env: NodeJS.ProcessEnv = { ...process.env };
   if (o.capNativeThreads !== false) for (const name of NATIVE_THREAD_VARS) env[name] ??= "1";
   for (const [k, v] of Object.entries(o.env ?? {})) {
@@ -57,12 +65,12 @@ export function spawnPython(o: SpawnPythonOptions): {
       detached: true,
     });
   } catch (cause) {
-    throw new SnakepitError(
-      "PYTHON_NOT_FOUND",
-      `Could not start Python at ${o.pythonExecutable}: ${(cause as Error).message}`,
-      { cause },
-    );
+    throw spawnError(cause, o.pythonExecutable);
   }
+  // Listened to for the process's whole life: an `'error'` without a listener would crash the host.
+  const spawnFailed = new Promise<SnakepitError>((resolve) => {
+    child.on("error", (cause) => resolve(spawnError(cause, o.pythonExecutable)));
+  });
   const tail = new OutputTail();
   for (const stream of ["stdout", "stderr"] as const) {
     const readable = child[stream];
@@ -72,5 +80,22 @@ export function spawnPython(o: SpawnPythonOptions): {
       o.onOutput?.(line, stream);
     });
   }
-  return { child, tail };
+  return { child, tail, spawnFailed };
+}
+
+/**
+ * The one mapping of a spawn failure, thrown or reported by `'error'`: `PYTHON_NOT_FOUND` when
+ * the interpreter is missing, not executable or not a valid path, else `WORKER_START_FAILED`.
+ */
+function spawnError(cause: unknown, pythonExecutable: string): SnakepitError {
+  const errno = String((cause as NodeJS.ErrnoException).code);
+  const notFound = errno === "ENOENT" || errno === "EACCES" || errno.startsWith("ERR_INVALID_ARG");
+  const message = `Could not start Python at ${pythonExecutable}: ${(cause as Error).message}`;
+  return notFound
+    ? new SnakepitError(
+        "PYTHON_NOT_FOUND",
+        `${message}. Install Python 3.9+ or set \`pythonExecutable\`.`,
+        { cause },
+      )
+    : new SnakepitError("WORKER_START_FAILED", message, { cause });
 }

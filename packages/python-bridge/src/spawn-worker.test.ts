@@ -1,9 +1,9 @@
 import { readFileSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { killWithEscalation } from "@snakepit/process-killer";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   createPrivateDirectory,
-  killGroup,
   type PrivateDirectory,
   resolvePythonEnvironment,
   spawnWorker,
@@ -17,7 +17,7 @@ let dir: PrivateDirectory | undefined;
 const workers: WorkerProcess[] = [];
 afterEach(async () => {
   for (const w of workers.splice(0)) {
-    killGroup(w, "SIGKILL");
+    await killWithEscalation(w.pid, { firstSignal: "SIGKILL", graceMs: 0, exited: w.exited });
     await w.exited;
     w.client.close();
   }

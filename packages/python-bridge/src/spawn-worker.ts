@@ -1,11 +1,10 @@
-import type { ChildProcess } from "node:child_process";
 import type { Socket } from "node:net";
-import { type ErrorCode, SnakepitError } from "@snakepit/errors";
-import { createGrpcJsWorkerClient } from "./grpc-js-worker-client.js";
-import { splitLines } from "./line-splitter.js";
-import { spawnPython } from "./spawn-python.js";
+import { SnakepitError } from "@snakepit/errors";
+import { awaitWorkerReady } from "./await-worker-ready.js";
+import { type SpawnedPython, spawnPython } from "./spawn-python.js";
 import type { WorkerClient } from "./worker-client.js";
-import { parseControlLine, workerFlags } from "./worker-handshake.js";
+import type { WorkerExit } from "./worker-exit.js";
+import { workerFlags } from "./worker-handshake.js";
 
 /** How the worker's own dependent heartbeat to the host behaves (orphan layer 3). */
 export interface WorkerHostHeartbeatOptions {
@@ -64,12 +63,6 @@ export interface SpawnWorkerOptions {
   readonly onOutput?: (line: string, stream: "stdout" | "stderr") => void;
 }
 
-/** How a worker process ended. */
-export interface WorkerExit {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-}
-
 /** A started, ready worker process. */
 export interface WorkerProcess {
   readonly workerId: string;
@@ -114,13 +107,13 @@ function workerArgs(o: SpawnWorkerOptions): string[] {
 export function spawnWorker(options: SpawnWorkerOptions): Promise<WorkerProcess> {
   const { signal } = options;
   if (signal?.aborted) return Promise.reject(SnakepitError.from(signal.reason, "ABORTED"));
-  let spawned: ReturnType<typeof spawnPython>;
+  let spawned: SpawnedPython;
   try {
     spawned = spawnPython({ ...options, args: workerArgs(options), fd3: "pipe" });
   } catch (err) {
     return Promise.reject(err);
   }
-  const { child, tail } = spawned;
+  const { child, tail, spawnFailed } = spawned;
   if (child.pid !== undefined) options.onSpawn?.(child.pid);
   let exit: WorkerExit | undefined;
   const exited = new Promise<WorkerExit>((resolve) => {
@@ -129,121 +122,12 @@ export function spawnWorker(options: SpawnWorkerOptions): Promise<WorkerProcess>
       resolve(exit);
     });
   });
-  const control = child.stdio[CONTROL_FD] as Socket | null;
-
-  return new Promise<WorkerProcess>((resolve, reject) => {
-    let settled = false;
-    const timer = setTimeout(
-      () =>
-        fail(
-          new SnakepitError(
-            "WORKER_START_TIMEOUT",
-            `Worker ${options.workerId} did not report ready within ${options.startTimeoutMs ?? 30000} ms`,
-            { details: { output: tail.toString() } },
-          ),
-        ),
-      options.startTimeoutMs ?? 30_000,
-    );
-    timer.unref();
-    const onAbort = () => fail(SnakepitError.from(signal?.reason, "ABORTED"));
-    signal?.addEventListener("abort", onAbort, { once: true });
-
-    function cleanup() {
-      settled = true;
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-    }
-    function fail(error: SnakepitError) {
-      if (settled) return;
-      cleanup();
-      killGroup(child, "SIGKILL");
-      control?.destroy();
-      // Reject only once the process is gone, so a failed start never leaves a process behind.
-      void exited.then(() => reject(error));
-    }
-
-    child.once("error", (cause: NodeJS.ErrnoException) => {
-      const code: ErrorCode =
-        cause.code === "ENOENT" || cause.code === "EACCES"
-          ? "PYTHON_NOT_FOUND"
-          : "WORKER_START_FAILED";
-      if (settled) return;
-      cleanup();
-      control?.destroy();
-      reject(
-        new SnakepitError(
-          code,
-          `Could not start Python at ${options.pythonExecutable}: ${cause.message}. Install Python 3.9+ or set \`pythonExecutable\`.`,
-          { cause },
-        ),
-      );
-    });
-    void exited.then((e) => {
-      if (settled) return;
-      cleanup();
-      control?.destroy();
-      // Let the last output lines arrive before quoting them.
-      setImmediate(() =>
-        reject(
-          new SnakepitError(
-            "WORKER_START_FAILED",
-            `Worker ${options.workerId} exited (${describeExit(e)}) before it was ready.\n${tail.toString()}`,
-            { details: { exitCode: e.code, signal: e.signal, output: tail.toString() } },
-          ),
-        ),
-      );
-    });
-
-    if (control === null)
-      return fail(new SnakepitError("INTERNAL", "The worker's control socket was not created"));
-    splitLines(control, (line) => {
-      if (settled) return;
-      const parsed = parseControlLine(line, {
-        workerId: options.workerId,
-        adapter: options.adapter,
-      });
-      if (parsed.kind === "error") return fail(parsed.error);
-      if (parsed.kind === "ready") {
-        const address = parsed.address;
-        cleanup();
-        // The control socket stays open as the worker's lifeline; it must not keep the host alive by itself.
-        control.unref();
-        const pid = child.pid ?? -1;
-        resolve({
-          workerId: options.workerId,
-          pid,
-          pgid: pid,
-          address: address,
-          client: createGrpcJsWorkerClient(
-            address,
-            options.secret === undefined ? {} : { secret: options.secret },
-          ),
-          exited,
-          get exit() {
-            return exit;
-          },
-          outputTail: () => tail.toString(),
-        });
-      }
-    });
+  return awaitWorkerReady(options, options.adapter, {
+    pid: child.pid,
+    control: child.stdio[CONTROL_FD] as Socket | null,
+    tail,
+    exited,
+    exit: () => exit,
+    spawnFailed,
   });
-}
-
-/** Signals the worker's whole process group, falling back to the single pid. Never throws. */
-export function killGroup(child: Pick<ChildProcess, "pid">, sig: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  try {
-    process.kill(-child.pid, sig);
-  } catch {
-    try {
-      process.kill(child.pid, sig);
-    } catch {
-      // already gone
-    }
-  }
-}
-
-/** `exit code 3` or `signal SIGKILL`. */
-export function describeExit(e: WorkerExit): string {
-  return e.signal !== null ? `signal ${e.signal}` : `exit code ${e.code}`;
 }

@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
-import { type ErrorCode, errorCodes, SnakepitError } from "@snakepit/errors";
-import { type ToolError, ToolErrorSchema } from "./contract.js";
+import { type ErrorCode, SnakepitError } from "@snakepit/errors";
+import { type ToolError, ToolErrorSchema, toolErrorCodes } from "./contract.js";
 import { decodePayload, encodePayload } from "./payload-codec.js";
 
 /** What a Python exception looked like, kept in `SnakepitError.details` of `TOOL_ERROR`s. */
@@ -17,15 +17,24 @@ export interface PythonErrorDetails {
   readonly tool: string;
 }
 
-const knownCodes = new Set<string>(errorCodes);
+const workerCodes: ReadonlySet<string> = new Set(toolErrorCodes);
+
+/** The code a worker's `ToolError.code` stands for: a contract code, `TOOL_ERROR` when empty. */
+function workerErrorCode(wire: string): ErrorCode {
+  if (wire === "") return "TOOL_ERROR";
+  // A code the contract does not define means the two sides disagree: say so, never guess.
+  return workerCodes.has(wire) ? (wire as (typeof toolErrorCodes)[number]) : "PROTOCOL_ERROR";
+}
 
 /**
  * Turns a structured {@link ToolError} from a worker into a {@link SnakepitError}: bridge
- * errors keep their code (`TOOL_NOT_FOUND`, `INVALID_ARGUMENTS`, ...), user exceptions become
- * `TOOL_ERROR` with the Python type, message and traceback in `details`.
+ * errors keep their code (`TOOL_NOT_FOUND`, `INVALID_ARGUMENTS`, `ABORTED`, `WORKER_STOPPED`: the
+ * `toolErrorCodes` of the contract), user exceptions become `TOOL_ERROR` with the Python type,
+ * message and traceback in `details`, and a code outside the contract becomes `PROTOCOL_ERROR`
+ * (the unknown code in `details.code`).
  */
 export function toolErrorToSnakepitError(error: ToolError, tool: string): SnakepitError {
-  const code: ErrorCode = knownCodes.has(error.code) ? (error.code as ErrorCode) : "TOOL_ERROR";
+  const code = workerErrorCode(error.code);
   const details: PythonErrorDetails = {
     type: error.type,
     message: error.message,
@@ -33,6 +42,13 @@ export function toolErrorToSnakepitError(error: ToolError, tool: string): Snakep
     details: error.details === undefined ? null : safeDecode(error.details),
     tool,
   };
+  if (code === "PROTOCOL_ERROR") {
+    return new SnakepitError(
+      code,
+      `Tool "${tool}" failed with error code "${error.code}", which the contract does not define: ${error.type}: ${error.message}`,
+      { details: { ...details, code: error.code } },
+    );
+  }
   const prefix = code === "TOOL_ERROR" ? `Tool "${tool}" raised ${error.type}: ` : "";
   return new SnakepitError(code, `${prefix}${error.message}`, { details: { ...details } });
 }

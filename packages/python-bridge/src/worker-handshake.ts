@@ -1,4 +1,5 @@
 import { type ErrorCode, SnakepitError } from "@snakepit/errors";
+import { startupErrorCodes } from "./contract.js";
 import type { SpawnWorkerOptions } from "./spawn-worker.js";
 
 /** The options that become a worker's flags; shared by spawned and forked workers. */
@@ -77,9 +78,7 @@ export function parseControlLine(
   }
   if (message.event === "error") {
     const code: ErrorCode =
-      message.code === "ADAPTER_LOAD_FAILED" || message.code === "INVALID_OPTIONS"
-        ? message.code
-        : "WORKER_START_FAILED";
+      startupErrorCodes.find((c) => c === message.code) ?? "WORKER_START_FAILED";
     const what =
       code === "ADAPTER_LOAD_FAILED"
         ? `Adapter "${context.adapter}" failed to load`

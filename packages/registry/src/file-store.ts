@@ -1,6 +1,7 @@
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { expectString, SnakepitError } from "@snakepit/errors";
+import { SnakepitError } from "@snakepit/errors";
+import { expectString } from "@snakepit/errors/internal";
 import { acquireFileLock } from "./file-lock.js";
 import type { RegistryStore, RunDocument } from "./registry-store.js";
 import { expectRunId } from "./run-id.js";

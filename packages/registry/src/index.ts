@@ -1,5 +1,4 @@
-// For applications
-
+// For applications. Building blocks for other @snakepit packages: `@snakepit/registry/internal`.
 export { defaultDataDir } from "./default-data-dir.js";
 export { createFileStore } from "./file-store.js";
 export { formatCleanupReport } from "./format-cleanup-report.js";
@@ -23,7 +22,6 @@ export type {
 export type { SweepOptions } from "./resolve-sweep-options.js";
 export type { CleanupOptions, CleanupReport } from "./run-cleanup.js";
 export { runCleanup } from "./run-cleanup.js";
-export { generateRunId, RUN_ID_FLAG, runIdArgs, runIdMarker } from "./run-id.js";
 export type {
   KilledOrphan,
   OrphanInfo,
@@ -32,13 +30,3 @@ export type {
   SweepFailure,
   SweepReport,
 } from "./sweep-report.js";
-// For other @snakepit packages
-export type {
-  NewWorkerEntry,
-  WorkerEntry,
-  WorkerFilter,
-  WorkerPatch,
-  WorkerState,
-  WorkerTable,
-} from "./worker-table.js";
-export { createWorkerTable } from "./worker-table.js";

@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { isSnakepitError } from "@snakepit/errors";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { makeDataDir, removeDir } from "./host-fixture.test-helper.js";
-import { createFileStore, createProcessRegistry, runIdArgs, runIdMarker } from "./index.js";
+import { createFileStore, createProcessRegistry } from "./index.js";
+import { runIdArgs, runIdMarker } from "./run-id.js";
 
 let dir: string;
 beforeEach(async () => {

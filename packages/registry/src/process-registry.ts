@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
-import { expectString, invalidOption, rejectUnknownKeys, SnakepitError } from "@snakepit/errors";
+import { SnakepitError } from "@snakepit/errors";
+import { expectString, invalidOption, rejectUnknownKeys } from "@snakepit/errors/internal";
 import { readProcessIdentity } from "@snakepit/process-killer";
 import { defaultDataDir } from "./default-data-dir.js";
 import { createFileStore } from "./file-store.js";

@@ -1,4 +1,9 @@
-import { expectBoolean, expectInteger, invalidOption, rejectUnknownKeys } from "@snakepit/errors";
+import {
+  expectBoolean,
+  expectInteger,
+  invalidOption,
+  rejectUnknownKeys,
+} from "@snakepit/errors/internal";
 
 /** Options of `ProcessRegistry.sweepOrphans`. */
 export interface SweepOptions {

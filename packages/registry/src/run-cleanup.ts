@@ -1,4 +1,4 @@
-import { expectString } from "@snakepit/errors";
+import { expectString } from "@snakepit/errors/internal";
 import { defaultDataDir } from "./default-data-dir.js";
 import { createFileStore } from "./file-store.js";
 import type { RegistryStore } from "./registry-store.js";

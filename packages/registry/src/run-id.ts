@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { invalidOption } from "@snakepit/errors";
+import { invalidOption } from "@snakepit/errors/internal";
 
 /** The argv flag that marks every worker of a run: `--snakepit-run-id <runId>`. */
 export const RUN_ID_FLAG = "--snakepit-run-id";

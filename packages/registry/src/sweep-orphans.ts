@@ -3,12 +3,12 @@ import { hostname } from "node:os";
 import { SnakepitError } from "@snakepit/errors";
 import {
   findProcessesByMarker,
-  groupIsAlive,
   killWithEscalation,
   type ProcessIdentity,
   readProcessIdentity,
   verifyIdentity,
 } from "@snakepit/process-killer";
+import { groupIsAlive } from "@snakepit/process-killer/internal";
 import type { LockOwner, RegistryStore, RunDocument } from "./registry-store.js";
 import { runIdMarker } from "./run-id.js";
 import type {

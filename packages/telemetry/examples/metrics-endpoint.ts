@@ -1,7 +1,7 @@
+import { channel } from "node:diagnostics_channel";
 import {
   createMetrics,
   currentCorrelationId,
-  publish,
   serveMetrics,
   withCorrelationId,
 } from "@snakepit/telemetry";
@@ -13,12 +13,12 @@ export async function scrapeOnce(): Promise<{ correlationId: string | undefined;
   const metrics = createMetrics({ registry });
   const server = await serveMetrics({ registry }); // http://127.0.0.1:<free port>/metrics
   try {
-    // The pool publishes these; here we publish one call by hand, as a pool would.
+    // The pool publishes these events; here we publish one call by hand on the same channels.
     const correlationId = await withCorrelationId("req-42", async () => {
       const fields = { pool: "default", tool: "add", callId: "c1", correlationId: "req-42" };
-      publish("snakepit:call:start", { ...fields, workerId: "default-1", waitMs: 0.2 });
+      channel("snakepit:call:start").publish({ ...fields, workerId: "default-1", waitMs: 0.2 });
       await new Promise((resolve) => setTimeout(resolve, 5));
-      publish("snakepit:call:end", { ...fields, workerId: "default-1", durationMs: 5 });
+      channel("snakepit:call:end").publish({ ...fields, workerId: "default-1", durationMs: 5 });
       return currentCorrelationId(); // still "req-42" after the await
     });
     const body = await (await fetch(server.url)).text();

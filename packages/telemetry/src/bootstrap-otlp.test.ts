@@ -3,7 +3,8 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { isSnakepitError } from "@snakepit/errors";
 import { afterEach, describe, expect, it } from "vitest";
-import { bootstrapOtlp, startCallSpan } from "./index.js";
+import { bootstrapOtlp } from "./index.js";
+import { startCallSpan } from "./internal.js";
 
 const saved = { ...process.env };
 afterEach(() => {

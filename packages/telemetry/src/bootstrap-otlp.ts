@@ -1,4 +1,5 @@
-import { invalidOption, rejectUnknownKeys, SnakepitError } from "@snakepit/errors";
+import { SnakepitError } from "@snakepit/errors";
+import { invalidOption, rejectUnknownKeys } from "@snakepit/errors/internal";
 import { loadOtelApi } from "./otel-api.js";
 
 /** Options of {@link bootstrapOtlp}. */

@@ -3,7 +3,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-tr
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
 import { SnakepitError } from "@snakepit/errors";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startCallSpan } from "./index.js";
+import { startCallSpan } from "./internal.js";
 
 const fields = { pool: "p", tool: "add", workerId: "p-1", correlationId: "corr-1" };
 

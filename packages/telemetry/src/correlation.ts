@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { invalidOption } from "@snakepit/errors";
+import { invalidOption } from "@snakepit/errors/internal";
 
 const storage = new AsyncLocalStorage<string>();
 

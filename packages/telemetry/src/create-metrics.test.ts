@@ -1,7 +1,8 @@
 import { isSnakepitError } from "@snakepit/errors";
 import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
-import { createMetrics, publish, type SnakepitMetrics } from "./index.js";
+import { createMetrics, type SnakepitMetrics } from "./index.js";
+import { publish } from "./internal.js";
 
 let metrics: SnakepitMetrics | undefined;
 afterEach(() => metrics?.dispose());

@@ -1,8 +1,9 @@
-import { invalidOption, rejectUnknownKeys, SnakepitError } from "@snakepit/errors";
+import { SnakepitError } from "@snakepit/errors";
+import { invalidOption, rejectUnknownKeys } from "@snakepit/errors/internal";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import { defaultBuckets, type MetricKey, metricDefinitions } from "./metric-names.js";
 import { subscribe } from "./publish.js";
-import { createWorkerStates, workerStates } from "./worker-states.js";
+import { createWorkerStateTracker, workerStateLabels } from "./worker-state-tracker.js";
 
 /** Histogram buckets, in seconds, by histogram. */
 export interface MetricBuckets {
@@ -112,7 +113,7 @@ export function createMetrics(options: MetricsOptions): SnakepitMetrics {
     );
   const counter = (key: MetricKey) => make(key, () => new Counter(config(key)));
 
-  const states = createWorkerStates();
+  const states = createWorkerStateTracker();
   const calls = counter("callsTotal");
   const callDuration = histogram("callDurationSeconds", "callDuration");
   const queueWait = histogram("queueWaitSeconds", "queueWait");
@@ -128,7 +129,7 @@ export function createMetrics(options: MetricsOptions): SnakepitMetrics {
         collect() {
           this.reset();
           for (const [pool, counts] of states.counts())
-            for (const state of workerStates) this.set({ pool, state }, counts[state]);
+            for (const state of workerStateLabels) this.set({ pool, state }, counts[state]);
         },
       }),
   );

@@ -1,7 +1,8 @@
 import { isSnakepitError } from "@snakepit/errors";
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
-import { createMetrics, publish, serveMetrics } from "./index.js";
+import { createMetrics, serveMetrics } from "./index.js";
+import { publish } from "./internal.js";
 
 describe("serveMetrics (real HTTP on loopback)", () => {
   it("serves the registry at /metrics and is scraped with fetch", async () => {

@@ -1,14 +1,14 @@
 import { once } from "node:events";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { SnakepitError } from "@snakepit/errors";
 import {
   expectBoolean,
   expectInteger,
   expectString,
   invalidOption,
   rejectUnknownKeys,
-  SnakepitError,
-} from "@snakepit/errors";
+} from "@snakepit/errors/internal";
 import type { Registry } from "prom-client";
 
 /** Options of {@link serveMetrics}. */

@@ -5,7 +5,7 @@ The public API is `__all__` below; `snakepit_bridge._internal` is private and ma
 release.
 """
 
-from typing import Optional
+import typing as _typing
 
 from ._internal.adapter import Adapter
 from ._internal.call_context import CallContext, current_call
@@ -15,7 +15,7 @@ from ._internal.tools import tool
 from ._internal.version import __version__
 
 
-def bootstrap_otlp(service_name: Optional[str] = None) -> bool:
+def bootstrap_otlp(service_name: _typing.Optional[str] = None) -> bool:
     """Export this worker's tool spans over OTLP/HTTP (needs `opentelemetry-sdk` and
     `opentelemetry-exporter-otlp-proto-http`); returns False when OpenTelemetry is disabled or
     missing. Only for workers with no OpenTelemetry set-up of their own."""

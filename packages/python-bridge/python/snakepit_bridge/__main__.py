@@ -7,9 +7,9 @@ import os
 os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "0")
 os.environ.setdefault("PYTHONUNBUFFERED", "1")
 
-import sys  # noqa: E402
+import sys
 
-from snakepit_bridge._internal.worker import main  # noqa: E402
+from snakepit_bridge._internal.worker import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -24,8 +24,8 @@ ECHO = f"{FIXTURES / 'echo_adapter.py'}:EchoAdapter"
 
 sys.path.insert(0, str(PYTHON_DIR))
 
-from snakepit_bridge._internal import procfs  # noqa: E402
-from snakepit_bridge.gen import common_pb2, worker_pb2, worker_pb2_grpc  # noqa: E402
+from snakepit_bridge._internal import procfs  # noqa: E402 - needs the sys.path entry above
+from snakepit_bridge.gen import common_pb2, worker_pb2, worker_pb2_grpc  # noqa: E402 - needs the sys.path entry above
 
 
 def worker_env(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
@@ -172,7 +172,8 @@ class WorkerFactory:
             if members:
                 leaks.append(f"processes left in group {worker.pid}: {members}")
                 os.killpg(worker.pid, signal.SIGKILL)
-            if worker.address.startswith("unix:") and os.path.exists(worker.address[5:]) and worker.proc.returncode in (0, 70):
+            socket_path = worker.address[5:] if worker.address.startswith("unix:") else None
+            if socket_path is not None and os.path.exists(socket_path) and worker.proc.returncode in (0, 70):
                 leaks.append(f"socket file left: {worker.address}")
         shutil.rmtree(self.dir, ignore_errors=True)
         assert not leaks, leaks

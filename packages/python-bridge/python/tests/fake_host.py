@@ -27,7 +27,7 @@ class FakeHost(host_pb2_grpc.HostServiceServicer):
         self.server.add_insecure_port(address)
         self.server.start()
 
-    def _record(self, rpc: str, context) -> None:  # noqa: ANN001
+    def _record(self, rpc: str, context) -> None:
         with self.lock:
             self.calls.append((rpc, dict(context.invocation_metadata())))
 
@@ -35,11 +35,11 @@ class FakeHost(host_pb2_grpc.HostServiceServicer):
         with self.lock:
             return sum(1 for name, _ in self.calls if name == rpc)
 
-    def Heartbeat(self, request, context):  # noqa: N802, ANN001
+    def Heartbeat(self, request, context):  # noqa: N802 - the RPC's name, from the generated base class
         self._record("Heartbeat", context)
         return host_pb2.HostServiceHeartbeatResponse(sequence=request.sequence, known=self.known)
 
-    def GetSessionState(self, request, context):  # noqa: N802, ANN001
+    def GetSessionState(self, request, context):  # noqa: N802 - the RPC's name, from the generated base class
         self._record("GetSessionState", context)
         try:
             return self._read(request)
@@ -71,7 +71,7 @@ class FakeHost(host_pb2_grpc.HostServiceServicer):
             self.state.setdefault(session_id, {})[key] = payload
             self.versions[session_id] = self.versions.get(session_id, 0) + 1
 
-    def SetSessionState(self, request, context):  # noqa: N802, ANN001
+    def SetSessionState(self, request, context):  # noqa: N802 - the RPC's name, from the generated base class
         self._record("SetSessionState", context)
         with self.lock:
             self._conditional(request, context)
@@ -79,7 +79,7 @@ class FakeHost(host_pb2_grpc.HostServiceServicer):
             self.versions[request.session_id] = self.versions.get(request.session_id, 0) + 1
             return host_pb2.SetSessionStateResponse(version=self.versions[request.session_id])
 
-    def DeleteSessionState(self, request, context):  # noqa: N802, ANN001
+    def DeleteSessionState(self, request, context):  # noqa: N802 - the RPC's name, from the generated base class
         self._record("DeleteSessionState", context)
         with self.lock:
             version = self._conditional(request, context)
@@ -90,7 +90,7 @@ class FakeHost(host_pb2_grpc.HostServiceServicer):
             self.versions[request.session_id] = version + 1
             return host_pb2.DeleteSessionStateResponse(version=version + 1)
 
-    def CallHostTool(self, request, context):  # noqa: N802, ANN001
+    def CallHostTool(self, request, context):  # noqa: N802 - the RPC's name, from the generated base class
         self._record("CallHostTool", context)
         kwargs = json.loads(request.arguments.json.data or b"{}")
         if request.tool == "double":

@@ -1,14 +1,13 @@
 """Tool calls: describe, results and errors, async, streaming, cancellation, heartbeats, security."""
 
 import json
-import threading
 import time
 from pathlib import Path
 
 import grpc
 import pytest
 
-from conftest import ECHO, FIXTURES, WorkerFactory, args, decode, wait_until
+from conftest import FIXTURES, WorkerFactory, args, decode, wait_until
 from snakepit_bridge.gen import common_pb2, worker_pb2
 
 
@@ -201,8 +200,8 @@ def test_secret_is_required_when_configured(workers):
 
 def test_log_lines_are_json_and_carry_the_correlation_id(worker):
     worker.execute("log", message="hello from a tool", metadata=[("x-snakepit-correlation-id", "corr-42")])
-    assert wait_until(lambda: any(l.get("msg") == "hello from a tool" for l in worker.log_lines()), 5)
-    line = next(l for l in worker.log_lines() if l.get("msg") == "hello from a tool")
+    assert wait_until(lambda: any(line.get("msg") == "hello from a tool" for line in worker.log_lines()), 5)
+    line = next(line for line in worker.log_lines() if line.get("msg") == "hello from a tool")
     assert line["correlation_id"] == "corr-42" and line["worker_id"] == "w-test"
     assert line["level"] == "info" and line["logger"] == "echo_adapter"
 

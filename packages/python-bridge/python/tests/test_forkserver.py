@@ -24,8 +24,9 @@ class Server:
         self.host, child_end = socket.socketpair()
         extra = ["--no-parent-death-signal"] if host_pid else []  # our pid is not that host's
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "snakepit_bridge._internal.forkserver", "--adapter", adapter, "--snakepit-run-id", "pyrun",
-             "--host-pid", str(host_pid or os.getpid()), "--control-fd", str(child_end.fileno()), *extra],
+            [sys.executable, "-m", "snakepit_bridge._internal.forkserver", "--adapter", adapter,
+             "--snakepit-run-id", "pyrun", "--host-pid", str(host_pid or os.getpid()),
+             "--control-fd", str(child_end.fileno()), *extra],
             env=worker_env(), pass_fds=[child_end.fileno()], start_new_session=True)
         child_end.close()
         self.buffer = b""

@@ -36,7 +36,7 @@ def _start_failure(tmp_dir, adapter, *extra, listen=None):
     listen = listen or f"unix:{tmp_dir}/fail.sock"
     proc = subprocess.run(worker_command(adapter, listen, "--control-fd", str(child.fileno()), *extra),
                           pass_fds=[child.fileno()], env=worker_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          timeout=30)
+                          timeout=30, check=False)
     child.close()
     event = read_line(parent, timeout=5)
     parent.close()
@@ -54,7 +54,8 @@ def _start_failure(tmp_dir, adapter, *extra, listen=None):
         (f"{FIXTURES / 'echo_adapter.py'}:NoSuchClass", [], None, "ADAPTER_LOAD_FAILED",
          "snakepit_bridge._internal.adapter.AdapterLoadError", "NoSuchClass"),
         (ECHO, [], "0.0.0.0:0", "INVALID_OPTIONS", "snakepit_bridge._internal.worker_options.OptionsError", "loopback"),
-        (ECHO, [], "10.1.2.3:5000", "INVALID_OPTIONS", "snakepit_bridge._internal.worker_options.OptionsError", "loopback"),
+        (ECHO, [], "10.1.2.3:5000", "INVALID_OPTIONS", "snakepit_bridge._internal.worker_options.OptionsError",
+         "loopback"),
         (ECHO, ["--concurrency", "0"], None, "INVALID_OPTIONS", "snakepit_bridge._internal.worker_options.OptionsError",
          "--concurrency"),
         (ECHO, [], "unix:/nonexistent-dir-for-snakepit/w.sock", "WORKER_START_FAILED", None, ""),
@@ -72,7 +73,7 @@ def test_startup_failure_is_reported_on_the_control_fd(workers, adapter, extra, 
 
 def _check(*extra):
     proc = subprocess.run([sys.executable, "-m", "snakepit_bridge", "--check", *extra], env=worker_env(),
-                          capture_output=True, timeout=30)
+                          capture_output=True, timeout=30, check=False)
     return proc.returncode, json.loads(proc.stdout)
 
 
@@ -93,5 +94,5 @@ def test_check_reports_an_adapter_that_fails_to_import():
 
 def test_importing_the_package_does_not_import_grpc():
     code = "import sys, snakepit_bridge; print('grpc' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], env=worker_env(), capture_output=True, timeout=30)
+    out = subprocess.run([sys.executable, "-c", code], env=worker_env(), capture_output=True, timeout=30, check=True)
     assert out.stdout.strip() == b"False"

@@ -7,7 +7,6 @@ import sys
 import textwrap
 import time
 
-import pytest
 
 from conftest import ECHO, args, decode, gone, wait_until, worker_command, worker_env
 from fake_host import FakeHost
@@ -120,7 +119,8 @@ def _watchdogs(worker_pid: int):
                     cmd = f.read().split(b"\0")
             except OSError:
                 continue
-            if b"snakepit_bridge._internal.watchdog" in cmd and str(worker_pid).encode() in cmd and procfs.is_alive(int(entry)):
+            ours = b"snakepit_bridge._internal.watchdog" in cmd and str(worker_pid).encode() in cmd
+            if ours and procfs.is_alive(int(entry)):
                 found.append(int(entry))
     return found
 

@@ -8,16 +8,16 @@ ones the SDK implements.
 from __future__ import annotations
 
 import sys
-from typing import Any, Dict, List, Optional
+from typing import Dict
 
 import pytest
 
 trace = pytest.importorskip("opentelemetry.trace")
 
-from conftest import FIXTURES  # noqa: E402
-from snakepit_bridge._internal import otel  # noqa: E402
-from snakepit_bridge._internal.call_context import CallContext  # noqa: E402
-from snakepit_bridge._internal.servicer import CORRELATION_METADATA  # noqa: E402
+from conftest import FIXTURES  # noqa: E402 - only once opentelemetry is known to be installed
+from snakepit_bridge._internal import otel  # noqa: E402 - only once opentelemetry is known to be installed
+from snakepit_bridge._internal.call_context import CallContext  # noqa: E402 - only once opentelemetry is known to be installed
+from snakepit_bridge.gen.constants import CORRELATION_ID_METADATA  # noqa: E402 - only once opentelemetry is known to be installed
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT_SPAN_ID = "00f067aa0ba902b7"
@@ -25,7 +25,7 @@ TRACEPARENT = f"00-{TRACE_ID}-{PARENT_SPAN_ID}-01"
 
 
 sys.path.insert(0, str(FIXTURES))
-from inmemory_tracing import InMemoryTracer, InMemoryTracerProvider, RecordedSpan  # noqa: E402,F401
+from inmemory_tracing import InMemoryTracerProvider  # noqa: E402 - needs the sys.path entry above
 
 
 class FakeServicerContext:
@@ -34,7 +34,7 @@ class FakeServicerContext:
     def __init__(self, metadata: Dict[str, str]) -> None:
         self._metadata = tuple(metadata.items())
 
-    def invocation_metadata(self):  # noqa: ANN201
+    def invocation_metadata(self):
         return self._metadata
 
 
@@ -61,7 +61,7 @@ def test_tool_span_continues_the_hosts_trace(provider):
     context = FakeServicerContext({
         "traceparent": TRACEPARENT,
         "tracestate": "vendor=abc",
-        CORRELATION_METADATA: "corr-123",
+        CORRELATION_ID_METADATA: "corr-123",
     })
     with otel.tool_span(_call("add"), context, "w-1"):
         inside = trace.get_current_span().get_span_context()
@@ -77,9 +77,9 @@ def test_tool_span_continues_the_hosts_trace(provider):
 
 
 def test_a_raising_tool_marks_the_span_as_an_error(provider):
-    with pytest.raises(ValueError):
-        with otel.tool_span(_call("boom"), FakeServicerContext({"traceparent": TRACEPARENT}), "w-1"):
-            raise ValueError("bad input")
+    context = FakeServicerContext({"traceparent": TRACEPARENT})
+    with pytest.raises(ValueError), otel.tool_span(_call("boom"), context, "w-1"):
+        raise ValueError("bad input")
     [span] = provider.finished
     assert span.status is not None and span.status.status_code == trace.StatusCode.ERROR
     assert [type(e) for e in span.exceptions] == [ValueError]
@@ -97,8 +97,8 @@ def test_bootstrap_otlp_is_opt_in_and_reports_missing_packages(monkeypatch):
     assert otel.bootstrap_otlp() is False
     monkeypatch.delenv("OTEL_SDK_DISABLED")
     try:
-        import opentelemetry.exporter.otlp.proto.http  # noqa: F401
-        import opentelemetry.sdk.trace  # noqa: F401
+        import opentelemetry.exporter.otlp.proto.http
+        import opentelemetry.sdk.trace  # noqa: F401 - probes whether the SDK is installed
     except ImportError:
         assert otel.bootstrap_otlp() is False  # missing SDK/exporter: a warning, never a crash
     else:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import contextvars
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Dict, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
-from .errors import CANCELLED, BridgeError
+from ..gen.constants import ABORTED, WORKER_STOPPED
+from .errors import BridgeError
 
 if TYPE_CHECKING:
     from .session import SessionContext
@@ -32,12 +33,21 @@ class CallContext:
     session: Optional["SessionContext"] = None
     tool: str = ""
     _host_call: Optional[Callable[..., Any]] = field(default=None, repr=False)
-    _cancel_hooks: list = field(default_factory=list, repr=False)
+    _cancel_hooks: List[Callable[[], None]] = field(default_factory=list, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _cancel_code: str = field(default=ABORTED, repr=False)
 
     def raise_if_cancelled(self) -> None:
+        """Raise the call's cancellation error (see `cancellation_error`) if it was cancelled."""
         if self.cancelled.is_set():
-            raise BridgeError(CANCELLED, f"Call {self.call_id or self.tool!r} was cancelled", type="CancelledError")
+            raise self.cancellation_error()
+
+    def cancellation_error(self) -> BridgeError:
+        """What a cancelled call ends with: `ABORTED` when the host cancelled it (its caller aborted or
+        its deadline passed), `WORKER_STOPPED` when the worker's shutdown did."""
+        why = "the worker is shutting down" if self._cancel_code == WORKER_STOPPED else "the host cancelled it"
+        return BridgeError(self._cancel_code, f"Call {self.call_id or self.tool!r} was cancelled: {why}",
+                           type="CancelledError")
 
     def call_host_tool(self, name: str, **kwargs: Any) -> Any:
         """Call a host-side (JavaScript) tool; raises `HostToolError` if it fails."""
@@ -45,10 +55,12 @@ class CallContext:
             raise RuntimeError("call_host_tool needs a host service: start the worker with --host-address")
         return self._host_call(name, kwargs, self)
 
-    def cancel(self) -> None:
+    def cancel(self, code: str = ABORTED) -> None:
+        """Cancel the call (the first cancellation's `code` wins) and run its cancel hooks."""
         with self._lock:
             if self.cancelled.is_set():
                 return
+            self._cancel_code = code
             self.cancelled.set()
             hooks, self._cancel_hooks = self._cancel_hooks, []
         for hook in hooks:
@@ -68,9 +80,9 @@ def current_call() -> Optional[CallContext]:
     return _current.get()
 
 
-def activate(call: Optional[CallContext]) -> contextvars.Token:
+def activate(call: Optional[CallContext]) -> contextvars.Token[Optional[CallContext]]:
     return _current.set(call)
 
 
-def deactivate(token: contextvars.Token) -> None:
+def deactivate(token: contextvars.Token[Optional[CallContext]]) -> None:
     _current.reset(token)

@@ -16,10 +16,10 @@ def run_check(adapter_spec: Optional[str]) -> int:
               "protobuf": None, "bridge": __version__, "adapter": adapter_spec, "tools": [], "error": None}
     try:
         import grpc
-        from google import protobuf
+        from google.protobuf import __version__ as protobuf_version
 
         report["grpcio"] = grpc.__version__
-        report["protobuf"] = protobuf.__version__
+        report["protobuf"] = protobuf_version
         from ..gen import worker_pb2_grpc  # noqa: F401 - proves the generated stubs import
 
         if adapter_spec:

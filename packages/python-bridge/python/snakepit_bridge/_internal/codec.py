@@ -6,7 +6,8 @@ import dataclasses
 import json
 from typing import Any, Dict, Mapping
 
-from .errors import INVALID_ARGUMENTS, BridgeError
+from ..gen.constants import INVALID_ARGUMENTS
+from .errors import BridgeError
 from ..gen import common_pb2
 
 JSON = "application/json"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from typing import Dict, Tuple
+from typing import Dict, List, Tuple
 
 _SECTION = re.compile(r"^(Args|Arguments|Parameters|Returns|Return|Yields|Raises|Examples?|Notes?|Attributes):\s*$")
 _ARG_SECTIONS = ("Args", "Arguments", "Parameters")
@@ -15,7 +15,7 @@ def parse_docstring(obj: object) -> Tuple[str, Dict[str, str]]:
     """Return (first paragraph joined on one line, {parameter: description})."""
     doc = inspect.getdoc(obj) or ""
     lines = doc.splitlines()
-    summary: list = []
+    summary: List[str] = []
     for line in lines:
         if not line.strip() or _SECTION.match(line.strip()):
             break

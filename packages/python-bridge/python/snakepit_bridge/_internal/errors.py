@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import json
 import traceback as traceback_module
-from typing import Any, Optional
+from typing import Any, Dict, Optional
 
 from ..gen import common_pb2
-
-# Codes the bridge itself puts into `ToolError.code`; user errors leave it empty.
-TOOL_NOT_FOUND = "TOOL_NOT_FOUND"
-INVALID_ARGUMENTS = "INVALID_ARGUMENTS"
-CANCELLED = "CANCELLED"
-SHUTTING_DOWN = "SHUTTING_DOWN"
 
 
 class ToolError(Exception):
@@ -50,7 +44,8 @@ HostToolError.__module__ = "snakepit_bridge"
 
 
 class BridgeError(Exception):
-    """An error the bridge raises itself (unknown tool, bad arguments); carries a code."""
+    """An error the bridge raises itself (unknown tool, bad arguments, cancelled call); carries a
+    code from `gen.constants.TOOL_ERROR_CODES` (defined in proto/snakepit/bridge/v1/constants.json)."""
 
     def __init__(self, code: str, message: str, type: str = "TypeError") -> None:
         super().__init__(message)
@@ -102,7 +97,7 @@ def error_to_proto(error: BaseException) -> common_pb2.ToolError:
     return proto
 
 
-def error_info(error: BaseException) -> dict:
+def error_info(error: BaseException) -> Dict[str, str]:
     """The `{type, message, traceback}` object used in control-fd and `--check` JSON."""
     return {
         "type": qualified_name(type(error)),

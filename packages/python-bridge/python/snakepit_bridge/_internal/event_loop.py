@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import threading
-from typing import Any, Awaitable, Callable, Optional
+from typing import Any, Awaitable, Callable, Dict, Optional
 
 
 class AsyncCall:
@@ -38,7 +38,7 @@ class EventLoopThread:
     def submit(self, awaitable: Awaitable[Any]) -> AsyncCall:
         """Schedule `awaitable`; the calling thread's contextvars (the current call) are copied in."""
         loop = self._ensure()
-        state: dict = {"task": None, "cancelled": False}
+        state: Dict[str, Any] = {"task": None, "cancelled": False}
 
         async def wrapped() -> Any:
             state["task"] = asyncio.current_task()

@@ -127,7 +127,7 @@ def worker_argv(request: ForkRequest) -> "tuple[List[str], bool]":
     args = list(request.args)
     wants_pdeathsig = "--no-parent-death-signal" not in args
     # argparse keeps the last value: these override whatever the host sent.
-    return args + ["--control-fd", str(CONTROL_FD), "--no-parent-death-signal"], wants_pdeathsig
+    return [*args, "--control-fd", str(CONTROL_FD), "--no-parent-death-signal"], wants_pdeathsig
 
 
 def run_child(request: ForkRequest, fds: ChildFds, server_pid: int, host: Optional[HostIdentity] = None) -> int:

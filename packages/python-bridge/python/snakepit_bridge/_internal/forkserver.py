@@ -40,25 +40,26 @@ os.environ.setdefault("PYTHONUNBUFFERED", "1")
 for _name in ("NODE_CHANNEL_FD", "NODE_CHANNEL_SERIALIZATION_MODE"):
     os.environ.pop(_name, None)
 
-import gc  # noqa: E402
+import gc  # noqa: E402 - after the environment and gc set-up above
 
 # No collections while importing: freed objects would leave holes in shared memory pages that
 # each child's first allocations then fill, copying those pages (CPython's `gc.freeze` advice).
 # Every child re-enables the collector.
 gc.disable()
 
-import _socket  # noqa: E402
-import argparse  # noqa: E402
-import importlib  # noqa: E402
-import json  # noqa: E402
-import select  # noqa: E402
-import signal  # noqa: E402
-import socket  # noqa: E402
-import sys  # noqa: E402
-from typing import Dict, List, Optional  # noqa: E402
+import _socket  # noqa: E402 - after the environment and gc set-up above
+import argparse  # noqa: E402 - after the environment and gc set-up above
+import importlib  # noqa: E402 - after the environment and gc set-up above
+import json  # noqa: E402 - after the environment and gc set-up above
+import select  # noqa: E402 - after the environment and gc set-up above
+import signal  # noqa: E402 - after the environment and gc set-up above
+import socket  # noqa: E402 - after the environment and gc set-up above
+import sys  # noqa: E402 - after the environment and gc set-up above
+from typing import Any, Dict, List, Optional, Union  # noqa: E402 - after the environment and gc set-up above
 
-from . import fork_child, handshake, procfs, worker_options  # noqa: E402
-from .errors import error_info  # noqa: E402
+from . import fork_child, handshake, procfs, worker_options  # noqa: E402 - after the environment and gc set-up above
+from ..gen.constants import ADAPTER_LOAD_FAILED  # noqa: E402 - after the environment and gc set-up above
+from .errors import error_info  # noqa: E402 - after the environment and gc set-up above
 
 _LAZY_GRPC_MODULES = ("grpc._server", "grpc._channel", "grpc._interceptor", "grpc._utilities")
 EXIT_HOST_GONE = 0
@@ -79,9 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def preload(adapter_spec: str, modules: List[str]) -> None:
     """Import grpc, the worker path, the adapter module (not its class) and `modules`."""
-    import grpc  # noqa: F401
+    import grpc  # noqa: F401 - imported for its side effect: loaded once, before forking
 
-    from . import worker
+    from . import worker  # noqa: F401 - imported for its side effect: the worker's modules load before forking
     from .adapter import preload_adapter
 
     # grpc imports these on first use (`grpc.server()`, the host client's channel): once here,
@@ -90,7 +91,7 @@ def preload(adapter_spec: str, modules: List[str]) -> None:
         importlib.import_module(name)
     # Build the worker's option parser and warm argparse (regex and gettext caches): parses,
     # creates nothing. Load libc for the children's prctl calls.
-    worker.parse_options(["--adapter", adapter_spec, "--listen", "unix:/x", "--worker-id", "w",
+    worker_options.parse_options(["--adapter", adapter_spec, "--listen", "unix:/x", "--worker-id", "w",
                           "--snakepit-run-id", "r"])
     if sys.platform.startswith("linux"):
         from .lifelines import libc
@@ -118,7 +119,7 @@ class ForkServer:
         signal.signal(signal.SIGCHLD, lambda *_: None)
         signal.set_wakeup_fd(self.wake_w)
 
-    def send(self, message: dict, fd: Optional[int] = None) -> None:
+    def send(self, message: Dict[str, Any], fd: Optional[int] = None) -> None:
         data = (json.dumps(message, separators=(",", ":")) + "\n").encode()
         if fd is None:
             self.control.sendall(data)
@@ -131,7 +132,8 @@ class ForkServer:
 
     def serve(self) -> int:
         while True:
-            readable, _, _ = select.select([self.control, self.wake_r], [], [])
+            watched: List[Union[socket.socket, int]] = [self.control, self.wake_r]
+            readable, _, _ = select.select(watched, [], [])
             if self.wake_r in readable:
                 os.read(self.wake_r, 4096)
             self.reap()
@@ -167,7 +169,7 @@ class ForkServer:
                 os.close(fd)
             self.gate = None
 
-    def fork(self, message: dict) -> None:
+    def fork(self, message: Dict[str, Any]) -> None:
         ref = message.get("ref")
         if self.gate is None:
             self.gate = os.pipe()
@@ -228,7 +230,7 @@ class ForkServer:
             code = fork_child.run_child(request, fds, server_pid=os.getppid(), host=self.host)
         except SystemExit as error:
             code = error.code if isinstance(error.code, int) else 1
-        except BaseException:  # noqa: BLE001
+        except BaseException:  # noqa: BLE001 - the child prints any failure and still ends in os._exit
             import traceback
 
             traceback.print_exc()
@@ -265,7 +267,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         preload(options.adapter, [m for m in options.preload.split(",") if m])
     except BaseException as error:  # noqa: BLE001 - SystemExit from a broken module included
-        handshake.write_event(options.control_fd, handshake.error_event(handshake.ADAPTER_LOAD_FAILED,
+        handshake.write_event(options.control_fd, handshake.error_event(ADAPTER_LOAD_FAILED,
                                                                         error_info(error)))
         return EXIT_PRELOAD_FAILED
     host = fork_child.HostIdentity(options.host_pid, procfs.start_time(options.host_pid))

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Optional
-
-ADAPTER_LOAD_FAILED = "ADAPTER_LOAD_FAILED"
-WORKER_START_FAILED = "WORKER_START_FAILED"
-INVALID_OPTIONS = "INVALID_OPTIONS"
+from typing import Any, Dict, Optional
 
 
-def write_event(control_fd: Optional[int], event: dict) -> None:
+def write_event(control_fd: Optional[int], event: Dict[str, Any]) -> None:
     """Write one JSON line to the control fd (a no-op without one)."""
     if control_fd is None:
         return
@@ -23,9 +19,10 @@ def write_event(control_fd: Optional[int], event: dict) -> None:
         pass  # the host is gone; the pipe lifeline will notice
 
 
-def ready_event(address: str, tools: int) -> dict:
+def ready_event(address: str, tools: int) -> Dict[str, Any]:
     return {"event": "ready", "address": address, "pid": os.getpid(), "tools": tools}
 
 
-def error_event(code: str, info: dict) -> dict:
+def error_event(code: str, info: Dict[str, str]) -> Dict[str, Any]:
+    """The start-up failure line; `code` is one of `gen.constants.STARTUP_ERROR_CODES`."""
     return {"event": "error", "code": code, **info}

@@ -10,10 +10,14 @@ from . import codec
 from .call_context import CallContext, current_call
 from .errors import HostToolError
 from ..gen import host_pb2, host_pb2_grpc
+from ..gen.constants import (
+    CORRELATION_ID_METADATA,
+    ERROR_CODE_METADATA,
+    MAX_MESSAGE_BYTES,
+    SECRET_METADATA,
+    WORKER_ID_METADATA,
+)
 from .session import SessionError
-
-_MESSAGE_LIMIT = 100 * 1024 * 1024
-_ERROR_CODE_METADATA = "x-snakepit-error-code"
 
 
 class HostClient:
@@ -25,19 +29,19 @@ class HostClient:
         self._channel = grpc.insecure_channel(
             address,
             options=[
-                ("grpc.max_send_message_length", _MESSAGE_LIMIT),
-                ("grpc.max_receive_message_length", _MESSAGE_LIMIT),
+                ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+                ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ],
         )
         self._stub = host_pb2_grpc.HostServiceStub(self._channel)
 
     def _metadata(self) -> List[Tuple[str, str]]:
-        metadata = [("x-snakepit-worker-id", self._worker_id)]
+        metadata = [(WORKER_ID_METADATA, self._worker_id)]
         call = current_call()
         if call is not None and call.correlation_id:
-            metadata.append(("x-snakepit-correlation-id", call.correlation_id))
+            metadata.append((CORRELATION_ID_METADATA, call.correlation_id))
         if self._secret:
-            metadata.append(("x-snakepit-secret", self._secret))
+            metadata.append((SECRET_METADATA, self._secret))
         return metadata
 
     def heartbeat(self, sequence: int, timeout_s: float) -> bool:
@@ -47,7 +51,7 @@ class HostClient:
             timeout=timeout_s,
             metadata=self._metadata(),
         )
-        return response.known
+        return bool(response.known)
 
     def get_session_state(
         self, session_id: str, keys: List[str], known_version: Optional[int]
@@ -57,21 +61,21 @@ class HostClient:
         if known_version is not None:
             request.known_version = known_version
         response = self._session_rpc(self._stub.GetSessionState, request)
-        return {k: codec.decode(v) for k, v in response.values.items()}, response.version, response.unchanged
+        values = {k: codec.decode(v) for k, v in response.values.items()}
+        return values, int(response.version), bool(response.unchanged)
 
     def set_session_state(self, session_id: str, values: Mapping[str, Any], if_version: Optional[int]) -> int:
-        request = host_pb2.SetSessionStateRequest(
-            session_id=session_id, values={k: codec.encode(v) for k, v in values.items()}
-        )
+        encoded = {k: codec.encode(v) for k, v in values.items()}
+        request = host_pb2.SetSessionStateRequest(session_id=session_id, values=encoded)
         if if_version is not None:
             request.if_version = if_version
-        return self._session_rpc(self._stub.SetSessionState, request).version
+        return int(self._session_rpc(self._stub.SetSessionState, request).version)
 
     def delete_session_state(self, session_id: str, keys: List[str], if_version: Optional[int]) -> int:
         request = host_pb2.DeleteSessionStateRequest(session_id=session_id, keys=keys)
         if if_version is not None:
             request.if_version = if_version
-        return self._session_rpc(self._stub.DeleteSessionState, request).version
+        return int(self._session_rpc(self._stub.DeleteSessionState, request).version)
 
     def _session_rpc(self, rpc: Any, request: Any) -> Any:
         """Calls a session RPC; a failure the host coded (`x-snakepit-error-code`) becomes a `SessionError`."""
@@ -79,10 +83,11 @@ class HostClient:
             return rpc(request, metadata=self._metadata())
         except grpc.RpcError as error:
             trailers = dict(error.trailing_metadata() or ()) if isinstance(error, grpc.Call) else {}
-            code = trailers.get(_ERROR_CODE_METADATA)
+            code = trailers.get(ERROR_CODE_METADATA)
             if not code:
                 raise
-            raise SessionError(str(code), str(error.details() or code)) from None
+            details = error.details() if isinstance(error, grpc.Call) else None
+            raise SessionError(str(code), str(details or code)) from None
 
     def call_host_tool(self, name: str, kwargs: Mapping[str, Any], call: Optional[CallContext]) -> Any:
         request = host_pb2.CallHostToolRequest(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import logging
 import os
 import signal
@@ -47,16 +48,11 @@ def start_pipe_lifeline(control_fd: int, terminate: Terminate) -> threading.Thre
     return thread
 
 
-_libc: Optional[ctypes.CDLL] = None
-
-
+@functools.lru_cache(maxsize=None)
 def libc() -> ctypes.CDLL:
     """The C library, loaded once per process (`find_library` runs `ldconfig -p` in a subprocess;
     the fork server loads it before forking, so forked workers never do)."""
-    global _libc
-    if _libc is None:
-        _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-    return _libc
+    return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
 
 
 def set_parent_death_signal(host_pid: Optional[int], terminate: Terminate) -> bool:
@@ -114,7 +110,8 @@ class HostHeartbeat:
                 known = self._beat(sequence, self._timeout_s)
             except Exception as error:  # noqa: BLE001 - any failure is a missed beat
                 missed += 1
-                log.warning("host heartbeat %d missed (%d/%d): %s", sequence, missed, self._max_missed, _describe(error))
+                log.warning("host heartbeat %d missed (%d/%d): %s", sequence, missed, self._max_missed,
+                            _describe(error))
                 if missed >= self._max_missed:
                     self._terminate(f"host heartbeat missed {missed} times in a row")
                     return
@@ -130,7 +127,7 @@ def _describe(error: BaseException) -> str:
     return code().name if callable(code) else f"{type(error).__name__}: {error}"
 
 
-def start_watchdog(host_pid: int, interval_ms: int, grace_ms: int) -> Optional[subprocess.Popen]:
+def start_watchdog(host_pid: int, interval_ms: int, grace_ms: int) -> Optional[subprocess.Popen[bytes]]:
     """Spawn `python -m snakepit_bridge._internal.watchdog` in its own session, watching `host_pid`.
 
     Only when the worker leads its process group: the watchdog kills that whole group.

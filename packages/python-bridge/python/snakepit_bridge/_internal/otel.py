@@ -21,9 +21,12 @@ log = logging.getLogger("snakepit_bridge.otel")
 
 try:  # the only import-time cost when the package is absent is this failed import
     from opentelemetry import propagate, trace
+
+    _API_INSTALLED = True
 except ImportError:  # pragma: no cover - exercised in environments without opentelemetry
     propagate = None  # type: ignore[assignment]
     trace = None  # type: ignore[assignment]
+    _API_INSTALLED = False
 
 _NOOP: ContextManager[Any] = contextlib.nullcontext()
 TRACER_NAME = "snakepit_bridge"
@@ -31,7 +34,7 @@ TRACER_NAME = "snakepit_bridge"
 
 def enabled() -> bool:
     """True when spans would be recorded: the API is importable and a real provider is set."""
-    if trace is None:
+    if not _API_INSTALLED:
         return False
     # With no provider set the API hands out a proxy whose spans record nothing: skip the work.
     return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
@@ -78,7 +81,7 @@ def bootstrap_otlp(service_name: Optional[str] = None) -> bool:
     exporter was started, False (with a warning) when `OTEL_SDK_DISABLED=true` or the SDK or the
     exporter package is not installed. Calls after a successful one do nothing and return True.
     """
-    global _bootstrapped
+    global _bootstrapped  # noqa: PLW0603 - a once-per-process flag, like the tracer provider it guards
     if _bootstrapped:
         return True
     if os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 
 def _stat_fields(pid: int) -> Optional[List[str]]:
@@ -14,7 +14,7 @@ def _stat_fields(pid: int) -> Optional[List[str]]:
         return None
     # The command name (field 2) may contain spaces and parentheses: split after the last ')'.
     rest = data[data.rfind(")") + 2 :].split()
-    return ["", ""] + rest  # so that fields[n - 1] is field n (1-based, as in proc(5))
+    return ["", "", *rest]  # so that fields[n - 1] is field n (1-based, as in proc(5))
 
 
 def has_procfs() -> bool:
@@ -67,13 +67,14 @@ def descendants(pid: int) -> List[int]:
     """Live descendants of `pid` (used when the worker does not lead its own process group)."""
     if not has_procfs():
         return []
-    children: dict = {}
+    children: Dict[int, List[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             fields = _stat_fields(int(entry))
             if fields and fields[2] not in ("Z", "X", "x"):
                 children.setdefault(int(fields[3]), []).append(int(entry))
-    found, stack = [], [pid]
+    found: List[int] = []
+    stack = [pid]
     while stack:
         for child in children.get(stack.pop(), []):
             found.append(child)

@@ -3,26 +3,30 @@
 from __future__ import annotations
 
 import hmac
+from typing import Any, Callable, Iterator
 
 import grpc
 
-SECRET_METADATA = "x-snakepit-secret"
+from ..gen.constants import SECRET_METADATA
 
 
-def _deny(request, context):  # noqa: ANN001 - grpc handler signature
-    context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing or wrong x-snakepit-secret")
+def _deny(request: object, context: grpc.ServicerContext) -> None:
+    context.abort(grpc.StatusCode.UNAUTHENTICATED, f"missing or wrong {SECRET_METADATA}")
 
 
-def _deny_stream(request, context):  # noqa: ANN001
-    context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing or wrong x-snakepit-secret")
+def _deny_stream(request: object, context: grpc.ServicerContext) -> Iterator[None]:
+    context.abort(grpc.StatusCode.UNAUTHENTICATED, f"missing or wrong {SECRET_METADATA}")
     yield  # pragma: no cover - makes this a generator for server-streaming RPCs
 
 
-class SecretInterceptor(grpc.ServerInterceptor):
+# grpcio ships no type information, so its base class is `Any` to mypy.
+class SecretInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
     def __init__(self, secret: str) -> None:
         self._secret = secret.encode("utf-8")
 
-    def intercept_service(self, continuation, handler_call_details):  # noqa: ANN001
+    def intercept_service(
+        self, continuation: Callable[[grpc.HandlerCallDetails], Any], handler_call_details: grpc.HandlerCallDetails
+    ) -> Any:
         supplied = dict(handler_call_details.invocation_metadata or ()).get(SECRET_METADATA, "")
         if isinstance(supplied, str):
             supplied = supplied.encode("utf-8")

@@ -10,22 +10,22 @@ import os
 import threading
 import time
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Generator, Iterator, List, Optional
 
 import grpc
 
 from . import codec, otel
 from .adapter import LoadedAdapter
 from .call_context import CallContext, activate, deactivate
-from .errors import CANCELLED, INVALID_ARGUMENTS, TOOL_NOT_FOUND, BridgeError, error_to_proto
-from .event_loop import EventLoopThread
+from ..gen.constants import CORRELATION_ID_METADATA, INVALID_ARGUMENTS, TOOL_NOT_FOUND, WORKER_STOPPED
+from .errors import BridgeError, error_to_proto
+from .event_loop import AsyncCall, EventLoopThread
 from ..gen import worker_pb2, worker_pb2_grpc
 from .session import SessionStore, session_for
 from .tools import ToolDefinition
 
 log = logging.getLogger("snakepit_bridge.servicer")
 
-CORRELATION_METADATA = "x-snakepit-correlation-id"
 _CANCELLED_ERRORS = (concurrent.futures.CancelledError, asyncio.CancelledError)
 
 
@@ -64,20 +64,28 @@ class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
 
     # -- control RPCs ---------------------------------------------------------------------------
 
-    def Ping(self, request, context):  # noqa: N802, ANN001
+    def Ping(  # noqa: N802 - the RPC's name, from the generated base class
+        self, request: worker_pb2.PingRequest, context: grpc.ServicerContext
+    ) -> worker_pb2.PingResponse:
         return worker_pb2.PingResponse(message=request.message, worker_id=self._worker_id, pid=os.getpid(),
                                        server_time_ms=int(time.time() * 1000))
 
-    def Heartbeat(self, request, context):  # noqa: N802, ANN001
+    def Heartbeat(  # noqa: N802 - the RPC's name, from the generated base class
+        self, request: worker_pb2.HeartbeatRequest, context: grpc.ServicerContext
+    ) -> worker_pb2.HeartbeatResponse:
         with self._cond:
             running, served = self._running, self._calls_served
         return worker_pb2.HeartbeatResponse(sequence=request.sequence, in_flight=running, calls_served=served)
 
-    def DescribeTools(self, request, context):  # noqa: N802, ANN001
+    def DescribeTools(  # noqa: N802 - the RPC's name, from the generated base class
+        self, request: worker_pb2.DescribeToolsRequest, context: grpc.ServicerContext
+    ) -> worker_pb2.DescribeToolsResponse:
         return worker_pb2.DescribeToolsResponse(tools=[t.spec() for t in self._adapter.tools.values()],
                                                 adapter=self._adapter.spec)
 
-    def Shutdown(self, request, context):  # noqa: N802, ANN001
+    def Shutdown(  # noqa: N802 - the RPC's name, from the generated base class
+        self, request: worker_pb2.ShutdownRequest, context: grpc.ServicerContext
+    ) -> worker_pb2.ShutdownResponse:
         self.drain(request.grace_ms / 1000)
         self._on_shutdown()
         return worker_pb2.ShutdownResponse()
@@ -91,7 +99,7 @@ class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
                 self._cond.wait(max(deadline - time.monotonic(), 0))
             leftovers = list(self._calls)
         for call in leftovers:
-            call.cancel()
+            call.cancel(WORKER_STOPPED)
         with self._cond:  # give cooperative tools a moment to notice the cancellation
             settle = time.monotonic() + 0.5
             while self._admitted and time.monotonic() < settle:
@@ -99,12 +107,14 @@ class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
 
     # -- tool calls -----------------------------------------------------------------------------
 
-    def _new_call(self, request, context) -> CallContext:  # noqa: ANN001
+    def _new_call(
+        self, request: worker_pb2.ExecuteRequest | worker_pb2.ExecuteStreamRequest, context: grpc.ServicerContext
+    ) -> CallContext:
         metadata = dict(context.invocation_metadata() or ())
         ctx = request.context
         call = CallContext(
             call_id=ctx.call_id,
-            correlation_id=str(metadata.get(CORRELATION_METADATA, "")),
+            correlation_id=str(metadata.get(CORRELATION_ID_METADATA, "")),
             session_id=ctx.session_id,
             timeout_ms=ctx.timeout_ms,
             metadata=dict(ctx.metadata),
@@ -116,7 +126,7 @@ class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
             call.cancel()  # the RPC has already ended
         return call
 
-    def _admit(self, context) -> None:  # noqa: ANN001
+    def _admit(self, context: grpc.ServicerContext) -> None:
         """Count the call in, or abort it (outside any `try` that would turn the abort into a result)."""
         with self._cond:
             refusal = None
@@ -137,7 +147,7 @@ class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
         try:
             while not self._slots.acquire(timeout=0.05):
                 if call.cancelled.is_set():
-                    raise BridgeError(CANCELLED, "call cancelled while waiting for a free slot", type="CancelledError")
+                    raise call.cancellation_error()
             acquired = True
             with self._cond:
                 self._running += 1
@@ -154,7 +164,9 @@ class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
             if acquired:
                 self._slots.release()
 
-    def _prepare(self, request, streaming: bool) -> "tuple[ToolDefinition, inspect.BoundArguments]":  # noqa: ANN001
+    def _prepare(
+        self, request: worker_pb2.ExecuteRequest | worker_pb2.ExecuteStreamRequest, streaming: bool
+    ) -> tuple[ToolDefinition, inspect.BoundArguments]:
         tool = self._adapter.tools.get(request.tool)
         if tool is None:
             available = ", ".join(sorted(self._adapter.tools)) or "(none)"
@@ -172,9 +184,13 @@ class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
         try:
             return running.result()
         except _CANCELLED_ERRORS:
-            raise BridgeError(CANCELLED, f"Tool {call.tool!r} was cancelled", type="CancelledError") from None
+            if call.cancelled.is_set():
+                raise call.cancellation_error() from None
+            raise  # cancelled by the tool's own code: a tool error like any other
 
-    def Execute(self, request, context):  # noqa: N802, ANN001
+    def Execute(  # noqa: N802 - the RPC's name, from the generated base class
+        self, request: worker_pb2.ExecuteRequest, context: grpc.ServicerContext
+    ) -> worker_pb2.ExecuteResponse:
         started = time.perf_counter()
         call = self._new_call(request, context)
         response = worker_pb2.ExecuteResponse()
@@ -197,7 +213,9 @@ class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
         response.duration_ms = _elapsed_ms(started)
         return response
 
-    def ExecuteStream(self, request, context):  # noqa: N802, ANN001
+    def ExecuteStream(  # noqa: N802 - the RPC's name, from the generated base class
+        self, request: worker_pb2.ExecuteStreamRequest, context: grpc.ServicerContext
+    ) -> Iterator[worker_pb2.ExecuteStreamResponse]:
         started = time.perf_counter()
         call = self._new_call(request, context)
         chunks = 0
@@ -223,23 +241,29 @@ class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
                     return
                 yield worker_pb2.ExecuteStreamResponse(
                     end=worker_pb2.StreamEnd(chunks=chunks, duration_ms=_elapsed_ms(started)))
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:  # noqa: BLE001 - every tool failure ends the stream with a ToolError
             if not isinstance(error, BridgeError):
                 log_call_error(call, error)
             yield worker_pb2.ExecuteStreamResponse(error=error_to_proto(error))
 
-    def _iterate_async(self, agen: Any, call: CallContext) -> Iterator[Any]:
-        current: list = [None]
-        call.on_cancel(lambda: current[0] is not None and current[0].cancel())
+    def _iterate_async(self, agen: Any, call: CallContext) -> Generator[Any, None, None]:
+        current: List[Optional[AsyncCall]] = [None]
+
+        def cancel_current() -> None:
+            running = current[0]
+            if running is not None:
+                running.cancel()
+
+        call.on_cancel(cancel_current)
         try:
             while not call.cancelled.is_set():
                 token = activate(call)
                 try:
-                    current[0] = self._loop.submit(agen.__anext__())
+                    current[0] = running = self._loop.submit(agen.__anext__())
                 finally:
                     deactivate(token)
                 try:
-                    value = current[0].result()
+                    value = running.result()
                 except StopAsyncIteration:
                     return
                 except _CANCELLED_ERRORS:
@@ -249,13 +273,13 @@ class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
             token = activate(call)
             try:
                 self._loop.run(agen.aclose(), timeout=5)
-            except Exception:  # noqa: BLE001 - already finished or failing in finally
+            except Exception:  # already finished, or failing in its finally
                 log.debug("closing async generator failed", exc_info=True)
             finally:
                 deactivate(token)
 
 
-def _iterate_sync(gen: Any, call: CallContext) -> Iterator[Any]:
+def _iterate_sync(gen: Any, call: CallContext) -> Generator[Any, None, None]:
     try:
         while not call.cancelled.is_set():
             token = activate(call)

@@ -19,10 +19,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Protocol, Tuple
 
+from ..gen.constants import SESSION_CONFLICT
 from .errors import BridgeError
-
-SESSION_CONFLICT = "SESSION_CONFLICT"
-SESSION_STORE_UNAVAILABLE = "SESSION_STORE_UNAVAILABLE"
 
 _MISSING = object()
 _MAX_CACHED_SESSIONS = 1_000

@@ -120,11 +120,11 @@ class SelfTerminator:
         for step in self._steps:
             try:
                 step(max(deadline - time.monotonic(), 0.0))
-            except Exception:  # noqa: BLE001 - one failing step must not block the others
+            except Exception:  # one failing step must not block the others
                 log.exception("shutdown step failed")
         try:
             kill_own_processes(term_wait_s=min(0.5, max(deadline - time.monotonic(), 0.05)))
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("killing child processes failed")
         self.files_lock.acquire()
         _remove(self.files_to_remove)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import inspect
 import json
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, TypeVar, Union, overload
 
 from .codec import JSON
 from .docstrings import parse_docstring
-from .errors import INVALID_ARGUMENTS, BridgeError
+from ..gen.constants import INVALID_ARGUMENTS
+from .errors import BridgeError
 from ..gen import common_pb2, worker_pb2
 
 _MARK = "__snakepit_tool__"
@@ -21,14 +22,27 @@ class ToolOptions:
     description: Optional[str] = None
 
 
-def tool(fn: Optional[Callable] = None, *, name: Optional[str] = None, description: Optional[str] = None):
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@overload
+def tool(fn: F) -> F: ...
+
+
+@overload
+def tool(*, name: Optional[str] = None, description: Optional[str] = None) -> Callable[[F], F]: ...
+
+
+def tool(
+    fn: Optional[F] = None, *, name: Optional[str] = None, description: Optional[str] = None
+) -> Union[F, Callable[[F], F]]:
     """Mark a function or adapter method as a tool. Usable bare (`@tool`) or as `@tool(name=...)`.
 
     The tool's parameters, their types and descriptions are read from the signature and a
     Google-style docstring; generators become streaming tools, `async def` async tools.
     """
 
-    def mark(target: Callable) -> Callable:
+    def mark(target: F) -> F:
         setattr(target, _MARK, ToolOptions(name=name, description=description))
         return target
 
@@ -62,7 +76,7 @@ class ToolDefinition:
     """One callable tool, bound to its adapter instance when it is a method."""
 
     name: str
-    fn: Callable
+    fn: Callable[..., Any]
     description: str
     signature: inspect.Signature
     param_docs: Dict[str, str] = field(default_factory=dict)
@@ -70,7 +84,7 @@ class ToolDefinition:
     is_async: bool = False
 
     @classmethod
-    def from_callable(cls, fn: Callable) -> "ToolDefinition":
+    def from_callable(cls, fn: Callable[..., Any]) -> "ToolDefinition":
         func = getattr(fn, "__func__", None)  # a bound method: its first parameter is bound
         d = describe(func if func is not None else fn, bound=func is not None)
         return cls(name=d.name, fn=fn, description=d.description, signature=d.signature,
@@ -123,10 +137,10 @@ class _Description:
 
 # Tool descriptions by (function, bound): introspection (signature, docstring) costs about a
 # millisecond per adapter, and the fork server does it once for all the workers it forks.
-_descriptions: Dict["tuple[Callable, bool]", _Description] = {}
+_descriptions: Dict["tuple[Callable[..., Any], bool]", _Description] = {}
 
 
-def describe(fn: Callable, bound: bool) -> _Description:
+def describe(fn: Callable[..., Any], bound: bool) -> _Description:
     """The description of tool function `fn`; `bound`: it is called as a method (first parameter bound)."""
     found = _descriptions.get((fn, bound))
     if found is None:

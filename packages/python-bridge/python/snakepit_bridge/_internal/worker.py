@@ -6,6 +6,7 @@ import inspect
 import logging
 import os
 import stat
+import subprocess
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -13,11 +14,18 @@ from typing import Any, Callable, List, Optional
 
 import grpc
 
-from . import handshake, lifelines, procfs
+from . import handshake, lifelines
 from .adapter import LoadedAdapter, load_adapter
 from .errors import error_info
 from .event_loop import EventLoopThread
 from ..gen import worker_pb2_grpc
+from ..gen.constants import (
+    ADAPTER_LOAD_FAILED,
+    INVALID_OPTIONS,
+    MAX_MESSAGE_BYTES,
+    SECRET_ENV,
+    WORKER_START_FAILED,
+)
 from .host_client import HostClient
 from .json_logging import install_json_logging
 from .security import SecretInterceptor
@@ -27,9 +35,6 @@ from .termination import EXIT_STARTUP_FAILED, SelfTerminator
 from .worker_options import OptionsError, WorkerOptions, control_fd_from_argv, parse_options
 
 log = logging.getLogger("snakepit_bridge.worker")
-
-_MESSAGE_LIMIT = 100 * 1024 * 1024
-SECRET_ENV = "SNAKEPIT_SECRET"
 
 
 class StartupError(Exception):
@@ -90,7 +95,7 @@ class Worker:
         self.adapter: Optional[LoadedAdapter] = None
         self.host: Optional[HostClient] = None
         self.heartbeat: Optional[lifelines.HostHeartbeat] = None
-        self.watchdog = None
+        self.watchdog: Optional[subprocess.Popen[bytes]] = None
         self.socket_path: Optional[str] = None
         self.cleanup = _once(self._cleanup_adapter)
         self.terminator.add_step(self._stop_server)
@@ -116,8 +121,8 @@ class Worker:
         try:
             self.adapter = load_adapter(self.options.adapter or "")
             _call_hook(getattr(self.adapter.instance, "setup", None), self.loop)
-        except BaseException as error:  # noqa: BLE001 - includes SystemExit from a broken adapter
-            raise StartupError(handshake.ADAPTER_LOAD_FAILED, error) from error
+        except BaseException as error:  # includes SystemExit from a broken adapter
+            raise StartupError(ADAPTER_LOAD_FAILED, error) from error
 
     def serve(self) -> str:
         o = self.options
@@ -138,8 +143,8 @@ class Worker:
                 ThreadPoolExecutor(max_workers=2 * o.concurrency + 4, thread_name_prefix="snakepit-rpc"),
                 interceptors=[SecretInterceptor(secret)] if secret else [],
                 options=[
-                    ("grpc.max_send_message_length", _MESSAGE_LIMIT),
-                    ("grpc.max_receive_message_length", _MESSAGE_LIMIT),
+                    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+                    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                     ("grpc.so_reuseport", 0),
                 ],
             )
@@ -155,8 +160,8 @@ class Worker:
                     self.socket_path = address[len("unix:"):]
                     os.chmod(self.socket_path, 0o600)
                     self.terminator.files_to_remove.append(self.socket_path)
-        except Exception as error:  # noqa: BLE001
-            raise StartupError(handshake.WORKER_START_FAILED, error) from error
+        except Exception as error:
+            raise StartupError(WORKER_START_FAILED, error) from error
         return address
 
     def start_host_heartbeat(self) -> None:
@@ -196,7 +201,7 @@ class Worker:
             try:
                 self.watchdog.terminate()
                 self.watchdog.wait(0.5)
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001 - the watchdog may be gone already; shutdown goes on
                 pass
 
 
@@ -217,7 +222,7 @@ def main(argv: Optional[List[str]] = None, on_ready: Optional[Callable[[], None]
             options = parse_options(argv)
     except OptionsError as error:
         install_json_logging("")
-        return _fail(control_fd_from_argv(argv), handshake.INVALID_OPTIONS, error)
+        return _fail(control_fd_from_argv(argv), INVALID_OPTIONS, error)
     if options.check:
         from .check import run_check
 

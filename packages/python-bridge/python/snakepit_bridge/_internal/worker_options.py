@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import ipaddress
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import List, NoReturn, Optional
 
 LOOPBACK_NAMES = ("localhost",)
 
@@ -15,7 +16,7 @@ class OptionsError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> "None":  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         raise OptionsError(message)
 
 
@@ -89,16 +90,15 @@ def validate_listen(address: str) -> str:
     return address
 
 
-_parser: Optional[argparse.ArgumentParser] = None
+@functools.lru_cache(maxsize=None)
+def _shared_parser() -> argparse.ArgumentParser:
+    # Built once per process (building costs milliseconds: a terminal-size lookup per option); the
+    # fork server builds it before forking, so forked workers only parse.
+    return build_parser()
 
 
 def parse_options(argv: List[str]) -> WorkerOptions:
-    # Built once per process (building costs milliseconds: a terminal-size lookup per option); the
-    # fork server builds it before forking, so forked workers only parse.
-    global _parser
-    if _parser is None:
-        _parser = build_parser()
-    ns = _parser.parse_args(argv)
+    ns = _shared_parser().parse_args(argv)
     if not ns.check:
         for flag, value in (("--adapter", ns.adapter), ("--listen", ns.listen), ("--worker-id", ns.worker_id),
                             ("--snakepit-run-id", ns.run_id)):

@@ -1,35 +1,31 @@
+// A WorkerClient over the `@connectrpc/connect-node` gRPC transport: the baseline that
+// `bench/transport.mjs` measures grpc-js (the package's client) against. It lives here, not in
+// @snakepit/python-bridge, so the package does not ship connect-node at run time for it.
 import { setMaxListeners } from "node:events";
 import { connect } from "node:net";
-import { type CallOptions, ConnectError, createClient } from "@connectrpc/connect";
+import { ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { SnakepitError } from "@snakepit/errors";
-import { metadataKeys, worker } from "./contract.js";
-import { mapGrpcError } from "./grpc-error.js";
-import type { ExecuteRpcOptions, RpcOptions, ToolResult, WorkerClient } from "./worker-client.js";
+import { SnakepitError } from "@snakepit/pool";
 import {
+  mapGrpcError,
+  metadataKeys,
   streamChunks,
   toExecuteRequest,
   toExecuteStreamRequest,
   toToolDescriptions,
   toToolResult,
-} from "./worker-messages.js";
-
-/** Options of {@link createConnectWorkerClient}. */
-export interface ConnectWorkerClientOptions {
-  /** The per-run secret sent as `x-snakepit-secret`. Default: none. */
-  readonly secret?: string;
-}
+  worker,
+} from "@snakepit/python-bridge/internal";
 
 /**
- * A {@link WorkerClient} over the `@connectrpc/connect-node` gRPC transport. Measured slower
- * per call than grpc-js on this kind of machine (docs/architecture.md), so it is not the
- * default; it stays as the second implementation of the transport interface and the baseline
- * of `bench/transport.mjs`.
+ * A `WorkerClient` (the interface of `@snakepit/python-bridge`) over connect-node. Measured
+ * slower per call than grpc-js on this kind of machine (docs/architecture.md).
+ *
+ * @param {string} address `unix:/path.sock` or `host:port`
+ * @param {{ secret?: string }} [options] the per-run secret sent as `x-snakepit-secret`
+ * @returns {import("@snakepit/python-bridge").WorkerClient}
  */
-export function createConnectWorkerClient(
-  address: string,
-  options: ConnectWorkerClientOptions = {},
-): WorkerClient {
+export function createConnectWorkerClient(address, options = {}) {
   const unixPath = address.startsWith("unix:") ? address.slice("unix:".length) : undefined;
   const transport = createGrpcTransport({
     baseUrl: unixPath === undefined ? `http://${address}` : "http://localhost",
@@ -42,8 +38,8 @@ export function createConnectWorkerClient(
   // Every in-flight call listens on it; concurrency 64 is normal, not a leak.
   setMaxListeners(0, closer.signal);
 
-  function callOptions(opts: RpcOptions | undefined): CallOptions {
-    const headers: Record<string, string> = { ...opts?.metadata };
+  function callOptions(opts) {
+    const headers = { ...opts?.metadata };
     if (options.secret !== undefined) headers[metadataKeys.secret] = options.secret;
     if (opts?.correlationId !== undefined) headers[metadataKeys.correlationId] = opts.correlationId;
     const signal =
@@ -54,18 +50,14 @@ export function createConnectWorkerClient(
       ...(opts?.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }),
     };
   }
-  async function guard<T>(
-    operation: string,
-    opts: RpcOptions | undefined,
-    fn: () => Promise<T>,
-  ): Promise<T> {
+  async function guard(operation, opts, fn) {
     try {
       return await fn();
     } catch (err) {
       throw toError(err, operation, opts);
     }
   }
-  function toError(err: unknown, operation: string, opts: RpcOptions | undefined): SnakepitError {
+  function toError(err, operation, opts) {
     if (err instanceof SnakepitError) return err;
     const abortReason = opts?.signal?.aborted ? opts.signal.reason : undefined;
     const e = err instanceof ConnectError ? { code: err.code, details: err.rawMessage } : err;
@@ -87,26 +79,18 @@ export function createConnectWorkerClient(
         toToolDescriptions(await client.describeTools({}, callOptions(opts))),
       );
     },
-    execute<T>(
-      tool: string,
-      args: Readonly<Record<string, unknown>> | undefined,
-      opts?: ExecuteRpcOptions,
-    ): Promise<ToolResult<T>> {
+    execute(tool, args, opts) {
       const request = toExecuteRequest(tool, args, opts);
       return guard(`call "${tool}"`, opts, async () =>
-        toToolResult<T>(await client.execute(request, callOptions(opts)), tool),
+        toToolResult(await client.execute(request, callOptions(opts)), tool),
       );
     },
-    executeStream<T>(
-      tool: string,
-      args: Readonly<Record<string, unknown>> | undefined,
-      opts?: ExecuteRpcOptions,
-    ): AsyncIterable<T> {
+    executeStream(tool, args, opts) {
       const request = toExecuteStreamRequest(tool, args, opts);
       return {
         async *[Symbol.asyncIterator]() {
           try {
-            yield* streamChunks<T>(client.executeStream(request, callOptions(opts)), tool);
+            yield* streamChunks(client.executeStream(request, callOptions(opts)), tool);
           } catch (err) {
             throw toError(err, `stream "${tool}"`, opts);
           }

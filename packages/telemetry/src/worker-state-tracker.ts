@@ -1,16 +1,24 @@
-/** What a worker is doing, as far as the events tell. */
-export type WorkerState = "starting" | "idle" | "busy" | "stopping";
+/**
+ * The `state` label of the `snakepit_workers` gauge: what a worker is doing, as far as the events
+ * tell. Coarser than the pool's own worker states (no draining, no stopped).
+ */
+export type WorkerStateLabel = "starting" | "idle" | "busy" | "stopping";
 
-/** Every {@link WorkerState}, in display order. */
-export const workerStates: readonly WorkerState[] = ["starting", "idle", "busy", "stopping"];
+/** Every {@link WorkerStateLabel}, in display order. */
+export const workerStateLabels: readonly WorkerStateLabel[] = [
+  "starting",
+  "idle",
+  "busy",
+  "stopping",
+];
 
 interface TrackedWorker {
   phase: "starting" | "ready" | "stopping";
   inFlight: number;
 }
 
-/** Workers by state for each pool, derived from worker and call events alone. */
-export interface WorkerStates {
+/** Workers by state label for each pool, derived from worker and call events alone. */
+export interface WorkerStateTracker {
   spawned(pool: string, workerId: string): void;
   ready(pool: string, workerId: string): void;
   callStarted(pool: string, workerId: string): void;
@@ -18,14 +26,14 @@ export interface WorkerStates {
   stopping(pool: string, workerId: string): void;
   exited(pool: string, workerId: string): void;
   /** Counts by pool and state; every pool ever seen is listed, with zeros. */
-  counts(): Map<string, Record<WorkerState, number>>;
+  counts(): Map<string, Record<WorkerStateLabel, number>>;
 }
 
 /**
- * Tracks worker states from events. Tolerates joining late: a call or `ready` for a worker it has
+ * Tracks worker state labels from events. Tolerates joining late: a call or `ready` for a worker it has
  * never seen adds that worker, so metrics created after the pool started still converge.
  */
-export function createWorkerStates(): WorkerStates {
+export function createWorkerStateTracker(): WorkerStateTracker {
   const pools = new Map<string, Map<string, TrackedWorker>>();
   const workersOf = (pool: string) => {
     let workers = pools.get(pool);
@@ -66,7 +74,7 @@ export function createWorkerStates(): WorkerStates {
       workersOf(pool).delete(workerId);
     },
     counts() {
-      const result = new Map<string, Record<WorkerState, number>>();
+      const result = new Map<string, Record<WorkerStateLabel, number>>();
       for (const [pool, workers] of pools) {
         const counts = { starting: 0, idle: 0, busy: 0, stopping: 0 };
         for (const w of workers.values()) {

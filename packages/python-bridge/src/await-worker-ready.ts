@@ -1,0 +1,82 @@
+import type { Socket } from "node:net";
+import { SnakepitError } from "@snakepit/errors";
+import { createGrpcJsWorkerClient } from "./grpc-js-worker-client.js";
+import { splitLines } from "./line-splitter.js";
+import type { OutputTail } from "./output-tail.js";
+import type { SpawnWorkerOptions, WorkerProcess } from "./spawn-worker.js";
+import { awaitStart } from "./start-handshake.js";
+import type { WorkerExit } from "./worker-exit.js";
+import { parseControlLine } from "./worker-handshake.js";
+
+/** A worker process, spawned or forked, that has not reported ready yet. */
+export interface StartedWorker {
+  /** `undefined` when the spawn failed (`spawnFailed` says why). */
+  readonly pid: number | undefined;
+  /** The host's end of the worker's control socket (its fd 3). */
+  readonly control: Socket | null;
+  readonly tail: OutputTail;
+  readonly exited: Promise<WorkerExit>;
+  exit(): WorkerExit | undefined;
+  /** See `StartingProcess.spawnFailed`. */
+  readonly spawnFailed?: Promise<SnakepitError>;
+  /** See `StartingProcess.afterExit`. */
+  readonly afterExit?: () => Promise<void>;
+}
+
+/**
+ * Resolves once the worker reports ready on its control socket, with the {@link WorkerProcess}
+ * both `spawnWorker` and `ForkServer.fork` return. Rejects (after the process is gone) with
+ * `ADAPTER_LOAD_FAILED`, `INVALID_OPTIONS`, `WORKER_START_FAILED`, `WORKER_START_TIMEOUT`,
+ * `PROTOCOL_ERROR`, the spawn error (`PYTHON_NOT_FOUND`) or the abort reason.
+ */
+export function awaitWorkerReady(
+  options: Pick<SpawnWorkerOptions, "workerId" | "startTimeoutMs" | "signal" | "secret">,
+  adapter: string,
+  worker: StartedWorker,
+): Promise<WorkerProcess> {
+  const { control, tail } = worker;
+  const starting = {
+    name: `Worker ${options.workerId}`,
+    pid: worker.pid,
+    exited: worker.exited,
+    startTimeoutMs: options.startTimeoutMs ?? 30_000,
+    signal: options.signal,
+    output: () => tail.toString(),
+    ...(worker.spawnFailed === undefined ? {} : { spawnFailed: worker.spawnFailed }),
+    ...(worker.afterExit === undefined ? {} : { afterExit: worker.afterExit }),
+  };
+  return awaitStart<WorkerProcess>(starting, (attempt) => {
+    if (control === null) {
+      attempt.fail(new SnakepitError("INTERNAL", "The worker's control socket was not created"));
+      return;
+    }
+    let ready = false;
+    // A failed start closes the control socket; a ready worker keeps it as its lifeline.
+    attempt.settled.addEventListener("abort", () => ready || control.destroy(), { once: true });
+    splitLines(control, (line) => {
+      if (attempt.settled.aborted) return;
+      const parsed = parseControlLine(line, { workerId: options.workerId, adapter });
+      if (parsed.kind === "error") return attempt.fail(parsed.error);
+      if (parsed.kind !== "ready") return;
+      ready = true;
+      // The lifeline must not keep the host alive by itself.
+      control.unref();
+      const pid = worker.pid ?? -1;
+      attempt.ready({
+        workerId: options.workerId,
+        pid,
+        pgid: pid,
+        address: parsed.address,
+        client: createGrpcJsWorkerClient(
+          parsed.address,
+          options.secret === undefined ? {} : { secret: options.secret },
+        ),
+        exited: worker.exited,
+        get exit() {
+          return worker.exit();
+        },
+        outputTail: () => tail.toString(),
+      });
+    });
+  });
+}
