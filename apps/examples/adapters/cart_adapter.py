@@ -9,7 +9,7 @@ class CartAdapter(Adapter):
     @tool
     def add_to_cart(self, item: str) -> list:
         """Add `item` to the session's cart (a retried read-modify-write: no host's add is lost)."""
-        return current_call().session.update("cart", lambda cart: cart + [item], default=[])
+        return current_call().session.update("cart", lambda cart: [*cart, item], default=[])
 
     @tool
     def cart(self) -> dict:

@@ -1,4 +1,5 @@
-import { describeValue, SnakepitError } from "@snakepit/errors";
+import { SnakepitError } from "@snakepit/errors";
+import { describeValue } from "@snakepit/errors/internal";
 
 /** The longest session id a store accepts, in UTF-16 code units. */
 export const MAX_SESSION_ID_LENGTH = 256;

@@ -1,5 +1,6 @@
 import { createClient, ErrorReply } from "@redis/client";
-import { describeValue, SnakepitError } from "@snakepit/errors";
+import { SnakepitError } from "@snakepit/errors";
+import { describeValue } from "@snakepit/errors/internal";
 import type { RedisCommandClient, RedisCommandOptions } from "./redis-command-client.js";
 import type { ResolvedRedisSessionStoreOptions } from "./redis-session-store-options.js";
 import type { SessionScript } from "./session-scripts.js";

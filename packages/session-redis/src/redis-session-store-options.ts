@@ -1,4 +1,9 @@
-import { expectInteger, expectString, invalidOption, rejectUnknownKeys } from "@snakepit/errors";
+import {
+  expectInteger,
+  expectString,
+  invalidOption,
+  rejectUnknownKeys,
+} from "@snakepit/errors/internal";
 import type { RedisCommandClient } from "./redis-command-client.js";
 
 /** Options of {@link createRedisSessionStore}. Give `client`, or `url`, or `socketPath`. */

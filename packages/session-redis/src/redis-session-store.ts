@@ -1,5 +1,6 @@
 import { ErrorReply, RESP_TYPES } from "@redis/client";
-import { describeValue, SnakepitError } from "@snakepit/errors";
+import { SnakepitError } from "@snakepit/errors";
+import { describeValue } from "@snakepit/errors/internal";
 import {
   decodeSessionValue,
   encodeSessionValue,

@@ -47,7 +47,7 @@ class FakeHost(host_pb2_grpc.HostServiceServicer):
             if self.after_read is not None:
                 self.after_read()
 
-    def _read(self, request):  # noqa: ANN001, ANN202
+    def _read(self, request):
         with self.lock:
             version = self.versions.get(request.session_id, 0)
             if request.HasField("known_version") and request.known_version == version:
@@ -58,7 +58,7 @@ class FakeHost(host_pb2_grpc.HostServiceServicer):
             return host_pb2.GetSessionStateResponse(values={k: session[k] for k in keys if k in session},
                                                     version=version)
 
-    def _conditional(self, request, context) -> int:  # noqa: ANN001
+    def _conditional(self, request, context) -> int:
         version = self.versions.get(request.session_id, 0)
         if request.HasField("if_version") and request.if_version != version:
             context.set_trailing_metadata((("x-snakepit-error-code", "SESSION_CONFLICT"),))

@@ -120,7 +120,7 @@ class SessionStore:
         except SessionError:
             self.forget(session_id)
             raise
-        self._after_write(session_id, version, {k: _MISSING for k in keys})
+        self._after_write(session_id, version, dict.fromkeys(keys, _MISSING))
         return version
 
     def forget(self, session_id: str) -> None:
