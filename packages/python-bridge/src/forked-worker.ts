@@ -1,5 +1,6 @@
 import type { Socket } from "node:net";
 import { awaitWorkerReady } from "./await-worker-ready.js";
+import { environmentVariables } from "./contract.js";
 import type { OutputTail } from "./output-tail.js";
 import type { SpawnWorkerOptions, WorkerProcess } from "./spawn-worker.js";
 import type { WorkerExit } from "./worker-exit.js";
@@ -27,7 +28,7 @@ export interface ForkChannels {
 export function forkedWorkerEnv(o: ForkWorkerOptions): Record<string, string | null> {
   const env: Record<string, string | null> = {};
   for (const [k, v] of Object.entries(o.env ?? {})) env[k] = v ?? null;
-  env.SNAKEPIT_SECRET = o.secret ?? null;
+  env[environmentVariables.secret] = o.secret ?? null;
   return env;
 }
 

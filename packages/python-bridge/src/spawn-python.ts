@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { SnakepitError } from "@snakepit/errors";
 import { bridgePythonDir } from "./bridge-paths.js";
+import { environmentVariables } from "./contract.js";
 import { splitLines } from "./line-splitter.js";
 import { OutputTail } from "./output-tail.js";
 
@@ -54,8 +55,8 @@ export function spawnPython(o: SpawnPythonOptions): SpawnedPython {
   }
   env.PYTHONPATH = env.PYTHONPATH ? `${bridgePythonDir}:${env.PYTHONPATH}` : bridgePythonDir;
   env.PYTHONUNBUFFERED = "1";
-  if (o.secret !== undefined) env.SNAKEPIT_SECRET = o.secret;
-  else delete env.SNAKEPIT_SECRET;
+  if (o.secret !== undefined) env[environmentVariables.secret] = o.secret;
+  else delete env[environmentVariables.secret];
   let child: ChildProcess;
   try {
     child = spawn(o.pythonExecutable, o.args, {

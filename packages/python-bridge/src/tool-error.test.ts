@@ -1,11 +1,11 @@
 import { fileURLToPath } from "node:url";
 import { create } from "@bufbuild/protobuf";
 import { isSnakepitError } from "@snakepit/errors";
+import { killWithEscalation } from "@snakepit/process-killer";
 import { afterEach, describe, expect, it } from "vitest";
 import { startupErrorCodes, ToolErrorSchema, toolErrorCodes } from "./contract.js";
 import {
   createPrivateDirectory,
-  killGroup,
   type PrivateDirectory,
   resolvePythonEnvironment,
   spawnWorker,
@@ -53,7 +53,11 @@ describe("a call cut short by the worker's shutdown", () => {
   let worker: WorkerProcess | undefined;
   afterEach(async () => {
     if (worker !== undefined) {
-      killGroup(worker, "SIGKILL");
+      await killWithEscalation(worker.pid, {
+        firstSignal: "SIGKILL",
+        graceMs: 0,
+        exited: worker.exited,
+      });
       await worker.exited;
       worker.client.close();
       worker = undefined;
