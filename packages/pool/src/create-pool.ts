@@ -148,7 +148,11 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
         if (opts.registry.sweepOnStart) await sweep(registry);
       }
       // Socket directories of hosts that died without cleaning up (SIGKILL): theirs, not ours.
-      await removeStaleDirectories();
+      // Never throws: a directory it cannot remove is logged, and the pool starts anyway.
+      await removeStaleDirectories({
+        onError: (path, err) =>
+          log.warn({ path, err }, "could not remove a stale socket directory"),
+      });
       // A misconfigured session store (wrong password, not Redis) fails here, not at the first call.
       await sessions.ready?.({ signal: lifetime.signal });
       const runId = registry?.runId ?? generateRunId();

@@ -26,6 +26,13 @@ export interface PoolOptions {
   readonly pythonExecutable?: string;
   /** Extra environment for the workers. `undefined` values remove a variable. Default: none. */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Which of the host's environment variables the workers (and, in fork mode, the fork server)
+   * start with: `true` all of them, `false` none, or an allow-list of names such as
+   * `["PATH", "HOME", "LANG"]` — so cloud credentials and other secrets in the host's environment
+   * stay out of Python. `env` applies on top either way. Default `true`.
+   */
+  readonly inheritEnv?: boolean | readonly string[];
   /** Working directory of the workers. Default: the host's. */
   readonly cwd?: string;
   /** How long a worker may take to become ready, in milliseconds. Default 30000. */
@@ -134,6 +141,7 @@ export interface ResolvedPoolOptions {
   readonly size: number;
   readonly pythonExecutable: string | undefined;
   readonly env: Readonly<Record<string, string | undefined>>;
+  readonly inheritEnv: boolean | readonly string[];
   readonly cwd: string | undefined;
   readonly startTimeoutMs: number;
   readonly shutdownGraceMs: number;
@@ -168,6 +176,7 @@ const KNOWN = [
   "size",
   "pythonExecutable",
   "env",
+  "inheritEnv",
   "cwd",
   "startTimeoutMs",
   "shutdownGraceMs",
@@ -302,6 +311,15 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
     throw invalidOption("name", "letters, digits, `_`, `.` or `-`", name);
   if (o.env !== undefined && (typeof o.env !== "object" || o.env === null))
     throw invalidOption("env", "an object of strings", o.env);
+  const inheritEnv = o.inheritEnv === undefined ? true : o.inheritEnv;
+  if (
+    typeof inheritEnv !== "boolean" &&
+    !(
+      Array.isArray(inheritEnv) &&
+      inheritEnv.every((n: unknown) => typeof n === "string" && /^[^=\0]+$/.test(n))
+    )
+  )
+    throw invalidOption("inheritEnv", "a boolean or an array of variable names", inheritEnv);
   if (o.logger !== undefined && typeof (o.logger as Logger).child !== "function")
     throw invalidOption("logger", "a pino-compatible logger", o.logger);
   const int = (key: keyof PoolOptions, fallback: number, min: number) =>
@@ -334,6 +352,7 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
         ? undefined
         : expectString("pythonExecutable", o.pythonExecutable),
     env: o.env ?? {},
+    inheritEnv,
     cwd: o.cwd === undefined ? undefined : expectString("cwd", o.cwd),
     startTimeoutMs: int("startTimeoutMs", 30_000, 1),
     shutdownGraceMs: int("shutdownGraceMs", 2000, 0),

@@ -97,7 +97,9 @@ export function createWorkerProcessManager(m: WorkerProcessManagerOptions): Work
       adapter: opts.adapter,
       runId: m.runId,
       preload: opts.preload,
-      env: opts.env,
+      // Forked workers start with the fork server's environment: clean it, and mark it, here.
+      env: { ...opts.env, ...registry?.markerEnv },
+      inheritEnv: opts.inheritEnv,
       cwd: opts.cwd,
       parentDeathSignal: lifelines.parentDeathSignal,
       startTimeoutMs: opts.startTimeoutMs,
@@ -138,7 +140,8 @@ export function createWorkerProcessManager(m: WorkerProcessManagerOptions): Work
           runId: m.runId,
           listen: m.host.directory.socketAddress(`${workerId}.sock`),
           hostAddress: m.host.server.address,
-          env: opts.env,
+          env: { ...opts.env, ...registry?.markerEnv },
+          inheritEnv: opts.inheritEnv, // a forked worker has its fork server's
           cwd: opts.cwd,
           concurrency: opts.capacity,
           pipeLifeline: lifelines.pipe,

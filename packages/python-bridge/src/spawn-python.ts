@@ -20,6 +20,12 @@ export interface SpawnPythonOptions {
   readonly cwd?: string | undefined;
   /** Extra environment over the host's; `undefined` values remove a variable. */
   readonly env?: Readonly<Record<string, string | undefined>> | undefined;
+  /**
+   * Which of the host's environment variables the process starts with: all (`true`), none
+   * (`false`) or only the names listed. `env` and Snakepit's own variables apply on top.
+   * Default `true`.
+   */
+  readonly inheritEnv?: boolean | readonly string[] | undefined;
   /** Cap BLAS/OpenMP threads at 1 unless the environment sets them. Default true. */
   readonly capNativeThreads?: boolean | undefined;
   /** `SNAKEPIT_SECRET` for the process; never inherited from the host's environment. */
@@ -47,7 +53,7 @@ export interface SpawnedPython {
  * later, is `PYTHON_NOT_FOUND` (a missing or non-executable interpreter) or `WORKER_START_FAILED`.
  */
 export function spawnPython(o: SpawnPythonOptions): SpawnedPython {
-  const env: NodeJS.ProcessEnv = { ...process.env };
+  const env = inheritedEnv(o.inheritEnv);
   if (o.capNativeThreads !== false) for (const name of NATIVE_THREAD_VARS) env[name] ??= "1";
   for (const [k, v] of Object.entries(o.env ?? {})) {
     if (v === undefined) delete env[k];
@@ -99,4 +105,13 @@ function spawnError(cause: unknown, pythonExecutable: string): SnakepitError {
         { cause },
       )
     : new SnakepitError("WORKER_START_FAILED", message, { cause });
+}
+
+/** The part of the host's environment a bridge process starts with (see `inheritEnv`). */
+function inheritedEnv(inherit: boolean | readonly string[] = true): NodeJS.ProcessEnv {
+  if (inherit === true) return { ...process.env };
+  const env: NodeJS.ProcessEnv = {};
+  if (inherit !== false)
+    for (const name of inherit) if (process.env[name] !== undefined) env[name] = process.env[name];
+  return env;
 }

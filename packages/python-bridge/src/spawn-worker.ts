@@ -36,6 +36,11 @@ export interface SpawnWorkerOptions {
   readonly concurrency?: number;
   /** Extra environment for the worker, over the host's own. `undefined` values remove a variable. */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Which of the host's environment variables the worker starts with: all (`true`), none
+   * (`false`) or only the names listed; `env` applies on top. Default `true`.
+   */
+  readonly inheritEnv?: boolean | readonly string[];
   /** Working directory of the worker. Default: the host's. */
   readonly cwd?: string;
   /** Exit when the control socket (fd 3) reaches EOF, i.e. the host died (orphan layer 1). Default true. */
@@ -102,7 +107,8 @@ function workerArgs(o: SpawnWorkerOptions): string[] {
  *
  * Rejects with `ADAPTER_LOAD_FAILED` (with the Python traceback in `details`),
  * `WORKER_START_FAILED` (exited early, output tail in `details`), `WORKER_START_TIMEOUT`,
- * `PYTHON_NOT_FOUND` or the abort reason; the process is gone by then.
+ * `PYTHON_NOT_FOUND` or the abort reason; the process is gone by then (else `KILL_FAILED`: it
+ * outlived SIGKILL, e.g. stuck in uninterruptible sleep).
  */
 export function spawnWorker(options: SpawnWorkerOptions): Promise<WorkerProcess> {
   const { signal } = options;

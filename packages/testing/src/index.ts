@@ -20,4 +20,6 @@ export {
 } from "./proc.js";
 export type { RedisServer, RedisServerOptions } from "./redis-server.js";
 export { findRedisServer, startRedisServer } from "./redis-server.js";
+export type { SecondUser } from "./second-user.js";
+export { runAs, secondUser } from "./second-user.js";
 export { waitFor } from "./wait-for.js";
