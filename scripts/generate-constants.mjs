@@ -32,7 +32,12 @@ function fail(message) {
 function load() {
   const data = JSON.parse(readFileSync(source, "utf8"));
   const seen = new Set();
-  const groups = { toolError: "tool", startup: "startup", hostTool: "hostTool", session: "session" };
+  const groups = {
+    toolError: "tool",
+    startup: "startup",
+    hostTool: "hostTool",
+    session: "session",
+  };
   for (const [group] of entries(data.errorCodes)) {
     if (!(group in groups)) fail(`unknown error code group \`${group}\``);
   }
