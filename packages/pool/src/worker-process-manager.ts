@@ -18,7 +18,7 @@ import { publish } from "@snakepit/telemetry/internal";
 import type { Logger } from "./logger.js";
 import type { PoolHostService } from "./pool-host-service.js";
 import type { ResolvedPoolOptions } from "./pool-options.js";
-import { forwardWorkerOutput } from "./worker-output.js";
+import { forwardWorkerLog, forwardWorkerOutput } from "./worker-output.js";
 
 // A fork server that dies sooner than this after its start counts towards the restart backoff.
 const QUICK_DEATH_MS = 10_000;
@@ -163,6 +163,7 @@ export function createWorkerProcessManager(m: WorkerProcessManagerOptions): Work
               });
           },
           onOutput: forwardWorkerOutput(log, workerId),
+          onLog: forwardWorkerLog(log, workerId),
         };
         const proc = forking
           ? await (await forkServer()).fork(spawnOptions)

@@ -30,7 +30,7 @@ export interface StartedWorker {
  * `PROTOCOL_ERROR`, the spawn error (`PYTHON_NOT_FOUND`) or the abort reason.
  */
 export function awaitWorkerReady(
-  options: Pick<SpawnWorkerOptions, "workerId" | "startTimeoutMs" | "signal" | "secret">,
+  options: Pick<SpawnWorkerOptions, "workerId" | "startTimeoutMs" | "signal" | "secret" | "onLog">,
   adapter: string,
   worker: StartedWorker,
 ): Promise<WorkerProcess> {
@@ -54,8 +54,10 @@ export function awaitWorkerReady(
     // A failed start closes the control socket; a ready worker keeps it as its lifeline.
     attempt.settled.addEventListener("abort", () => ready || control.destroy(), { once: true });
     splitLines(control, (line) => {
-      if (attempt.settled.aborted) return;
       const parsed = parseControlLine(line, { workerId: options.workerId, adapter });
+      // Log records come before and after the handshake, for the worker's whole life.
+      if (parsed.kind === "log") return options.onLog?.(parsed.record);
+      if (attempt.settled.aborted) return;
       if (parsed.kind === "error") return attempt.fail(parsed.error);
       if (parsed.kind !== "ready") return;
       ready = true;

@@ -32,3 +32,4 @@ export type {
   WorkerClient,
 } from "./worker-client.js";
 export type { WorkerExit } from "./worker-exit.js";
+export type { WorkerLogRecord } from "./worker-handshake.js";

@@ -43,7 +43,9 @@ interface ProbeResult {
 // Imports what a worker imports first, including the generated stubs, which check the grpcio
 // and protobuf versions they were generated for.
 const PROBE = `
-import json, sys
+import sys
+if sys.path[:1] == [""]: sys.path.pop(0)  # not the working directory's grpc.py (see bridgeModuleArgs)
+import json
 out = {"ok": False, "python": sys.version.split()[0]}
 try:
     import grpc, google.protobuf

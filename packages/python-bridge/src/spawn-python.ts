@@ -13,6 +13,21 @@ const NATIVE_THREAD_VARS = [
   "VECLIB_MAXIMUM_THREADS",
 ];
 
+/**
+ * The arguments that make `python` run a bridge module the way `python -m <module>` does, but
+ * without the working directory on `sys.path`: `-m` puts it first, so a `grpc.py` or
+ * `snakepit_bridge.py` in the app's directory would be imported by every worker. `-P` (3.11+)
+ * does the same, but older Pythons refuse it and the version is not known here, so a two-statement
+ * `-c` bootstrap drops the working directory's entry (`''`) before anything else is imported, on
+ * every version.
+ */
+export function bridgeModuleArgs(module: string): string[] {
+  return [
+    "-c",
+    `import sys;sys.path[:1]==[""] and sys.path.pop(0);import runpy;runpy.run_module(${JSON.stringify(module)},run_name="__main__",alter_sys=True)`,
+  ];
+}
+
 /** What a bridge process (a worker or a fork server) is started with. */
 export interface SpawnPythonOptions {
   readonly pythonExecutable: string;

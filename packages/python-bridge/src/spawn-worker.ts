@@ -1,10 +1,10 @@
 import type { Socket } from "node:net";
 import { SnakepitError } from "@snakepit/errors";
 import { awaitWorkerReady } from "./await-worker-ready.js";
-import { type SpawnedPython, spawnPython } from "./spawn-python.js";
+import { bridgeModuleArgs, type SpawnedPython, spawnPython } from "./spawn-python.js";
 import type { WorkerClient } from "./worker-client.js";
 import type { WorkerExit } from "./worker-exit.js";
-import { workerFlags } from "./worker-handshake.js";
+import { type WorkerLogRecord, workerFlags } from "./worker-handshake.js";
 
 /** How the worker's own dependent heartbeat to the host behaves (orphan layer 3). */
 export interface WorkerHostHeartbeatOptions {
@@ -64,8 +64,10 @@ export interface SpawnWorkerOptions {
    * moment to record it durably (a host killed during start-up must leave enough to clean up).
    */
   readonly onSpawn?: (pid: number) => void;
-  /** Every line the worker writes to stdout or stderr. Default: kept only for error messages. */
+  /** Every line the worker writes to stdout or stderr (plain text). Default: kept only for error messages. */
   readonly onOutput?: (line: string, stream: "stdout" | "stderr") => void;
+  /** Every record of the worker's Python logging (from its control socket, never from its output). Default: dropped. */
+  readonly onLog?: (record: WorkerLogRecord) => void;
 }
 
 /** A started, ready worker process. */
@@ -91,8 +93,7 @@ const CONTROL_FD = 3;
 /** The worker's argv after `python`. */
 function workerArgs(o: SpawnWorkerOptions): string[] {
   return [
-    "-m",
-    "snakepit_bridge",
+    ...bridgeModuleArgs("snakepit_bridge"),
     ...workerFlags(o, o.adapter, o.runId),
     "--control-fd",
     String(CONTROL_FD),

@@ -41,11 +41,37 @@ export function workerFlags(o: WorkerFlagOptions, adapter: string, runId: string
   return args;
 }
 
+/**
+ * One record of a worker's Python logging, as it arrives on the worker's control socket (the
+ * only place structured records come from: stdout and stderr are plain text).
+ */
+export interface WorkerLogRecord {
+  readonly level: "trace" | "debug" | "info" | "warn" | "error" | "fatal";
+  readonly msg: string;
+  /** The correlation id of the call that was running when Python logged (the host sent it with that call). */
+  readonly correlationId: string | undefined;
+  /** Python's other fields (`logger`, `ts`, `pid`, `call_id`, `exc`), to be kept under their own key. */
+  readonly fields: Readonly<Record<string, unknown>>;
+}
+
 /** What one line on a worker's control socket means. */
 export type ControlLine =
   | { readonly kind: "ready"; readonly address: string }
   | { readonly kind: "error"; readonly error: SnakepitError }
+  | { readonly kind: "log"; readonly record: WorkerLogRecord }
   | { readonly kind: "other" };
+
+const LOG_LEVELS = new Set(["trace", "debug", "info", "warn", "error", "fatal"]);
+
+function logRecord(message: Record<string, unknown>): WorkerLogRecord {
+  const { event: _event, level, msg, correlation_id, ...fields } = message;
+  return {
+    level: LOG_LEVELS.has(level as string) ? (level as WorkerLogRecord["level"]) : "info",
+    msg: typeof msg === "string" ? msg : String(msg ?? ""),
+    correlationId: typeof correlation_id === "string" ? correlation_id : undefined,
+    fields,
+  };
+}
 
 interface ControlMessage {
   event?: string;
@@ -57,8 +83,9 @@ interface ControlMessage {
 }
 
 /**
- * Reads one line of the readiness handshake: `{"event":"ready","address":...}` once the server is
- * bound, or `{"event":"error","code":...}` with the Python traceback when start-up failed.
+ * Reads one line of a worker's control socket: `{"event":"ready","address":...}` once the server is
+ * bound, or `{"event":"error","code":...}` with the Python traceback when start-up failed; before
+ * and after those, `{"event":"log",...}` records of the worker's Python logging.
  */
 export function parseControlLine(
   line: string,
@@ -76,6 +103,9 @@ export function parseControlLine(
       ),
     };
   }
+  if (message === null || typeof message !== "object") return { kind: "other" };
+  if (message.event === "log")
+    return { kind: "log", record: logRecord(message as Record<string, unknown>) };
   if (message.event === "error") {
     const code: ErrorCode =
       startupErrorCodes.find((c) => c === message.code) ?? "WORKER_START_FAILED";

@@ -18,7 +18,7 @@ from . import codec, otel
 from .adapter import LoadedAdapter
 from .call_context import CallContext, activate, deactivate
 from ..gen.constants import CORRELATION_ID_METADATA, INVALID_ARGUMENTS, TOOL_NOT_FOUND, WORKER_STOPPED
-from .errors import BridgeError, error_to_proto
+from .errors import BridgeError, ContainedError, error_to_proto, uncontain
 from .event_loop import AsyncCall, EventLoopThread
 from ..gen import worker_pb2, worker_pb2_grpc
 from .session import SessionStore, session_for
@@ -90,8 +90,9 @@ class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
         self._on_shutdown()
         return worker_pb2.ShutdownResponse()
 
-    def drain(self, grace_s: float) -> None:
-        """Refuse new calls, wait up to `grace_s` for running ones, then cancel what is left."""
+    def drain(self, grace_s: float, settle_s: float = 0.5) -> None:
+        """Refuse new calls, wait up to `grace_s` for running ones, then cancel what is left and
+        give cooperative tools up to `settle_s` to notice."""
         deadline = time.monotonic() + grace_s
         with self._cond:
             self._draining = True
@@ -101,7 +102,7 @@ class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
         for call in leftovers:
             call.cancel(WORKER_STOPPED)
         with self._cond:  # give cooperative tools a moment to notice the cancellation
-            settle = time.monotonic() + 0.5
+            settle = time.monotonic() + settle_s
             while self._admitted and time.monotonic() < settle:
                 self._cond.wait(max(settle - time.monotonic(), 0))
 
@@ -205,8 +206,11 @@ class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
                         result = self._await(result, call)
                 finally:
                     deactivate(token)
-                response.result.CopyFrom(codec.encode(result))
-        except Exception as error:  # noqa: BLE001 - every tool failure becomes a ToolError
+                response.result.CopyFrom(codec.encode(result, tool.name))
+        # BaseException: a tool's SystemExit, KeyboardInterrupt, GeneratorExit or a library's own
+        # BaseException is a ToolError too (see the README); escaping, it would leave the call
+        # unanswered forever.
+        except BaseException as error:  # noqa: BLE001 - every tool failure becomes a ToolError
             if not isinstance(error, BridgeError):
                 log_call_error(call, error)
             response.error.CopyFrom(error_to_proto(error))
@@ -231,7 +235,7 @@ class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
                 values = self._iterate_async(source, call) if tool.is_async else _iterate_sync(source, call)
                 try:
                     for value in values:
-                        yield worker_pb2.ExecuteStreamResponse(chunk=codec.encode(value))
+                        yield worker_pb2.ExecuteStreamResponse(chunk=codec.encode(value, tool.name))
                         chunks += 1
                 finally:
                     values.close()  # runs the tool's `finally` even when the client went away
@@ -241,7 +245,9 @@ class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
                     return
                 yield worker_pb2.ExecuteStreamResponse(
                     end=worker_pb2.StreamEnd(chunks=chunks, duration_ms=_elapsed_ms(started)))
-        except Exception as error:  # noqa: BLE001 - every tool failure ends the stream with a ToolError
+        except GeneratorExit:
+            raise  # grpc closed this stream at one of our yields (the client went away): no answer
+        except BaseException as error:  # noqa: BLE001 - the tool's own BaseExceptions arrive contained
             if not isinstance(error, BridgeError):
                 log_call_error(call, error)
             yield worker_pb2.ExecuteStreamResponse(error=error_to_proto(error))
@@ -273,7 +279,7 @@ class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
             token = activate(call)
             try:
                 self._loop.run(agen.aclose(), timeout=5)
-            except Exception:  # already finished, or failing in its finally
+            except BaseException:  # already finished or failing in finally
                 log.debug("closing async generator failed", exc_info=True)
             finally:
                 deactivate(token)
@@ -287,6 +293,10 @@ def _iterate_sync(gen: Any, call: CallContext) -> Generator[Any, None, None]:
                 value = next(gen)
             except StopIteration:
                 return
+            except Exception:
+                raise
+            except BaseException as error:  # noqa: BLE001 - contained: see ContainedError
+                raise ContainedError(error) from None
             finally:
                 deactivate(token)
             if call.cancelled.is_set():
@@ -295,12 +305,15 @@ def _iterate_sync(gen: Any, call: CallContext) -> Generator[Any, None, None]:
     finally:
         token = activate(call)
         try:
-            gen.close()
+            gen.close()  # runs the tool's `finally` when the stream stopped early (cancelled)
+        except BaseException:  # nobody waits for an answer any more
+            log.debug("closing the generator failed", exc_info=True)
         finally:
             deactivate(token)
 
 
 def log_call_error(call: CallContext, error: BaseException) -> None:
+    error = uncontain(error)
     token = activate(call)
     try:
         log.info("tool %s raised %s: %s", call.tool, type(error).__name__, error)
