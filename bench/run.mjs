@@ -12,6 +12,7 @@ import { benchOrphans } from "./orphans.mjs";
 import { benchOverhead } from "./overhead.mjs";
 import { benchPeers } from "./peers.mjs";
 import { benchPoolSize } from "./pool-size.mjs";
+import { benchSessions } from "./sessions.mjs";
 import { benchStartup } from "./startup.mjs";
 import { benchTelemetry } from "./telemetry.mjs";
 import { benchTelemetryOverhead } from "./telemetry-overhead.mjs";
@@ -95,6 +96,13 @@ await section(
     console.log(events.table);
     return `${overhead.table}\n\n${events.table}\n\nPer event with no subscriber: ${events.idleNs.toFixed(1)} ns (target < 1,000 ns: ${events.ok ? "met" : "missed"}).`;
   },
+);
+
+await section(
+  "sessions",
+  "Sessions: memory store vs Redis store",
+  `Two pools of 2 workers, one with the in-memory session store, one with \`@snakepit/session-redis\` on a real redis-server (Unix socket, password) started for the run. The tool (\`incr\` in packages/session-redis/test/fixtures/session_adapter.py) reads a session counter and writes it back conditionally (\`session.update\`): two host round trips, each a store operation, per call; 64 sessions, concurrency 8. ${quick ? "1 round" : "7 alternating rounds"} of up to ${quick ? 200 : "2,000"} calls / ${quick ? 0.5 : 2} s; medians. Then ${quick ? 200 : "3,000"} sequential \`get\`s and \`set\`s of a small JSON value straight on each store from Node: p50 / p99 of one round trip.`,
+  async () => (await benchSessions()).table,
 );
 
 const iterations = Number(process.env.SNAKEPIT_BENCH_ORPHAN_RUNS ?? (quick ? 3 : 100));

@@ -31,6 +31,8 @@ export const errorCodes = [
   "POOL_DEGRADED", // every worker is held out by the crash barrier
   "SESSION_BUSY", // strict-fail-fast affinity and the session's worker is busy
   "HOST_TOOL_NOT_FOUND", // Python called a host tool that is not registered
+  "SESSION_STORE_UNAVAILABLE", // the session store (e.g. Redis) cannot be reached, refused us, or timed out
+  "SESSION_CONFLICT", // a conditional session write lost: another call wrote the session since it was read
   // Processes and registry
   "KILL_FAILED", // a process could not be killed (EPERM, or still alive after SIGKILL)
   "PROCESS_NOT_FOUND", // a process identity could not be read

@@ -25,8 +25,23 @@ export type {
   RestartReason,
   WorkerStats,
 } from "./pool-types.js";
-export type { MemorySessionStoreOptions, SessionStore } from "./session-store.js";
-export { createMemorySessionStore } from "./session-store.js";
+// For session store implementations (e.g. @snakepit/session-redis): one set of rules for all
+export {
+  decodeSessionValue,
+  encodeSessionValue,
+  MAX_SESSION_ID_LENGTH,
+  MAX_SESSION_KEY_LENGTH,
+  validateSessionId,
+  validateSessionKey,
+} from "./session-input.js";
+export type {
+  MemorySessionStoreOptions,
+  SessionOperationOptions,
+  SessionSnapshot,
+  SessionStore,
+  SessionWriteOptions,
+} from "./session-store.js";
+export { createMemorySessionStore, sessionConflict } from "./session-store.js";
 
 // For operations tools (the `snakepit` CLI uses these): doctor checks and orphan cleanup.
 

@@ -74,12 +74,13 @@ export class PoolResources {
     await removeStaleDirectories({
       onError: (path, err) => log.warn({ path, err }, "could not remove a stale socket directory"),
     });
+    // A misconfigured session store (wrong password, not Redis) fails here, not at the first call.
+    await this.#o.sessions.ready?.({ signal: this.#o.signal });
     const runId = this.#registry?.runId ?? generateRunId();
     this.#host = await startPoolHostService({
       sessions: this.#o.sessions,
       hostTools: this.#o.hostTools,
       knowsWorker: this.#o.knowsWorker,
-      sessionCacheTtlMs: 1000,
       label: runId,
     });
     this.#manager = createWorkerProcessManager({

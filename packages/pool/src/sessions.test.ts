@@ -26,6 +26,38 @@ describe("sessions", () => {
     expect(await pool.execute("session_get", { key: "model" }, { sessionId: "other" })).toBeNull();
   });
 
+  it.each([
+    ["empty", ""],
+    ["too long", "s".repeat(257)],
+    ["a number", 7],
+    ["null", null],
+  ])("a session id that is %s fails with INVALID_ARGUMENTS", async (_, sessionId) => {
+    const pool = usePool({ adapter: echoAdapter, size: 1 });
+    const err = await rejection(pool.execute("pid", {}, { sessionId: sessionId as string }));
+    expect(err.code).toBe("INVALID_ARGUMENTS");
+  });
+
+  it("no update is lost: a write after a stale read fails with SESSION_CONFLICT, update() retries until it wins", async () => {
+    const pool = usePool({ adapter: echoAdapter, size: 2 });
+    await pool.ready();
+    const naive = await Promise.allSettled(
+      Array.from({ length: 20 }, () =>
+        pool.execute("session_add", { key: "n", n: 1 }, { sessionId: "c" }),
+      ),
+    );
+    const won = naive.filter((r) => r.status === "fulfilled").length;
+    for (const r of naive) {
+      if (r.status === "rejected") expect(r.reason).toMatchObject({ code: "SESSION_CONFLICT" });
+    }
+    expect(await pool.execute("session_get", { key: "n" }, { sessionId: "c" })).toBe(won);
+    await Promise.all(
+      Array.from({ length: 30 }, () =>
+        pool.execute("session_incr", { key: "m" }, { sessionId: "c" }),
+      ),
+    );
+    expect(await pool.execute("session_get", { key: "m" }, { sessionId: "c" })).toBe(30);
+  });
+
   it("a Python tool calls a host-side JavaScript function", async () => {
     const seen: unknown[] = [];
     const pool = usePool({

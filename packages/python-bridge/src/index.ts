@@ -6,7 +6,13 @@ export { canFork, startForkServer } from "./fork-server.js";
 export type { ForkWorkerOptions } from "./forked-worker.js";
 export type { GrpcJsWorkerClientOptions } from "./grpc-js-worker-client.js";
 export { createGrpcJsWorkerClient } from "./grpc-js-worker-client.js";
-export type { HostCallInfo, HostHandlers, HostServer, HostServerOptions } from "./host-server.js";
+export type {
+  HostCallInfo,
+  HostHandlers,
+  HostServer,
+  HostServerOptions,
+  HostSessionRead,
+} from "./host-server.js";
 export { startHostServer } from "./host-server.js";
 export type { PrivateDirectory } from "./private-directory.js";
 export { createPrivateDirectory } from "./private-directory.js";
