@@ -1,6 +1,7 @@
 // Zero orphans, repeated: a real Node host runs a pool of 8 workers (2 idle, 3 in a CPU-bound
 // tool, 3 sleeping), is SIGKILLed, and we time until every worker process is gone. Prints the
-// worst and median time and the number of survivors (must be 0) over N runs.
+// worst and median time and the number of survivors (must be 0) over N runs, per start mode
+// (spawned workers, and workers forked from a fork server).
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
@@ -23,10 +24,10 @@ function running(pid) {
   }
 }
 
-async function once8() {
+async function once8(startMode) {
   const host = spawn(
     process.execPath,
-    [hostScript, JSON.stringify({ adapter, size: 8, calls: busy, registry: false })],
+    [hostScript, JSON.stringify({ adapter, size: 8, calls: busy, registry: false, startMode })],
     { stdio: ["ignore", "pipe", "inherit"] },
   );
   host.stdout.setEncoding("utf8");
@@ -48,22 +49,35 @@ async function once8() {
   return { ms: performance.now() - t0, survivors: survivors.length };
 }
 
-export async function benchOrphans({ iterations = 100, print = console.log } = {}) {
-  const times = [];
-  let survivors = 0;
-  for (let i = 0; i < iterations; i++) {
-    const r = await once8();
-    times.push(r.ms);
-    survivors += r.survivors;
-  }
-  times.sort((a, b) => a - b);
+/** Runs `iterations` host SIGKILLs per start mode; one table row per mode. */
+export async function benchOrphans({
+  iterations = 100,
+  startModes = ["spawn", "fork"],
+  print = console.log,
+} = {}) {
   const lines = [
-    "| host SIGKILLs | workers per host | median ms to all gone | worst ms | survivors |",
-    "|---|---|---|---|---|",
-    `| ${iterations} | 8 (2 idle, 3 CPU-bound, 3 sleeping) | ${times[Math.floor(times.length / 2)].toFixed(0)} | ${times.at(-1).toFixed(0)} | ${survivors} |`,
+    "| start mode | host SIGKILLs | workers per host | median ms to all gone | worst ms | survivors |",
+    "|---|---|---|---|---|---|",
   ];
   for (const line of lines) print(line);
-  return { table: lines.join("\n"), survivors, worstMs: times.at(-1) };
+  let survivors = 0;
+  let worstMs = 0;
+  for (const startMode of startModes) {
+    const times = [];
+    let left = 0;
+    for (let i = 0; i < iterations; i++) {
+      const r = await once8(startMode);
+      times.push(r.ms);
+      left += r.survivors;
+    }
+    times.sort((a, b) => a - b);
+    const row = `| ${startMode} | ${iterations} | 8 (2 idle, 3 CPU-bound, 3 sleeping) | ${times[Math.floor(times.length / 2)].toFixed(0)} | ${times.at(-1).toFixed(0)} | ${left} |`;
+    print(row);
+    lines.push(row);
+    survivors += left;
+    worstMs = Math.max(worstMs, times.at(-1));
+  }
+  return { table: lines.join("\n"), survivors, worstMs };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

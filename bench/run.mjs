@@ -1,14 +1,18 @@
 // `pnpm bench`: runs every benchmark, prints the tables and rewrites docs/benchmarks.md.
 // `SNAKEPIT_BENCH_QUICK=1` shrinks every benchmark to a smoke run (the doc says so);
-// `SNAKEPIT_BENCH_ORPHAN_RUNS` sets the number of host SIGKILLs (default 100).
-import { writeFileSync } from "node:fs";
+// `SNAKEPIT_BENCH_ORPHAN_RUNS` sets the number of host SIGKILLs per start mode (default 100);
+// `SNAKEPIT_BENCH_ONLY=orphans,startup` runs only those sections and replaces only them in the doc.
+import { readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
+import { benchDispatchCost } from "./dispatch-cost.mjs";
 import { benchHeartbeat } from "./heartbeat.mjs";
 import { quick } from "./load.mjs";
 import { benchOrphans } from "./orphans.mjs";
 import { benchOverhead } from "./overhead.mjs";
 import { benchPeers } from "./peers.mjs";
+import { benchPoolSize } from "./pool-size.mjs";
+import { benchSessions } from "./sessions.mjs";
 import { benchStartup } from "./startup.mjs";
 import { benchTelemetry } from "./telemetry.mjs";
 import { benchTelemetryOverhead } from "./telemetry-overhead.mjs";
@@ -23,9 +27,11 @@ console.log(
   `machine: ${machine}; load average at start (1/5/15 min): ${load}${quick ? "; QUICK" : ""}\n`,
 );
 
+const only = process.env.SNAKEPIT_BENCH_ONLY?.split(",").map((k) => k.trim());
 const sections = [];
-/** Runs one benchmark under a heading and keeps its caption and table for the doc. */
-async function section(title, caption, run) {
+/** Runs one benchmark (`key` for SNAKEPIT_BENCH_ONLY) under a heading and keeps its caption and table for the doc. */
+async function section(key, title, caption, run) {
+  if (only !== undefined && !only.includes(key)) return;
   console.log(`\n## ${title}`);
   const t0 = performance.now();
   const table = await run();
@@ -35,36 +41,53 @@ async function section(title, caption, run) {
 }
 
 await section(
+  "transport",
   "Transport: grpc-js vs connect-node",
   `100-byte echo against one real Python worker (64 slots) over its Unix socket, ${quick ? 200 : "2,000"} calls per cell, each client alone (not alternated, so more exposed to load drift than the tables below). This chose the pool's transport (grpc-js).`,
   async () => (await benchTransport(quick ? { calls: 200 } : {})).table,
 );
 
 await section(
+  "overhead",
   "Per-call overhead: pool vs raw gRPC client",
   '`pool.execute("echo")` vs `createGrpcJsWorkerClient(...).execute("echo")` (the faster transport above) calling the same Python workers directly: the raw clients connect to the pool\'s own workers (`stats().workerDetails[].address`), spawned plainly with the thread profile and 64 slots (`profile: "thread", threadsPerWorker: 64`), so both sides can hold the same calls in flight on the same processes and the difference is the pool\'s own path (queue, worker choice, deadline/abort wiring, event publishing, correlation and call ids; heartbeats, on by default, run under both). Raw calls to 2 workers go round-robin over 2 clients; the pool picks its least-busy worker. 1 MiB payloads are a `Buffer` (raw bytes on the wire, both ways). Closed loop at each concurrency, bounded per round by calls (3,000 small / 300 large) and time (0.15 s small / 0.8 s large); 60 rounds per small-payload cell, 15 per 1 MiB cell, each running raw and pool back to back (which goes first alternates). The calls/s columns are medians over rounds; pool ÷ raw is the median of the rounds\' own ratios, each comparing two runs a fraction of a second apart, so load from other work on the machine, which drifts between rounds, cancels out of it. ✗ marks a cell below the target. The last two columns are the CPU time of the benchmark process itself (user + system) per completed call: the host-side cost of a call, which load from other work on the machine disturbs far less than throughput does; the extra of the pool over raw is its own per-call overhead.',
   async () => (await benchOverhead()).table,
 );
 
 await section(
+  "pool-size",
+  "Host cost per call against pool size",
+  "Node CPU time (user + system of the benchmark process) per 100-byte echo with 256 workers vs 2 workers, at the same client concurrency: c=512 keeps calls waiting in the queue (each completion hands its worker to the next call), c=1 finds a free worker at once, c=128 leaves half the large pool busy. Workers forked (fork mode), heartbeats both ways, health checks and memory samples off (they cost per worker per second, not per call). Both pools live side by side; rounds alternate between them; medians. Target (issue 13): 256 ÷ 2 ≤ 1.2.",
+  async () => {
+    const own = await benchDispatchCost();
+    const real = await benchPoolSize();
+    return `${real.table}\n\nThe pool's own path alone (dispatcher, worker set and call lease from the build, over in-memory workers whose RPC answers on the next turn of the event loop; bench/dispatch-cost.mjs), medians of alternating rounds:\n\n${own.table}`;
+  },
+);
+
+await section(
+  "peers",
   "Peers: the pool on both transports, python-shell and a raw stdio pipe",
   "The same echo (a 100-byte and a 1 MiB string, JSON on every path) through pools on both transports — default options but the transport (process profile) with 1 and 2 workers, 1 worker with `pipelineDepth: 4`, and the thread profile (64 slots), all plainly spawned — and through the simplest peers, each one Python process: python-shell 5.0.0 in json mode (one JSON line each way) and a raw 4-byte-length-prefixed pipe to bench/fixtures/pipe_echo.py (which json-decodes and re-encodes each message). At concurrency 8 the peers have 8 requests pipelined on stdin, answered in order (they run one at a time in Python). Alternating rounds, medians; every ratio compares two paths measured in the same run. Node CPU is the benchmark process's user + system time per call.",
   async () => (await benchPeers()).table,
 );
 
 await section(
+  "startup",
   "Worker start-up: spawn vs fork",
   "Time until 10 / 50 / 100 workers started at once are all ready, and PSS per idle worker, plain spawn vs forked from a fork server, in one run, with an adapter that imports json, decimal and sqlite3 (packages/python-bridge/test/fixtures/preload_adapter.py). Target (issue 8): 100 workers ready in under 1 s and under 6 MiB PSS per idle worker.",
   () => benchStartup(quick ? { sizes: [10] } : {}),
 );
 
 await section(
+  "heartbeat",
   "Heartbeat overhead",
   `The same load against two pools of 2 workers, heartbeats on (defaults) and off, ${quick ? "1 round" : "11 alternating rounds"} of ${quick ? 300 : "3,000"} calls at concurrency 8; medians.`,
   async () => (await benchHeartbeat(quick ? { rounds: 1, calls: 300 } : {})).table,
 );
 
 await section(
+  "telemetry",
   "Telemetry: fully on vs off, and per-event cost",
   'Throughput: two pools of 2 plainly spawned workers (process profile, heartbeats on), 100-byte echo at concurrency 8. "On" rounds: Prometheus metrics subscribed (`createMetrics` into a fresh prom-client `Registry`), a pino logger at `info` writing to a temp file (the pool logs lifecycle at info, per-call lines are debug, so few lines are written), and an OpenTelemetry SDK registered (`BasicTracerProvider` + `SimpleSpanProcessor` + `InMemorySpanExporter`: a client span per call, `traceparent` sent to Python). Metrics and tracing are process-global, so they are switched on only around the "on" rounds. 7 alternating rounds of up to 3,000 calls / 1.5 s; medians. Then the cost of one catalogue event (`publish`) in a tight loop, medians of 7 rounds (target with no subscriber: under 1 µs).',
   async () => {
@@ -75,14 +98,39 @@ await section(
   },
 );
 
+await section(
+  "sessions",
+  "Sessions: memory store vs Redis store",
+  `Two pools of 2 workers, one with the in-memory session store, one with \`@snakepit/session-redis\` on a real redis-server (Unix socket, password) started for the run. The tool (\`incr\` in packages/session-redis/test/fixtures/session_adapter.py) reads a session counter and writes it back conditionally (\`session.update\`): two host round trips, each a store operation, per call; 64 sessions, concurrency 8. ${quick ? "1 round" : "7 alternating rounds"} of up to ${quick ? 200 : "2,000"} calls / ${quick ? 0.5 : 2} s; medians. Then ${quick ? 200 : "3,000"} sequential \`get\`s and \`set\`s of a small JSON value straight on each store from Node: p50 / p99 of one round trip.`,
+  async () => (await benchSessions()).table,
+);
+
 const iterations = Number(process.env.SNAKEPIT_BENCH_ORPHAN_RUNS ?? (quick ? 3 : 100));
 await section(
-  `Zero orphans: host SIGKILLed ${iterations} times`,
-  "A real Node host with a pool of 8 plainly spawned workers is SIGKILLed; time until every worker process is gone (all lifelines on). Set `SNAKEPIT_BENCH_ORPHAN_RUNS` to change the count.",
+  "orphans",
+  `Zero orphans: host SIGKILLed ${iterations} times per start mode`,
+  "A real Node host with a pool of 8 workers (2 idle, 3 in a CPU-bound tool, 3 sleeping in a tool) is SIGKILLed; time until every worker process is gone (all lifelines on), in each start mode: workers spawned, and workers forked from a fork server. A worker whose host is gone does not wait for its calls in flight (nobody can receive their results). Target (issue 14): median under 100 ms, worst under 1 s. Set `SNAKEPIT_BENCH_ORPHAN_RUNS` to change the count per mode.",
   async () => (await benchOrphans({ iterations })).table,
 );
 
 const total = ((performance.now() - started) / 1000).toFixed(0);
+const docPath = fileURLToPath(new URL("../docs/benchmarks.md", import.meta.url));
+if (only !== undefined) {
+  // Replace just the sections that ran, keeping the rest of the doc (and its header) as it was.
+  let doc = readFileSync(docPath, "utf8");
+  for (const section of sections) {
+    const text = `${section}\n\nThis section was rerun alone (\`SNAKEPIT_BENCH_ONLY\`) on ${machine}; load average at start: ${load}.`;
+    const heading = text.slice(0, text.indexOf("\n"));
+    const prefix = heading.includes(":") ? heading.slice(0, heading.indexOf(":") + 1) : heading;
+    const at = doc.indexOf(prefix);
+    const end = at === -1 ? -1 : doc.indexOf("\n## ", at + 1);
+    if (at === -1) doc = `${doc.trimEnd()}\n\n${text}\n`;
+    else doc = `${doc.slice(0, at)}${text}\n${end === -1 ? "" : doc.slice(end)}`;
+  }
+  writeFileSync(docPath, doc);
+  console.log(`\ndocs/benchmarks.md: ${sections.length} section(s) replaced (${total} s)`);
+  process.exit(0);
+}
 const doc = `# Benchmarks\n\nGenerated by \`pnpm bench\` (bench/run.mjs) on ${machine}, in ${total} s${quick ? " — a QUICK smoke run (`SNAKEPIT_BENCH_QUICK=1`), not representative" : ""}. Load average at start (1 / 5 / 15 min): ${load} — other work shares this machine, so absolute numbers vary between runs; each table compares against a baseline measured in the same run, which is what to read. Rerun to regenerate.\n\n${sections.join("\n\n")}\n`;
-writeFileSync(fileURLToPath(new URL("../docs/benchmarks.md", import.meta.url)), doc);
+writeFileSync(docPath, doc);
 console.log(`\ndocs/benchmarks.md written (${total} s)`);

@@ -1,4 +1,5 @@
 import { availableParallelism } from "node:os";
+import type { TracerProvider } from "@opentelemetry/api";
 import {
   expectBoolean,
   expectInteger,
@@ -26,6 +27,13 @@ export interface PoolOptions {
   readonly pythonExecutable?: string;
   /** Extra environment for the workers. `undefined` values remove a variable. Default: none. */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Which of the host's environment variables the workers (and, in fork mode, the fork server)
+   * start with: `true` all of them, `false` none, or an allow-list of names such as
+   * `["PATH", "HOME", "LANG"]` — so cloud credentials and other secrets in the host's environment
+   * stay out of Python. `env` applies on top either way. Default `true`.
+   */
+  readonly inheritEnv?: boolean | readonly string[];
   /** Working directory of the workers. Default: the host's. */
   readonly cwd?: string;
   /** How long a worker may take to become ready, in milliseconds. Default 30000. */
@@ -114,6 +122,11 @@ export interface PoolOptions {
    * Default: on, in `$XDG_STATE_HOME/snakepit` (or `~/.local/state/snakepit`).
    */
   readonly registry?: RegistryOptions | false;
+  /**
+   * The OpenTelemetry tracer provider for call spans (tracer `@snakepit/telemetry` at its
+   * version). Default: the globally registered provider (none: no spans, no cost).
+   */
+  readonly tracerProvider?: TracerProvider;
 }
 
 /** The layers by which a worker notices its host is gone; each works on its own. */
@@ -156,6 +169,7 @@ export interface ResolvedPoolOptions {
   readonly size: number;
   readonly pythonExecutable: string | undefined;
   readonly env: Readonly<Record<string, string | undefined>>;
+  readonly inheritEnv: boolean | readonly string[];
   readonly cwd: string | undefined;
   readonly startTimeoutMs: number;
   readonly shutdownGraceMs: number;
@@ -186,6 +200,7 @@ export interface ResolvedPoolOptions {
   readonly registry:
     | { readonly dataDir: string | undefined; readonly sweepOnStart: boolean }
     | undefined;
+  readonly tracerProvider: TracerProvider | undefined;
 }
 
 const KNOWN = [
@@ -194,6 +209,7 @@ const KNOWN = [
   "size",
   "pythonExecutable",
   "env",
+  "inheritEnv",
   "cwd",
   "startTimeoutMs",
   "shutdownGraceMs",
@@ -217,6 +233,7 @@ const KNOWN = [
   "preload",
   "transport",
   "maxMessageBytes",
+  "tracerProvider",
 ];
 const AFFINITY_MODES: readonly AffinityMode[] = ["hint", "strict-queue", "strict-fail-fast"];
 
@@ -331,6 +348,13 @@ function resolveRegistry(value: unknown): ResolvedPoolOptions["registry"] {
   };
 }
 
+function resolveTracerProvider(value: unknown): TracerProvider | undefined {
+  if (value === undefined) return undefined;
+  if (typeof (value as { getTracer?: unknown } | null)?.getTracer !== "function")
+    throw invalidOption("tracerProvider", "an OpenTelemetry TracerProvider", value);
+  return value as TracerProvider;
+}
+
 /** Validates `options` at the door (unknown keys are errors) and fills in the defaults, in one place. */
 export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
   if (typeof options !== "object" || options === null)
@@ -342,6 +366,15 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
     throw invalidOption("name", "letters, digits, `_`, `.` or `-`", name);
   if (o.env !== undefined && (typeof o.env !== "object" || o.env === null))
     throw invalidOption("env", "an object of strings", o.env);
+  const inheritEnv = o.inheritEnv === undefined ? true : o.inheritEnv;
+  if (
+    typeof inheritEnv !== "boolean" &&
+    !(
+      Array.isArray(inheritEnv) &&
+      inheritEnv.every((n: unknown) => typeof n === "string" && /^[^=\0]+$/.test(n))
+    )
+  )
+    throw invalidOption("inheritEnv", "a boolean or an array of variable names", inheritEnv);
   if (o.logger !== undefined && typeof (o.logger as Logger).child !== "function")
     throw invalidOption("logger", "a pino-compatible logger", o.logger);
   const int = (key: keyof PoolOptions, fallback: number, min: number) =>
@@ -378,6 +411,7 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
         ? undefined
         : expectString("pythonExecutable", o.pythonExecutable),
     env: o.env ?? {},
+    inheritEnv,
     cwd: o.cwd === undefined ? undefined : expectString("cwd", o.cwd),
     startTimeoutMs: int("startTimeoutMs", 30_000, 1),
     shutdownGraceMs: int("shutdownGraceMs", 2000, 0),
@@ -405,5 +439,6 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
     transport: resolveTransport(o.transport),
     maxMessageBytes: int("maxMessageBytes", 100 * 1024 * 1024, 1),
     registry: resolveRegistry(o.registry),
+    tracerProvider: resolveTracerProvider(o.tracerProvider),
   };
 }

@@ -1,20 +1,12 @@
+import type { WorkerLogRecord } from "@snakepit/python-bridge";
 import type { Logger } from "./logger.js";
 
-const LEVELS: Record<string, keyof Omit<Logger, "child">> = {
-  trace: "trace",
-  debug: "debug",
-  info: "info",
-  warn: "warn",
-  warning: "warn",
-  error: "error",
-  critical: "error",
-};
-
 /**
- * Re-emits what a worker writes through the pool's logger, bound to the worker id: JSON lines
- * (the bridge's own log format, with the Python `correlation_id` of the call that logged) keep
- * their level and fields; other stdout lines log at info, other stderr lines at warn. Nothing
- * reaches the host's own stdout.
+ * Re-emits what a worker (or fork server) writes to stdout and stderr through the pool's logger,
+ * bound to its id: every line is plain text — stdout at info, stderr at warn — whatever it looks
+ * like. A line that looks like JSON is not parsed: a tool printing untrusted text cannot forge a
+ * record, a level, another call's correlation id or the host's own fields. Nothing reaches the
+ * host's own stdout.
  */
 export function forwardWorkerOutput(
   log: Logger,
@@ -22,30 +14,27 @@ export function forwardWorkerOutput(
 ): (line: string, stream: "stdout" | "stderr") => void {
   const worker = log.child({ workerId });
   return (line, stream) => {
-    if (line.startsWith("{")) {
-      try {
-        const {
-          msg,
-          level,
-          correlation_id,
-          worker_id: _ignored,
-          ...fields
-        } = JSON.parse(line) as Record<string, unknown>;
-        const method = LEVELS[String(level)] ?? "info";
-        worker[method](
-          {
-            stream,
-            source: "python",
-            ...fields,
-            ...(correlation_id === undefined ? {} : { correlationId: correlation_id }),
-          },
-          String(msg ?? ""),
-        );
-        return;
-      } catch {
-        // not JSON after all: log it as a plain line
-      }
-    }
     worker[stream === "stderr" ? "warn" : "info"]({ stream, source: "python" }, line);
+  };
+}
+
+/**
+ * Re-emits a worker's Python log records (from its control socket) through the pool's logger,
+ * bound to the worker id, at their level (`fatal` at error). The host's fields come first and
+ * stay the host's: Python's own fields (`logger`, `ts`, `pid`, `call_id`, `exc`) are nested under
+ * `python`, and only the correlation id of the call that logged is lifted to `correlationId`.
+ */
+export function forwardWorkerLog(log: Logger, workerId: string): (record: WorkerLogRecord) => void {
+  const worker = log.child({ workerId });
+  return (record) => {
+    const method = record.level === "fatal" ? "error" : record.level;
+    worker[method](
+      {
+        source: "python",
+        ...(record.correlationId === undefined ? {} : { correlationId: record.correlationId }),
+        python: record.fields,
+      },
+      record.msg,
+    );
   };
 }

@@ -18,7 +18,7 @@ import { publish } from "@snakepit/telemetry/internal";
 import type { Logger } from "./logger.js";
 import type { PoolHostService } from "./pool-host-service.js";
 import type { ResolvedPoolOptions } from "./pool-options.js";
-import { forwardWorkerOutput } from "./worker-output.js";
+import { forwardWorkerLog, forwardWorkerOutput } from "./worker-output.js";
 
 // A fork server that dies sooner than this after its start counts towards the restart backoff.
 const QUICK_DEATH_MS = 10_000;
@@ -97,7 +97,9 @@ export function createWorkerProcessManager(m: WorkerProcessManagerOptions): Work
       adapter: opts.adapter,
       runId: m.runId,
       preload: opts.preload,
-      env: opts.env,
+      // Forked workers start with the fork server's environment: clean it, and mark it, here.
+      env: { ...opts.env, ...registry?.markerEnv },
+      inheritEnv: opts.inheritEnv,
       cwd: opts.cwd,
       parentDeathSignal: lifelines.parentDeathSignal,
       startTimeoutMs: opts.startTimeoutMs,
@@ -143,7 +145,8 @@ export function createWorkerProcessManager(m: WorkerProcessManagerOptions): Work
             ? { listen: m.host.directory.socketAddress(`${workerId}.sock`) }
             : {}),
           hostAddress: m.host.server.address,
-          env: opts.env,
+          env: { ...opts.env, ...registry?.markerEnv },
+          inheritEnv: opts.inheritEnv, // a forked worker has its fork server's
           cwd: opts.cwd,
           concurrency: opts.concurrency,
           pipeLifeline: lifelines.pipe,
@@ -165,6 +168,7 @@ export function createWorkerProcessManager(m: WorkerProcessManagerOptions): Work
               });
           },
           onOutput: forwardWorkerOutput(log, workerId),
+          onLog: forwardWorkerLog(log, workerId),
         };
         const proc = forking
           ? await (await forkServer()).fork(spawnOptions)

@@ -34,7 +34,7 @@ export interface StartedWorker {
 export function awaitWorkerReady(
   options: Pick<
     SpawnWorkerOptions,
-    "workerId" | "startTimeoutMs" | "signal" | "secret" | "transport" | "maxMessageBytes"
+    "workerId" | "startTimeoutMs" | "signal" | "secret" | "onLog" | "transport" | "maxMessageBytes"
   >,
   adapter: string,
   worker: StartedWorker,
@@ -67,8 +67,10 @@ export function awaitWorkerReady(
       { once: true },
     );
     splitLines(control, (line) => {
-      if (attempt.settled.aborted) return;
       const parsed = parseControlLine(line, { workerId: options.workerId, adapter });
+      // Log records come before and after the handshake, for the worker's whole life.
+      if (parsed.kind === "log") return options.onLog?.(parsed.record);
+      if (attempt.settled.aborted) return;
       if (parsed.kind === "error") return attempt.fail(parsed.error);
       if (parsed.kind !== "ready") return;
       ready = true;

@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
 import { SnakepitError } from "@snakepit/errors";
-import { bridgePythonDir } from "./bridge-paths.js";
+import { bridgePythonPath } from "./bridge-location.js";
+import { bridgeModuleArgs } from "./spawn-python.js";
 
 /** What `python -m snakepit_bridge --check` found. */
 export interface AdapterCheck {
@@ -30,16 +31,13 @@ export function checkAdapter(
   options: { signal?: AbortSignal; cwd?: string } = {},
 ): Promise<AdapterCheck> {
   const args = [
-    "-m",
-    "snakepit_bridge",
+    ...bridgeModuleArgs("snakepit_bridge"),
     "--check",
     ...(adapter === undefined ? [] : ["--adapter", adapter]),
   ];
   const env = {
     ...process.env,
-    PYTHONPATH: process.env.PYTHONPATH
-      ? `${bridgePythonDir}:${process.env.PYTHONPATH}`
-      : bridgePythonDir,
+    PYTHONPATH: bridgePythonPath(pythonExecutable, process.env.PYTHONPATH),
   };
   return new Promise((resolve, reject) => {
     execFile(

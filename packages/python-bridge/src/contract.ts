@@ -8,6 +8,7 @@ export {
   hostToolErrorCodes,
   limits,
   metadataKeys,
+  sessionErrorCodes,
   startupErrorCodes,
   toolErrorCodes,
 } from "./gen/constants.js";

@@ -14,6 +14,12 @@ export interface StartForkServerOptions {
   readonly preload?: readonly string[];
   /** Extra environment of the fork server (and so of every worker), over the host's own. `undefined` removes. */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Which of the host's environment variables the fork server — and so every forked worker —
+   * starts with: all (`true`), none (`false`) or only the names listed; `env` applies on top.
+   * Default `true`.
+   */
+  readonly inheritEnv?: boolean | readonly string[];
   /** Working directory of the fork server (a worker's own `cwd` is applied after its fork). Default: the host's. */
   readonly cwd?: string;
   /** Cap BLAS/OpenMP threads at 1 unless `env` (or the host's environment) sets them. Default true. */

@@ -1,7 +1,7 @@
 import { SnakepitError } from "@snakepit/errors";
 import { ForkServerProcess, type ServerMessage } from "./fork-server-process.js";
 import type { ForkServer, StartForkServerOptions } from "./fork-server-types.js";
-import { type SpawnedPython, spawnPython } from "./spawn-python.js";
+import { bridgeModuleArgs, type SpawnedPython, spawnPython } from "./spawn-python.js";
 import { awaitStart } from "./start-handshake.js";
 
 export type { ForkServer, StartForkServerOptions } from "./fork-server-types.js";
@@ -18,7 +18,11 @@ export function canFork(): boolean {
 }
 
 function serverArgs(o: StartForkServerOptions): string[] {
-  const args = ["-m", "snakepit_bridge._internal.forkserver", "--adapter", o.adapter];
+  const args = [
+    ...bridgeModuleArgs("snakepit_bridge._internal.forkserver"),
+    "--adapter",
+    o.adapter,
+  ];
   args.push("--snakepit-run-id", o.runId, "--host-pid", String(process.pid));
   args.push("--control-fd", String(CONTROL_FD));
   if (o.preload !== undefined && o.preload.length > 0) args.push("--preload", o.preload.join(","));

@@ -8,14 +8,20 @@ import type { WorkerExit } from "./worker-exit.js";
 /**
  * Options of `ForkServer.fork`: the same object `spawnWorker` takes, so a pool can use either
  * path. `pythonExecutable`, `adapter` and `runId` may be left out; when given they must equal the
- * fork server's (they are fixed when it starts). `capNativeThreads` is the fork server's too: the
- * thread caps must be in the environment before native libraries are imported.
+ * fork server's (they are fixed when it starts). `capNativeThreads` and `inheritEnv` are the fork
+ * server's too: the thread caps must be in the environment before native libraries are imported,
+ * and a forked child starts with its fork server's environment.
  */
 export type ForkWorkerOptions = Omit<
   SpawnWorkerOptions,
-  "pythonExecutable" | "adapter" | "runId" | "capNativeThreads"
+  "pythonExecutable" | "adapter" | "runId" | "capNativeThreads" | "inheritEnv"
 > &
-  Partial<Pick<SpawnWorkerOptions, "pythonExecutable" | "adapter" | "runId" | "capNativeThreads">>;
+  Partial<
+    Pick<
+      SpawnWorkerOptions,
+      "pythonExecutable" | "adapter" | "runId" | "capNativeThreads" | "inheritEnv"
+    >
+  >;
 
 /** The three sockets a forked child shares with the host (passed over the fork server's channel). */
 export interface ForkChannels {

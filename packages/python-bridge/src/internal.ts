@@ -14,6 +14,7 @@ export { checkAdapter } from "./check-adapter.js";
 export { metadataKeys, worker } from "./contract.js";
 export type { GrpcErrorContext } from "./grpc-error.js";
 export { mapGrpcError } from "./grpc-error.js";
+export type { RemoveStaleDirectoriesOptions } from "./private-directory.js";
 export { removeStaleDirectories } from "./private-directory.js";
 export { describeExit } from "./worker-exit.js";
 export {

@@ -7,34 +7,100 @@ import {
   type Payload,
   PayloadSchema,
 } from "./contract.js";
+import { describeLossyValue, pathSegment, pathToHolder } from "./payload-path.js";
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
+/** Thrown inside the JSON replacer and caught by {@link toJson}: where the walk stopped and why. */
+class Rejection {
+  constructor(
+    readonly holder: object,
+    readonly key: string,
+    readonly reason: string,
+  ) {}
+}
+
+/**
+ * A JSON replacer that validates during the one walk `JSON.stringify` makes anyway (no second
+ * pass over large payloads). It rejects what JSON would silently change: functions, Symbols and
+ * BigInts, non-finite numbers (JSON writes `null`), `Map`/`Set`/`RegExp`/`Error`/`Promise` and
+ * the like (JSON writes `{}`), invalid `Date`s (JSON writes `null`) and binary values below the
+ * top level (JSON writes `{"0": …}`). `toJSON()` is honoured (a valid `Date` travels as its ISO
+ * string); `undefined` follows JSON: an `undefined` property is omitted, an `undefined` array
+ * element is `null` (Python `None`). Objects that `toJSON()` returned are noted in `produced`
+ * so that the path of a rejected value can be found behind them.
+ */
+function checkingReplacer(produced: Map<object, unknown>) {
+  return function checkValue(this: unknown, key: string, value: unknown): unknown {
+    switch (typeof value) {
+      case "string":
+      case "boolean":
+      case "undefined":
+        return value;
+      case "number":
+        if (Number.isFinite(value)) return value;
+        throw new Rejection(this as object, key, `is ${value}, which JSON would turn into null`);
+      case "object": {
+        if (Array.isArray(value)) return value;
+        // `this[key]` is the value before `toJSON()`: a Buffer's toJSON() hides that it was binary.
+        const raw = (this as Record<string, unknown>)[key];
+        const reason = describeLossyValue(raw, value);
+        if (reason !== undefined) throw new Rejection(this as object, key, reason);
+        if (raw !== value && typeof raw === "object" && raw !== null) produced.set(raw, value);
+        return value;
+      }
+      default:
+        throw new Rejection(
+          this as object,
+          key,
+          `is a ${typeof value}, which JSON would ${typeof value === "bigint" ? "refuse" : "drop"}`,
+        );
+    }
+  };
+}
+
+function toJson(value: unknown, root: string): string {
+  const produced = new Map<object, unknown>();
+  try {
+    const text = JSON.stringify(value, checkingReplacer(produced));
+    // Only reachable for a top-level `undefined`, which callers handle before.
+    if (text === undefined) throw new Rejection({ "": value }, "", "cannot be encoded as JSON");
+    return text;
+  } catch (err) {
+    if (err instanceof Rejection) {
+      const above = pathToHolder(value, err.holder, produced);
+      // Not found: the holder is JSON's `{"": value}` wrapper, so the root value itself is wrong.
+      const path =
+        above === undefined ? root : [root, ...above, pathSegment(err.holder, err.key)].join("");
+      throw new SnakepitError("INVALID_ARGUMENTS", `\`${path}\` ${err.reason}`, {
+        details: { path },
+      });
+    }
+    // JSON.stringify's own errors: a cycle, or a throwing getter or toJSON().
+    throw new SnakepitError(
+      "INVALID_ARGUMENTS",
+      `\`${root}\` cannot be encoded as JSON: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+}
+
 /**
  * Encodes a JavaScript value as a {@link Payload}: `Uint8Array` (and so `Buffer`) as raw bytes,
  * `undefined` as an empty payload (Python `None`), anything else as JSON.
+ *
+ * A value that JSON would silently change — a function, Symbol or BigInt, `NaN`/`±Infinity`, a
+ * `Map`, `Set` or other non-plain built-in, an invalid `Date`, or binary data nested below the top
+ * level — throws `INVALID_ARGUMENTS` naming its path from `root` (e.g. ``root.items[2].when``).
+ *
+ * @param root What to call the value in error messages. Default `"value"`.
  */
-export function encodePayload(value: unknown): Payload {
+export function encodePayload(value: unknown, root = "value"): Payload {
   if (value instanceof Uint8Array)
     return create(PayloadSchema, { contentType: contentTypes.bytes, data: value });
   if (value === undefined) return create(PayloadSchema, { contentType: contentTypes.none });
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(value);
-  } catch (cause) {
-    throw new SnakepitError(
-      "INVALID_ARGUMENTS",
-      `Value cannot be encoded as JSON: ${(cause as Error).message}`,
-      { cause },
-    );
-  }
-  if (text === undefined) {
-    throw new SnakepitError(
-      "INVALID_ARGUMENTS",
-      `Value of type ${typeof value} cannot be encoded as JSON`,
-    );
-  }
+  const text = toJson(value, root);
   return create(PayloadSchema, { contentType: contentTypes.json, data: encoder.encode(text) });
 }
 
@@ -63,8 +129,12 @@ export function decodePayload(payload: Payload | undefined): unknown {
 }
 
 /**
- * Encodes tool arguments: top-level values that are `Uint8Array`s travel as raw bytes in
- * `binary`, the rest as one JSON object. Arguments must be a plain object.
+ * Encodes tool arguments: top-level values that are `Uint8Array`s (and so `Buffer`s) travel as
+ * raw bytes in `binary`, the rest as one JSON object. Arguments must be a plain object.
+ *
+ * Binary values are carried only at the top level; one nested deeper, a value JSON would silently
+ * change (see {@link encodePayload}) or another binary view (`ArrayBuffer`, `Float64Array`, …)
+ * throws `INVALID_ARGUMENTS` naming its path, e.g. ``args.items[2].when``.
  */
 export function encodeArguments(args: Readonly<Record<string, unknown>> | undefined): Arguments {
   if (args === undefined) return create(ArgumentsSchema, { json: encodePayload({}) });
@@ -87,7 +157,7 @@ export function encodeArguments(args: Readonly<Record<string, unknown>> | undefi
       delete json[key];
     }
   }
-  return create(ArgumentsSchema, { json: encodePayload(json), binary: binary ?? {} });
+  return create(ArgumentsSchema, { json: encodePayload(json, "args"), binary: binary ?? {} });
 }
 
 /** Decodes {@link Arguments} back to one object of keyword arguments (binary ones as `Uint8Array`). */

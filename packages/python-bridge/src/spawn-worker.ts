@@ -1,10 +1,10 @@
 import type { Socket } from "node:net";
 import { SnakepitError } from "@snakepit/errors";
 import { awaitWorkerReady } from "./await-worker-ready.js";
-import { type SpawnedPython, spawnPython } from "./spawn-python.js";
+import { bridgeModuleArgs, type SpawnedPython, spawnPython } from "./spawn-python.js";
 import type { WorkerClient } from "./worker-client.js";
 import type { WorkerExit } from "./worker-exit.js";
-import { FRAMES_FD, workerFlags } from "./worker-handshake.js";
+import { FRAMES_FD, type WorkerLogRecord, workerFlags } from "./worker-handshake.js";
 import { checkTransport, type WorkerTransport } from "./worker-transport.js";
 
 /** How the worker's own dependent heartbeat to the host behaves (orphan layer 3). */
@@ -47,6 +47,11 @@ export interface SpawnWorkerOptions {
   readonly concurrency?: number;
   /** Extra environment for the worker, over the host's own. `undefined` values remove a variable. */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Which of the host's environment variables the worker starts with: all (`true`), none
+   * (`false`) or only the names listed; `env` applies on top. Default `true`.
+   */
+  readonly inheritEnv?: boolean | readonly string[];
   /** Working directory of the worker. Default: the host's. */
   readonly cwd?: string;
   /** Exit when the control socket (fd 3) reaches EOF, i.e. the host died (orphan layer 1). Default true. */
@@ -70,8 +75,10 @@ export interface SpawnWorkerOptions {
    * moment to record it durably (a host killed during start-up must leave enough to clean up).
    */
   readonly onSpawn?: (pid: number) => void;
-  /** Every line the worker writes to stdout or stderr. Default: kept only for error messages. */
+  /** Every line the worker writes to stdout or stderr (plain text). Default: kept only for error messages. */
   readonly onOutput?: (line: string, stream: "stdout" | "stderr") => void;
+  /** Every record of the worker's Python logging (from its control socket, never from its output). Default: dropped. */
+  readonly onLog?: (record: WorkerLogRecord) => void;
 }
 
 /** A started, ready worker process. */
@@ -97,8 +104,7 @@ const CONTROL_FD = 3;
 /** The worker's argv after `python`. */
 function workerArgs(o: SpawnWorkerOptions): string[] {
   return [
-    "-m",
-    "snakepit_bridge",
+    ...bridgeModuleArgs("snakepit_bridge"),
     ...workerFlags(o, o.adapter, o.runId),
     "--control-fd",
     String(CONTROL_FD),
@@ -113,7 +119,8 @@ function workerArgs(o: SpawnWorkerOptions): string[] {
  *
  * Rejects with `ADAPTER_LOAD_FAILED` (with the Python traceback in `details`),
  * `WORKER_START_FAILED` (exited early, output tail in `details`), `WORKER_START_TIMEOUT`,
- * `PYTHON_NOT_FOUND` or the abort reason; the process is gone by then.
+ * `PYTHON_NOT_FOUND` or the abort reason; the process is gone by then (else `KILL_FAILED`: it
+ * outlived SIGKILL, e.g. stuck in uninterruptible sleep).
  */
 export function spawnWorker(options: SpawnWorkerOptions): Promise<WorkerProcess> {
   const { signal } = options;

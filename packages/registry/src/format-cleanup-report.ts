@@ -4,6 +4,7 @@ import type { SkipReason } from "./sweep-report.js";
 const SKIP_TEXT: Record<SkipReason, string> = {
   "alive-host": "its host is still running",
   "identity-mismatch": "the pid now belongs to another process",
+  "host-mismatch": "the process does not carry the dead host in its environment (not its worker)",
   locked: "another sweeper is cleaning this run",
   "other-machine": "the run belongs to another machine",
 };

@@ -36,9 +36,18 @@ export async function startHost(
   return { child, runId, pid: host, workers, exited };
 }
 
-/** Starts `test/fixtures/worker.mjs` directly (an unrelated process, or one with given argv). */
-export function startWorker(args: string[] = []): ChildProcess & { pid: number } {
-  const child = spawn(process.execPath, [`${FIXTURES}worker.mjs`, ...args], { stdio: "ignore" });
+/**
+ * Starts `test/fixtures/worker.mjs` directly (an unrelated process, or one with given argv and
+ * extra environment).
+ */
+export function startWorker(
+  args: string[] = [],
+  env: Record<string, string> = {},
+): ChildProcess & { pid: number } {
+  const child = spawn(process.execPath, [`${FIXTURES}worker.mjs`, ...args], {
+    stdio: "ignore",
+    env: { ...process.env, ...env },
+  });
   if (child.pid === undefined) throw new Error("could not spawn worker.mjs");
   return child as ChildProcess & { pid: number };
 }

@@ -2,6 +2,7 @@
 export { defaultDataDir } from "./default-data-dir.js";
 export { createFileStore } from "./file-store.js";
 export { formatCleanupReport } from "./format-cleanup-report.js";
+export { HOST_ENV, hostMarkerValue } from "./host-marker.js";
 export type {
   ActivateInfo,
   ProcessRegistry,

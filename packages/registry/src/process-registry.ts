@@ -4,6 +4,7 @@ import { expectString, invalidOption, rejectUnknownKeys } from "@snakepit/errors
 import { readProcessIdentity } from "@snakepit/process-killer";
 import { defaultDataDir } from "./default-data-dir.js";
 import { createFileStore } from "./file-store.js";
+import { HOST_ENV, hostMarkerValue } from "./host-marker.js";
 import type {
   ActiveWorkerRecord,
   HostRecord,
@@ -59,6 +60,12 @@ export interface ProcessRegistry {
   readonly runId: string;
   /** `["--snakepit-run-id", runId]`: append to every worker's argv. */
   readonly markerArgs: readonly string[];
+  /**
+   * `{ SNAKEPIT_HOST: "<runId>:<host pid>:<host start time>" }`: add to every worker's
+   * environment (and a fork server's, whose children share it). A sweep kills only processes
+   * that carry it: the argv marker alone can be copied by anyone.
+   */
+  readonly markerEnv: Readonly<Record<string, string>>;
   /** This host process as recorded (pid, start time, hostname). */
   readonly hostIdentity: HostRecord;
   /** Records a worker about to be spawned; durable when it resolves. */
@@ -129,6 +136,7 @@ export async function createProcessRegistry(
   return {
     runId,
     markerArgs: Object.freeze(runIdArgs(runId)),
+    markerEnv: Object.freeze({ [HOST_ENV]: hostMarkerValue(runId, hostIdentity) }),
     hostIdentity,
     async reserve(workerId, info = {}) {
       expectString("workerId", workerId);

@@ -16,6 +16,8 @@ import {
   createFileStore,
   createProcessRegistry,
   formatCleanupReport,
+  HOST_ENV,
+  hostMarkerValue,
   type RunDocument,
   runCleanup,
   type SweepReport,
@@ -171,10 +173,12 @@ describe("sweepOrphans", () => {
   });
 
   it("takes over the sweep lock of a dead sweeper, and respects a live one", async () => {
-    const worker = startWorker(["--snakepit-run-id", "lockrun1"]);
+    const goneHost = { pid: 2 ** 22 + 1, startTime: 1, hostname: hostname() }; // above pid_max
+    const worker = startWorker(["--snakepit-run-id", "lockrun1"], {
+      [HOST_ENV]: hostMarkerValue("lockrun1", goneHost),
+    });
     pids.push(worker.pid);
     const store = createFileStore(dir);
-    const goneHost = { pid: 2 ** 22 + 1, startTime: 1, hostname: hostname() }; // above pid_max
     await store.writeRun({
       version: 1,
       runId: "lockrun1",

@@ -9,6 +9,7 @@ import {
   verifyIdentity,
 } from "@snakepit/process-killer";
 import { groupIsAlive } from "@snakepit/process-killer/internal";
+import { groupMembers, hostMarkerValue, readHostMarker } from "./host-marker.js";
 import type { LockOwner, RegistryStore, RunDocument } from "./registry-store.js";
 import { runIdMarker } from "./run-id.js";
 import type {
@@ -148,13 +149,26 @@ function hostSkip(doc: RunDocument, skipped: SkippedInfo[]): boolean {
   return false;
 }
 
-/** Live, verified orphans of a dead run, from its records and from the run-id marker. */
+/**
+ * Live, verified orphans of a dead run, from its records and from the run-id marker. Every
+ * candidate must also carry the dead host in its environment ({@link HOST_ENV}): the records
+ * and the argv marker can be forged or copied (run ids are visible in `ps`), the environment
+ * a live host gave its workers cannot.
+ */
 function findOrphans(doc: RunDocument, skipped: SkippedInfo[]): Candidate[] {
   const { runId } = doc;
   const marker = runIdMarker(runId);
+  const expected = hostMarkerValue(runId, doc.host);
+  const carriesHost = (pid: number) => readHostMarker(pid) === expected;
   const byPid = new Map<number, Candidate>();
   const workerByPid = new Map<number, string>();
-  const mismatched = new Set<number>();
+  const refused = new Set<number>();
+  const refuse = (pid: number, reason: SkippedInfo["reason"], workerId?: string) => {
+    refused.add(pid);
+    skipped.push(
+      workerId === undefined ? { runId, pid, reason } : { runId, pid, workerId, reason },
+    );
+  };
   for (const record of Object.values(doc.workers)) {
     if (record.status !== "active") continue;
     const { workerId, pid, pgid, startTime } = record;
@@ -164,19 +178,27 @@ function findOrphans(doc: RunDocument, skipped: SkippedInfo[]): Candidate[] {
     if (current === undefined) {
       // The worker is gone; if it led a group, members may remain (killWithEscalation handles it).
       if (pgid === pid && groupIsAlive(pgid)) {
-        byPid.set(pid, { identity, info: { runId, pid, workerId, source: "record" } });
+        if (groupMembers(pgid).some(carriesHost))
+          byPid.set(pid, { identity, info: { runId, pid, workerId, source: "record" } });
+        else refuse(pid, "host-mismatch", workerId);
       }
-    } else if (verifyIdentity(identity)) {
-      byPid.set(pid, { identity, info: { runId, pid, workerId, source: "record" } });
+    } else if (!verifyIdentity(identity)) {
+      refuse(pid, "identity-mismatch", workerId);
+    } else if (!carriesHost(pid)) {
+      refuse(pid, "host-mismatch", workerId);
     } else {
-      mismatched.add(pid);
-      skipped.push({ runId, pid, workerId, reason: "identity-mismatch" });
+      byPid.set(pid, { identity, info: { runId, pid, workerId, source: "record" } });
     }
   }
   for (const identity of findProcessesByMarker(marker)) {
     // A pid whose record did not verify stays untouched, marker or not: err on the safe side.
-    if (byPid.has(identity.pid) || mismatched.has(identity.pid)) continue;
+    if (byPid.has(identity.pid) || refused.has(identity.pid)) continue;
     const workerId = workerByPid.get(identity.pid);
+    // The marker alone is argv anyone can write (`grep --snakepit-run-id <id>`): not enough.
+    if (!carriesHost(identity.pid)) {
+      refuse(identity.pid, "host-mismatch", workerId);
+      continue;
+    }
     const info: OrphanInfo = { runId, pid: identity.pid, source: "marker" };
     byPid.set(identity.pid, {
       identity,

@@ -22,6 +22,12 @@ export type SkipReason =
   | "alive-host"
   /** A record's pid now names another process (start time or run-id marker differ). */
   | "identity-mismatch"
+  /**
+   * A process with the run's marker (or on its record) whose environment does not name the run's
+   * dead host (`SNAKEPIT_HOST`): an unrelated process, or a live host's worker named by a forged
+   * record.
+   */
+  | "host-mismatch"
   /** Another live sweeper holds this run's lock and is cleaning it up. */
   | "locked"
   /** The run was recorded on another machine sharing the data directory. */

@@ -54,15 +54,52 @@ def gone(*pids: int) -> bool:
     return not any(procfs.is_alive(pid) for pid in pids)
 
 
+class ControlReader:
+    """The host's end of a worker's control socket: the handshake events, then log records."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.buffer = b""
+        self.records: List[dict] = []
+
+    def _take_lines(self) -> List[dict]:
+        *lines, self.buffer = self.buffer.split(b"\n")
+        events = [json.loads(line) for line in lines if line]
+        self.records += [e for e in events if e.get("event") == "log"]
+        return [e for e in events if e.get("event") != "log"]
+
+    def next_event(self, timeout: float = 20.0) -> dict:
+        """The next handshake event (`ready` or `error`), keeping the log records before it; {} on EOF."""
+        self.sock.settimeout(timeout)
+        pending: List[dict] = []
+        while not pending:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                return {}
+            self.buffer += chunk
+            pending = self._take_lines()
+        return pending[0]
+
+    def log_records(self) -> List[dict]:
+        """Every log record received so far (reads what is waiting, without blocking)."""
+        self.sock.setblocking(False)
+        try:
+            while True:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    break
+                self.buffer += chunk
+        except BlockingIOError:
+            pass
+        finally:
+            self.sock.setblocking(True)
+        self._take_lines()
+        return list(self.records)
+
+
 def read_line(sock: socket.socket, timeout: float = 20.0) -> dict:
-    sock.settimeout(timeout)
-    data = b""
-    while not data.endswith(b"\n"):
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    return json.loads(data.decode()) if data else {}
+    """The first handshake event on a control socket (log records before it are skipped)."""
+    return ControlReader(sock).next_event(timeout)
 
 
 def args(**kwargs) -> common_pb2.Arguments:
@@ -108,14 +145,16 @@ class Worker:
         request = worker_pb2.ExecuteStreamRequest(tool=tool, arguments=args(**kwargs))
         return self.stub.ExecuteStream(request, timeout=timeout, metadata=self.metadata)
 
-    def log_lines(self) -> List[dict]:
-        lines = []
-        for line in self.stderr_path.read_text().splitlines():
-            try:
-                lines.append(json.loads(line))
-            except ValueError:
-                pass
-        return lines
+    reader: Optional[ControlReader] = None
+
+    def log_records(self) -> List[dict]:
+        """The worker's log records, from its control socket."""
+        assert self.reader is not None, "log records need a control socket"
+        return self.reader.log_records()
+
+    def output(self) -> str:
+        """What the worker wrote to stderr (plain text)."""
+        return self.stderr_path.read_text()
 
 
 class WorkerFactory:
@@ -145,11 +184,12 @@ class WorkerFactory:
                                     start_new_session=True)
         if child is not None:
             child.close()
-        ready = read_line(parent) if (control and wait_ready) else {}
+        reader = ControlReader(parent) if parent is not None else None
+        ready = reader.next_event() if (reader is not None and wait_ready) else {}
         address = ready.get("address", listen)
         channel = grpc.insecure_channel(address)
         worker = Worker(proc, parent, address, ready, stderr_path, channel,
-                        worker_pb2_grpc.WorkerServiceStub(channel))
+                        worker_pb2_grpc.WorkerServiceStub(channel), reader=reader)
         self.workers.append(worker)
         if not control and wait_ready:
             grpc.channel_ready_future(channel).result(timeout=20)

@@ -66,3 +66,14 @@ def test_google_docstring():
         """
 
     assert parse_docstring(f) == ("Do a thing over two lines.", {"a": "The a, continued.", "b": "The b."})
+
+
+@pytest.mark.parametrize(
+    ("value", "where"),
+    [(float("nan"), "nan at $"), ([1.0, float("inf")], "inf at $[1]"),
+     ({"a": {"my key": [float("-inf")]}}, '-inf at $.a["my key"][0]'), (Point(1, float("nan")), "nan at $.y")],
+)
+def test_nan_and_infinity_are_refused_naming_the_tool_the_value_and_its_path(value, where):
+    with pytest.raises(ValueError) as raised:
+        codec.encode(value, "stats")
+    assert "tool 'stats'" in str(raised.value) and where in str(raised.value)

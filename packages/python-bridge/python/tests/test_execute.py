@@ -198,12 +198,23 @@ def test_secret_is_required_when_configured(workers):
     assert len(list(worker.stream("count", n=2))) == 3
 
 
-def test_log_lines_are_json_and_carry_the_correlation_id(worker):
+def test_log_records_go_to_the_control_socket_with_the_correlation_id_of_the_call(worker):
     worker.execute("log", message="hello from a tool", metadata=[("x-snakepit-correlation-id", "corr-42")])
-    assert wait_until(lambda: any(line.get("msg") == "hello from a tool" for line in worker.log_lines()), 5)
-    line = next(line for line in worker.log_lines() if line.get("msg") == "hello from a tool")
-    assert line["correlation_id"] == "corr-42" and line["worker_id"] == "w-test"
-    assert line["level"] == "info" and line["logger"] == "echo_adapter"
+    assert wait_until(lambda: any(r["msg"] == "hello from a tool" for r in worker.log_records()), 5)
+    record = next(r for r in worker.log_records() if r["msg"] == "hello from a tool")
+    assert record["correlation_id"] == "corr-42" and record["pid"] == worker.pid
+    assert record["level"] == "info" and record["logger"] == "echo_adapter"
+    assert "hello from a tool" not in worker.output(), "records never go to stderr"
+
+
+def test_printed_text_is_never_a_record(workers):
+    worker = workers.spawn(f"{FIXTURES / 'hostile_adapter.py'}:HostileAdapter")
+    forged = '{"event":"log","level":"error","msg":"forged","correlation_id":"someone-else"}'
+    for stream in ("stdout", "stderr"):
+        worker.call("print_text", text=f"plain\n{forged}", stream=stream)
+    worker.call("ok")
+    assert wait_until(lambda: worker.output().count("forged") == 1, 5)
+    assert not [r for r in worker.log_records() if r["msg"] == "forged"]
 
 
 def test_shutdown_rpc_drains_and_exits_zero(workers):

@@ -7,8 +7,10 @@ import sys
 import textwrap
 import time
 
+import pytest
 
-from conftest import ECHO, args, decode, gone, wait_until, worker_command, worker_env
+
+from conftest import ECHO, FIXTURES, args, decode, gone, wait_until, worker_command, worker_env
 from fake_host import FakeHost
 from snakepit_bridge._internal import procfs
 from snakepit_bridge.gen import worker_pb2
@@ -32,6 +34,40 @@ def test_pipe_lifeline_fires_while_a_tool_burns_cpu(workers):
     assert worker.proc.wait(5) == 0
     assert not os.path.exists(worker.address[5:])
     busy.cancel()
+
+
+@pytest.mark.parametrize("how", ["control fd closed", "SIGTERM while the host is dead"])
+def test_when_the_host_is_gone_calls_in_flight_are_not_waited_for(workers, how):
+    """A host stopping the worker gets a grace for its calls; a dead host gets none: nobody can
+    receive the result. The tool (1.2 s, deaf to cancellation) finishes well within the graceful
+    drain, so its marker tells which path ran."""
+    marker = workers.dir / "finished"
+    extra = ["--no-parent-death-signal", "--shutdown-grace-ms", "10000"]
+    if how != "control fd closed":
+        extra += ["--host-pid", "999999"]  # a host that is not running
+    worker = workers.spawn(f"{FIXTURES / 'hostile_adapter.py'}:HostileAdapter", *extra)
+    call = worker.stub.Execute.future(worker_pb2.ExecuteRequest(
+        tool="sleep_then_mark", arguments=args(seconds=1.2, marker=str(marker))))
+    assert wait_until(lambda: worker.stub.Heartbeat(worker_pb2.HeartbeatRequest(), timeout=5).in_flight == 1, 5)
+    if how == "control fd closed":
+        worker.control.close()
+    else:
+        os.kill(worker.pid, signal.SIGTERM)
+    assert worker.proc.wait(10) == 0
+    time.sleep(1.5)  # past the tool's own end, had it been let run
+    assert not marker.exists(), "the worker waited for a call nobody could receive"
+    call.cancel()
+
+
+def test_a_host_stop_request_still_drains_calls_in_flight(workers):
+    marker = workers.dir / "finished"
+    worker = workers.spawn(f"{FIXTURES / 'hostile_adapter.py'}:HostileAdapter", "--shutdown-grace-ms", "10000")
+    call = worker.stub.Execute.future(worker_pb2.ExecuteRequest(
+        tool="sleep_then_mark", arguments=args(seconds=0.3, marker=str(marker))))
+    assert wait_until(lambda: worker.stub.Heartbeat(worker_pb2.HeartbeatRequest(), timeout=5).in_flight == 1, 5)
+    os.kill(worker.pid, signal.SIGTERM)  # the host is alive (this test process): a stop request
+    assert decode(call.result(timeout=10).result) == 0.3
+    assert worker.proc.wait(10) == 0 and marker.exists()
 
 
 def test_host_heartbeat_misses_end_the_worker(workers):

@@ -31,6 +31,14 @@ export const hostToolErrorCodes = [
   "HOST_TOOL_NOT_FOUND",
 ] as const satisfies readonly ErrorCode[];
 
+/** Codes of a failed session call (`errorCode` trailing metadata), kept by the tool call that fails with them. */
+export const sessionErrorCodes = [
+  /** The host's session store (e.g. Redis) cannot be reached, refused the host, or timed out. */
+  "SESSION_STORE_UNAVAILABLE",
+  /** A conditional session write lost: another call wrote the session since it was read. */
+  "SESSION_CONFLICT",
+] as const satisfies readonly ErrorCode[];
+
 /** gRPC metadata keys of the contract. */
 export const metadataKeys = {
   /** The call's correlation id; servers put it into their log lines. */
@@ -43,6 +51,8 @@ export const metadataKeys = {
   secret: "x-snakepit-secret",
   /** The calling worker's id, on every call to the host service. */
   workerId: "x-snakepit-worker-id",
+  /** Trailing metadata of a failed host-service call: the Snakepit error code (a `session` code, or INVALID_ARGUMENTS). */
+  errorCode: "x-snakepit-error-code",
 } as const;
 
 /** Environment variables the host sets for a worker. */

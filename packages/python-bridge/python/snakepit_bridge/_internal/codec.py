@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Any, Dict, Mapping
+import math
+from typing import Any, Dict, Iterable, Mapping, Optional
 
 from ..gen.constants import INVALID_ARGUMENTS
 from .errors import BridgeError
@@ -27,25 +28,65 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
-def dumps(value: Any) -> bytes:
-    """Compact UTF-8 JSON; raises TypeError naming the type that cannot be encoded."""
+def _non_finite(value: Any, path: str = "$", depth: int = 0) -> Optional["tuple[float, str]"]:
+    """The first NaN or infinity in `value` (as `dumps` would encode it) and its path, e.g.
+    `(nan, "$.stats.ratios[1]")`; None when there is none."""
+    if depth > 100:
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else (value, path)
+    if isinstance(value, (str, int, bool, type(None), *_BINARY_TYPES)):
+        return None
+    if isinstance(value, dict):
+        items: Iterable["tuple[str, Any]"] = (
+            (f".{k}" if isinstance(k, str) and k.isidentifier() else f"[{json.dumps(str(k))}]", v)
+            for k, v in value.items())
+    elif isinstance(value, (list, tuple)):
+        items = ((f"[{i}]", v) for i, v in enumerate(value))
+    else:
+        try:
+            converted = _json_default(value)
+        except Exception:  # noqa: BLE001 - not convertible: not where the NaN is
+            return None
+        return _non_finite(converted, path, depth + 1)
+    for suffix, item in items:
+        found = _non_finite(item, path + suffix, depth + 1)
+        if found is not None:
+            return found
+    return None
+
+
+def dumps(value: Any, tool: str = "") -> bytes:
+    """Compact UTF-8 JSON. Raises TypeError naming the type that cannot be encoded, and ValueError
+    naming the NaN or infinity (which JSON has no literal for) and where it is; `tool` names the
+    tool whose result this is, for both messages."""
+    what = f"The result of tool {tool!r}" if tool else "The value"
     try:
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_default, allow_nan=True)
-    except (TypeError, ValueError) as error:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_default, allow_nan=False)
+    except ValueError as error:
+        found = _non_finite(value)
+        if found is None:
+            raise TypeError(f"{what} is not JSON-serialisable ({error})") from None
+        number, path = found
+        raise ValueError(
+            f"{what} is not JSON: {number!r} at {path} (JSON has no NaN or Infinity); "
+            "return None, a string or a finite number there"
+        ) from None
+    except TypeError as error:
         raise TypeError(
-            f"Tool result is not JSON-serialisable ({error}); return JSON data, bytes, "
+            f"{what} is not JSON-serialisable ({error}); return JSON data, bytes, "
             "a dataclass, or an object with .tolist()"
         ) from None
     return text.encode("utf-8")
 
 
-def encode(value: Any) -> common_pb2.Payload:
-    """None -> empty content type, bytes-like -> octet-stream, anything else -> JSON."""
+def encode(value: Any, tool: str = "") -> common_pb2.Payload:
+    """None -> empty content type, bytes-like -> octet-stream, anything else -> JSON (see `dumps`)."""
     if value is None:
         return common_pb2.Payload()
     if isinstance(value, _BINARY_TYPES):
         return common_pb2.Payload(content_type=OCTET_STREAM, data=bytes(value))
-    return common_pb2.Payload(content_type=JSON, data=dumps(value))
+    return common_pb2.Payload(content_type=JSON, data=dumps(value, tool))
 
 
 def decode(payload: common_pb2.Payload) -> Any:

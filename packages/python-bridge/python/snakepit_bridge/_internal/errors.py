@@ -54,6 +54,30 @@ class BridgeError(Exception):
         self.message = message
 
 
+class ContainedError(Exception):
+    """A `BaseException` that is not an `Exception` (`SystemExit`, `KeyboardInterrupt`,
+    `GeneratorExit`, a library's own), raised by tool code, carried as an ordinary exception.
+
+    Left as it is, such an exception escapes every `except Exception` on its way: in a gRPC
+    thread the call would never be answered, on the event loop it would stop the loop. Contained,
+    it ends only its own call, as a `ToolError` with the original type, message and traceback.
+    """
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def contain(error: BaseException) -> Exception:
+    """`error` itself when it is an `Exception`, else wrapped in `ContainedError`."""
+    return error if isinstance(error, Exception) else ContainedError(error)
+
+
+def uncontain(error: BaseException) -> BaseException:
+    """The exception the tool raised (unwraps `ContainedError`)."""
+    return error.error if isinstance(error, ContainedError) else error
+
+
 def qualified_name(cls: type) -> str:
     """`ValueError` for builtins, `module.Class` otherwise."""
     module = getattr(cls, "__module__", "") or ""
@@ -65,7 +89,8 @@ def _details_payload(details: Any) -> Optional[common_pb2.Payload]:
     if details is None:
         return None
     try:
-        data = json.dumps(details, ensure_ascii=False, separators=(",", ":"))
+        # allow_nan=False: NaN/Infinity are not JSON, and the host would fail to parse them.
+        data = json.dumps(details, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError):
         return None
     return common_pb2.Payload(content_type="application/json", data=data.encode("utf-8"))
@@ -83,6 +108,7 @@ def _format_traceback(error: BaseException) -> str:
 
 def error_to_proto(error: BaseException) -> common_pb2.ToolError:
     """Turn any exception into the wire `ToolError`."""
+    error = uncontain(error)
     if isinstance(error, BridgeError):
         proto = common_pb2.ToolError(type=error.type, message=error.message, code=error.code)
         bridge_details = _details_payload(getattr(error, "details", None))
@@ -103,6 +129,7 @@ def error_to_proto(error: BaseException) -> common_pb2.ToolError:
 
 def error_info(error: BaseException) -> Dict[str, str]:
     """The `{type, message, traceback}` object used in control-fd and `--check` JSON."""
+    error = uncontain(error)
     return {
         "type": qualified_name(type(error)),
         "message": str(error),

@@ -4,8 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import logging
 import threading
 from typing import Any, Awaitable, Callable, Dict, Optional
+
+from .errors import ContainedError
+
+log = logging.getLogger("snakepit_bridge.event_loop")
+
+
+def _run_forever(loop: asyncio.AbstractEventLoop) -> None:
+    """Runs `loop` until `stop()`. A callback that raises `SystemExit` or `KeyboardInterrupt`
+    (which asyncio lets out of `run_forever`) is logged and the loop runs on: every async call
+    of the worker depends on this one thread."""
+    while True:
+        try:
+            loop.run_forever()
+            return
+        except BaseException as error:  # noqa: BLE001 - only stop() ends this loop
+            log.error("a callback on the event loop raised %s: %s; the loop keeps running",
+                      type(error).__name__, error)
 
 
 class AsyncCall:
@@ -31,7 +49,7 @@ class EventLoopThread:
         with self._lock:
             if self._loop is None:
                 loop = asyncio.new_event_loop()
-                threading.Thread(target=loop.run_forever, name="snakepit-asyncio", daemon=True).start()
+                threading.Thread(target=_run_forever, args=(loop,), name="snakepit-asyncio", daemon=True).start()
                 self._loop = loop
             return self._loop
 
@@ -47,7 +65,12 @@ class EventLoopThread:
                 if close is not None:
                     close()
                 raise asyncio.CancelledError()
-            return await awaitable
+            try:
+                return await awaitable
+            except (Exception, asyncio.CancelledError):
+                raise
+            except BaseException as error:  # noqa: BLE001 - SystemExit & co. would stop the loop
+                raise ContainedError(error) from None
 
         def cancel_in_loop() -> None:
             state["cancelled"] = True

@@ -199,8 +199,8 @@ class FrameServer:
         for thread in self._threads:
             thread.start()
 
-    def drain(self, grace_s: float) -> None:
-        self._tracker.drain(grace_s)
+    def drain(self, grace_s: float, settle_s: float = 0.5) -> None:
+        self._tracker.drain(grace_s, settle_s)
 
     def stop(self) -> None:
         """Closes the connection and ends the call threads (the tools they run are cancelled)."""

@@ -17,7 +17,7 @@ import signal
 import subprocess
 import sys
 import threading
-from typing import Callable, Optional
+from typing import Callable, List, Optional
 
 from . import procfs
 
@@ -127,6 +127,16 @@ def _describe(error: BaseException) -> str:
     return code().name if callable(code) else f"{type(error).__name__}: {error}"
 
 
+def module_command(module: str) -> List[str]:
+    """`python -m module` without the working directory on `sys.path` (where a planted `grpc.py`
+    or `snakepit_bridge.py` would be imported first): `-P` on 3.11+, a `-c` bootstrap before."""
+    if sys.version_info >= (3, 11):
+        return [sys.executable, "-P", "-m", module]
+    bootstrap = (f"import sys;sys.path[:1]==[''] and sys.path.pop(0);import runpy;"
+                 f"runpy.run_module({module!r},run_name='__main__',alter_sys=True)")
+    return [sys.executable, "-c", bootstrap]
+
+
 def start_watchdog(host_pid: int, interval_ms: int, grace_ms: int) -> Optional[subprocess.Popen[bytes]]:
     """Spawn `python -m snakepit_bridge._internal.watchdog` in its own session, watching `host_pid`.
 
@@ -136,7 +146,7 @@ def start_watchdog(host_pid: int, interval_ms: int, grace_ms: int) -> Optional[s
     if pgid != os.getpid():
         log.warning("watchdog disabled: the worker does not lead its own process group")
         return None
-    args = [sys.executable, "-m", "snakepit_bridge._internal.watchdog", "--host-pid", str(host_pid), "--target-pgid",
+    args = [*module_command("snakepit_bridge._internal.watchdog"), "--host-pid", str(host_pid), "--target-pgid",
             str(pgid), "--interval-ms", str(interval_ms), "--grace-ms", str(grace_ms)]
     host_start = procfs.start_time(host_pid)
     if host_start is not None:

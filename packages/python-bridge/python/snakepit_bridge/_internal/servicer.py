@@ -69,9 +69,10 @@ class WorkerServicer(worker_pb2_grpc.WorkerServiceServicer):
         self._on_shutdown()
         return worker_pb2.ShutdownResponse()
 
-    def drain(self, grace_s: float) -> None:
-        """Refuse new calls, wait up to `grace_s` for running ones, then cancel what is left."""
-        self._tracker.drain(grace_s)
+    def drain(self, grace_s: float, settle_s: float = 0.5) -> None:
+        """Refuse new calls, wait up to `grace_s` for running ones, then cancel what is left and
+        give cooperative tools up to `settle_s` to notice."""
+        self._tracker.drain(grace_s, settle_s)
 
     # -- tool calls -----------------------------------------------------------------------------
 

@@ -28,7 +28,7 @@ from ..gen.constants import (
     TOOL_NOT_FOUND,
     WORKER_STOPPED,
 )
-from .errors import BridgeError, error_to_proto
+from .errors import BridgeError, ContainedError, error_to_proto, uncontain
 from .event_loop import AsyncCall, EventLoopThread
 from ..gen import worker_pb2
 from .session import SessionStore, session_for
@@ -82,8 +82,9 @@ class CallTracker:
             self._admitted -= 1
             self._cond.notify_all()
 
-    def drain(self, grace_s: float) -> None:
-        """Refuse new calls, wait up to `grace_s` for running ones, then cancel what is left."""
+    def drain(self, grace_s: float, settle_s: float = 0.5) -> None:
+        """Refuse new calls, wait up to `grace_s` for running ones, then cancel what is left and
+        give cooperative tools up to `settle_s` to notice."""
         deadline = time.monotonic() + grace_s
         with self._cond:
             self._draining = True
@@ -93,7 +94,7 @@ class CallTracker:
         for call in leftovers:
             call.cancel(WORKER_STOPPED)
         with self._cond:  # give cooperative tools a moment to notice the cancellation
-            settle = time.monotonic() + 0.5
+            settle = time.monotonic() + settle_s
             while self._admitted and time.monotonic() < settle:
                 self._cond.wait(max(settle - time.monotonic(), 0))
 
@@ -201,10 +202,13 @@ class ToolRunner:
                         result = self._await(result, call)
                 finally:
                     deactivate(token)
-                payload = codec.encode(result)
+                payload = codec.encode(result, tool.name)
                 self._check_size(payload)
                 response.result.CopyFrom(payload)
-        except Exception as error:  # noqa: BLE001 - every tool failure becomes a ToolError
+        # BaseException: a tool's SystemExit, KeyboardInterrupt, GeneratorExit or a library's own
+        # BaseException is a ToolError too (see the README); escaping, it would leave the call
+        # unanswered forever.
+        except BaseException as error:  # noqa: BLE001 - every tool failure becomes a ToolError
             if not isinstance(error, BridgeError):
                 log_call_error(call, error)
             response.error.CopyFrom(error_to_proto(error))
@@ -228,7 +232,7 @@ class ToolRunner:
                 values = self._iterate_async(source, call) if tool.is_async else _iterate_sync(source, call)
                 try:
                     for value in values:
-                        payload = codec.encode(value)
+                        payload = codec.encode(value, tool.name)
                         self._check_size(payload)
                         yield worker_pb2.ExecuteStreamResponse(chunk=payload)
                         chunks += 1
@@ -240,7 +244,9 @@ class ToolRunner:
                     return
                 yield worker_pb2.ExecuteStreamResponse(
                     end=worker_pb2.StreamEnd(chunks=chunks, duration_ms=_elapsed_ms(started)))
-        except Exception as error:  # noqa: BLE001 - every failure becomes a ToolError or a close
+        except GeneratorExit:
+            raise  # the transport closed this stream at one of our yields (the peer went away): no answer
+        except BaseException as error:  # noqa: BLE001 - the tool's own BaseExceptions arrive contained
             if not isinstance(error, BridgeError):
                 log_call_error(call, error)
             yield worker_pb2.ExecuteStreamResponse(error=error_to_proto(error))
@@ -272,7 +278,7 @@ class ToolRunner:
             token = activate(call)
             try:
                 self.loop.run(agen.aclose(), timeout=5)
-            except Exception:
+            except BaseException:  # already finished or failing in finally
                 log.debug("closing async generator failed", exc_info=True)
             finally:
                 deactivate(token)
@@ -283,7 +289,7 @@ class PayloadTooLargeError(BridgeError):
 
     def __init__(self, size: int, limit: int) -> None:
         super().__init__(PAYLOAD_TOO_LARGE, f"The result is {size} bytes, over the {limit}-byte message limit "
-                                            "(`maxMessageBytes`)", type="PayloadPayloadTooLargeError")
+                                            "(`maxMessageBytes`)", type="PayloadTooLargeError")
         self.details: Dict[str, int] = {"size": size, "limit": limit}
 
 
@@ -295,6 +301,10 @@ def _iterate_sync(gen: Any, call: CallContext) -> Generator[Any, None, None]:
                 value = next(gen)
             except StopIteration:
                 return
+            except Exception:
+                raise
+            except BaseException as error:  # noqa: BLE001 - contained: see ContainedError
+                raise ContainedError(error) from None
             finally:
                 deactivate(token)
             if call.cancelled.is_set():
@@ -303,12 +313,15 @@ def _iterate_sync(gen: Any, call: CallContext) -> Generator[Any, None, None]:
     finally:
         token = activate(call)
         try:
-            gen.close()
+            gen.close()  # runs the tool's `finally` when the stream stopped early (cancelled)
+        except BaseException:  # nobody waits for an answer any more
+            log.debug("closing the generator failed", exc_info=True)
         finally:
             deactivate(token)
 
 
 def log_call_error(call: CallContext, error: BaseException) -> None:
+    error = uncontain(error)
     token = activate(call)
     try:
         log.info("tool %s raised %s: %s", call.tool, type(error).__name__, error)

@@ -65,7 +65,7 @@ def _annotation_text(annotation: Any) -> str:
 
 def _default_payload(default: Any) -> Optional[common_pb2.Payload]:
     try:
-        data = json.dumps(default, ensure_ascii=False, separators=(",", ":"))
+        data = json.dumps(default, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError):
         return None
     return common_pb2.Payload(content_type=JSON, data=data.encode("utf-8"))

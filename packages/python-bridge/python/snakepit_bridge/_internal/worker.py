@@ -14,7 +14,7 @@ from typing import Any, Callable, List, Optional
 
 import grpc
 
-from . import handshake, lifelines
+from . import handshake, lifelines, procfs
 from .adapter import LoadedAdapter, load_adapter
 from .errors import error_info
 from .event_loop import EventLoopThread
@@ -27,7 +27,7 @@ from ..gen.constants import (
     WORKER_START_FAILED,
 )
 from .host_client import HostClient
-from .json_logging import install_json_logging
+from .json_logging import install_logging
 from .security import SecretInterceptor
 from .frame_server import FrameServer, frames_socket
 from .servicer import WorkerServicer
@@ -101,21 +101,33 @@ class Worker:
         self.watchdog: Optional[subprocess.Popen[bytes]] = None
         self.socket_path: Optional[str] = None
         self.cleanup = _once(self._cleanup_adapter)
+        self._host_was_parent = options.host_pid is not None and os.getppid() == options.host_pid
+        self._host_start_time = procfs.start_time(options.host_pid) if options.host_pid else None
         self.terminator.add_step(self._stop_server)
         self.terminator.add_step(lambda _left: self.cleanup())
         self.terminator.add_step(self._release)
 
-    def terminate(self, reason: str) -> None:
-        self.terminator.terminate(reason)
+    def host_gone(self, reason: str) -> None:
+        """What every lifeline calls: the host died (or forgot this worker), nobody waits for results."""
+        self.terminator.terminate(reason, host_gone=True)
+
+    def host_alive(self) -> bool:
+        """False once the host is seen dead: no longer our parent (when it was), or not running."""
+        o = self.options
+        if o.host_pid is None:
+            return True
+        if self._host_was_parent and os.getppid() != o.host_pid:
+            return False
+        return procfs.is_alive(o.host_pid, self._host_start_time)
 
     # -- startup --------------------------------------------------------------------------------
 
     def start_early_lifelines(self) -> None:
         o = self.options
         if o.control_fd is not None and o.pipe_lifeline:
-            lifelines.start_pipe_lifeline(o.control_fd, self.terminate)
+            lifelines.start_pipe_lifeline(o.control_fd, self.host_gone)
         if o.parent_death_signal:
-            lifelines.set_parent_death_signal(o.host_pid, self.terminate)
+            lifelines.set_parent_death_signal(o.host_pid, self.host_gone)
         if o.watchdog:
             self.watchdog = lifelines.start_watchdog(o.host_pid or os.getppid(), o.watchdog_interval_ms,
                                                      o.shutdown_grace_ms)
@@ -194,14 +206,18 @@ class Worker:
         if eof and not self.options.pipe_lifeline:
             log.warning("%s; serving nothing until the host's other lifelines end this worker", reason)
             return
-        self.terminate(reason)
+        # EOF: nobody is left to read a result (the host closed the socket or died).
+        if eof:
+            self.host_gone(reason)
+        else:
+            self.terminator.terminate(reason)
 
     def start_host_heartbeat(self) -> None:
         o = self.options
         if self.host is not None and o.host_heartbeat_interval_ms > 0:
             self.heartbeat = lifelines.HostHeartbeat(
                 self.host.heartbeat, o.host_heartbeat_interval_ms, o.host_heartbeat_timeout_ms,
-                o.host_heartbeat_max_missed, self.terminate)
+                o.host_heartbeat_max_missed, self.host_gone)
             self.heartbeat.start()
 
     # -- shutdown -------------------------------------------------------------------------------
@@ -215,9 +231,17 @@ class Worker:
         if self.heartbeat is not None:
             self.heartbeat.stop()
         if self.frames is not None:
-            self.frames.drain(0)
+            # With the host gone nobody can receive a result: no settling time for cancelled tools.
+            self.frames.drain(0, settle_s=0 if self.terminator.host_gone else 0.5)
             self.frames.stop()
         if self.server is None:
+            return
+        if self.terminator.host_gone:
+            # Nobody can receive a result: cancel the calls in flight (cooperative tools stop) and
+            # leave the server as it is, the process exits in a moment (stopping it costs CPU,
+            # which a loaded machine hands out slowly).
+            if self.servicer is not None:
+                self.servicer.drain(0, settle_s=0)
             return
         grace = min(1.0, seconds_left / 3)
         if self.servicer is not None:
@@ -230,7 +254,7 @@ class Worker:
 
     def _release(self, _seconds_left: float) -> None:
         self.loop.stop()
-        if self.host is not None:
+        if self.host is not None and not self.terminator.host_gone:
             self.host.close()
         if self.watchdog is not None:
             try:
@@ -256,15 +280,21 @@ def main(argv: Optional[List[str]] = None, on_ready: Optional[Callable[[], None]
         if options is None:
             options = parse_options(argv)
     except OptionsError as error:
-        install_json_logging("")
-        return _fail(control_fd_from_argv(argv), INVALID_OPTIONS, error)
+        control_fd = control_fd_from_argv(argv)
+        install_logging(control_fd)
+        return _fail(control_fd, INVALID_OPTIONS, error)
     if options.check:
         from .check import run_check
 
         return run_check(options.adapter)
-    install_json_logging(options.worker_id)
+    install_logging(options.control_fd)
+    mismatch = handshake.protocol_mismatch()
+    if mismatch is not None:
+        log.error("worker failed to start: %s", mismatch["message"])
+        handshake.write_event(options.control_fd, mismatch)
+        return EXIT_STARTUP_FAILED
     worker = Worker(options)
-    worker.terminator.install_signal_handlers()
+    worker.terminator.install_signal_handlers(worker.host_alive)
     worker.start_early_lifelines()
     try:
         worker.load()

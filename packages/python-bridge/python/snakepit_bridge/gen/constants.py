@@ -30,6 +30,13 @@ HOST_TOOL_NOT_FOUND: Final = "HOST_TOOL_NOT_FOUND"
 """No host tool of that name is registered on the pool."""
 HOST_TOOL_ERROR_CODES: FrozenSet[str] = frozenset({HOST_TOOL_NOT_FOUND})
 
+# Codes of a failed session call (`errorCode` trailing metadata), kept by the tool call that fails with them.
+SESSION_STORE_UNAVAILABLE: Final = "SESSION_STORE_UNAVAILABLE"
+"""The host's session store (e.g. Redis) cannot be reached, refused the host, or timed out."""
+SESSION_CONFLICT: Final = "SESSION_CONFLICT"
+"""A conditional session write lost: another call wrote the session since it was read."""
+SESSION_ERROR_CODES: FrozenSet[str] = frozenset({SESSION_STORE_UNAVAILABLE, SESSION_CONFLICT})
+
 # gRPC metadata keys of the contract.
 CORRELATION_ID_METADATA: Final = "x-snakepit-correlation-id"
 """The call's correlation id; servers put it into their log lines."""
@@ -41,6 +48,8 @@ SECRET_METADATA: Final = "x-snakepit-secret"
 """The per-run secret every call carries when a server listens on loopback TCP; calls without it fail with UNAUTHENTICATED."""
 WORKER_ID_METADATA: Final = "x-snakepit-worker-id"
 """The calling worker's id, on every call to the host service."""
+ERROR_CODE_METADATA: Final = "x-snakepit-error-code"
+"""Trailing metadata of a failed host-service call: the Snakepit error code (a `session` code, or INVALID_ARGUMENTS)."""
 
 # Environment variables the host sets for a worker.
 SECRET_ENV: Final = "SNAKEPIT_SECRET"
