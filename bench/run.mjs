@@ -67,8 +67,8 @@ await section(
 
 await section(
   "peers",
-  "Peers: python-shell and a raw stdio pipe",
-  "The same 100-byte echo through the pool (1 worker as above) and through the simplest peers, each one Python process: python-shell 5.0.0 in json mode (one JSON line each way) and a raw 4-byte-length-prefixed pipe to bench/fixtures/pipe_echo.py (which json-decodes and re-encodes each message). At concurrency 8 the peers have 8 requests pipelined on stdin, answered in order (they run one at a time in Python). Alternating rounds, medians; \"÷ pool\" is the peer's throughput over the pool's.",
+  "Peers: the pool on both transports, python-shell and a raw stdio pipe",
+  "The same echo (a 100-byte and a 1 MiB string, JSON on every path) through pools on both transports — default options but the transport (process profile) with 1 and 2 workers, 1 worker with `pipelineDepth: 4`, and the thread profile (64 slots), all plainly spawned — and through the simplest peers, each one Python process: python-shell 5.0.0 in json mode (one JSON line each way) and a raw 4-byte-length-prefixed pipe to bench/fixtures/pipe_echo.py (which json-decodes and re-encodes each message). At concurrency 8 the peers have 8 requests pipelined on stdin, answered in order (they run one at a time in Python). Alternating rounds, medians; every ratio compares two paths measured in the same run. Node CPU is the benchmark process's user + system time per call.",
   async () => (await benchPeers()).table,
 );
 

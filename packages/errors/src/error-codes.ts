@@ -23,6 +23,7 @@ export const errorCodes = [
   "WORKER_STOPPED", // the worker was stopped (close, recycle) before the call could finish
   "TRANSPORT_ERROR", // gRPC failed in a way not covered above (message has the gRPC status)
   "PROTOCOL_ERROR", // a peer sent something the contract does not allow
+  "PAYLOAD_TOO_LARGE", // an argument or result is over `maxMessageBytes`; `details` has `size` and `limit`
   "PROTOCOL_VERSION_MISMATCH", // the worker's snakepit_bridge speaks another protocol version than the host
   // Pool
   "POOL_CLOSED", // the pool is closing or closed and takes no new calls

@@ -36,6 +36,8 @@ export interface CallLeaseOptions {
   readonly release: (worker: Worker, call: PendingCall) => void;
   /** Stops a worker that kept running a cancelled call (a replacement starts). */
   readonly stopStuck: (worker: Worker, error: SnakepitError) => void;
+  /** Stops a worker whose connection broke the wire protocol (a replacement starts). */
+  readonly stopUnhealthy?: (worker: Worker, error: SnakepitError) => void;
 }
 
 // A crashing worker's socket can close a few ms before its exit is reported; wait this long for
@@ -181,6 +183,8 @@ export function leaseWorker(o: CallLeaseOptions, call: PendingCall, worker: Work
         ]);
       }
       const error = leaseError(call, err);
+      // A worker that broke the wire protocol has lost its connection: replace it.
+      if (error.code === "PROTOCOL_ERROR") o.stopUnhealthy?.(worker, error);
       end(error);
       return error;
     },

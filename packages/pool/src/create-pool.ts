@@ -98,6 +98,7 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
     queueDepth: () => dispatcher.queueSize,
     release: (w, c) => dispatcher.release(w, c),
     stopStuck: (w, error) => void supervisor.stopBroken(w, "stuck", error),
+    stopUnhealthy: (w, error) => void supervisor.stopBroken(w, "unhealthy", error),
   };
   const runner: CallRunnerOptions = {
     dispatcher,

@@ -4,6 +4,8 @@ export { bridgePythonDir, bridgeRequirementsFile } from "./bridge-paths.js";
 export type { ForkServer, StartForkServerOptions } from "./fork-server.js";
 export { canFork, startForkServer } from "./fork-server.js";
 export type { ForkWorkerOptions } from "./forked-worker.js";
+export type { FramesWorkerClientOptions } from "./frames-worker-client.js";
+export { createFramesWorkerClient } from "./frames-worker-client.js";
 export type { GrpcJsWorkerClientOptions } from "./grpc-js-worker-client.js";
 export { createGrpcJsWorkerClient } from "./grpc-js-worker-client.js";
 export type {
@@ -35,3 +37,4 @@ export type {
 } from "./worker-client.js";
 export type { WorkerExit } from "./worker-exit.js";
 export type { WorkerLogRecord } from "./worker-handshake.js";
+export type { WorkerTransport } from "./worker-transport.js";

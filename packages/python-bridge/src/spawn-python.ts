@@ -48,6 +48,8 @@ export interface SpawnPythonOptions {
   readonly secret?: string | undefined;
   /** fd 3: the control socket of a worker, or Node's IPC channel of a fork server. */
   readonly fd3: "pipe" | "ipc";
+  /** fd 4: a worker's frames socket (a socketpair, as libuv creates every stdio pipe). Default: none. */
+  readonly fd4?: "pipe" | undefined;
   readonly onOutput?: ((line: string, stream: "stdout" | "stderr") => void) | undefined;
 }
 
@@ -88,7 +90,10 @@ export function spawnPython(o: SpawnPythonOptions): SpawnedPython {
     child = spawn(o.pythonExecutable, o.args, {
       cwd: o.cwd,
       env,
-      stdio: ["ignore", "pipe", "pipe", o.fd3],
+      stdio:
+        o.fd4 === undefined
+          ? ["ignore", "pipe", "pipe", o.fd3]
+          : ["ignore", "pipe", "pipe", o.fd3, o.fd4],
       detached: true,
     });
   } catch (cause) {

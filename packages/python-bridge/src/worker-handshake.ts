@@ -16,14 +16,22 @@ export type WorkerFlagOptions = Pick<
   | "hostAddress"
   | "hostHeartbeat"
   | "watchdog"
+  | "transport"
+  | "maxMessageBytes"
 >;
+
+/** The fd on which a worker serves the frames transport (fd 3 is the control socket). */
+export const FRAMES_FD = 4;
 
 /**
  * The worker's flags (`python -m snakepit_bridge <flags> --control-fd 3`), one place for both the
  * spawn path and the fork server, so a flag can never differ between them.
  */
 export function workerFlags(o: WorkerFlagOptions, adapter: string, runId: string): string[] {
-  const args = ["--adapter", adapter, "--listen", o.listen, "--worker-id", o.workerId];
+  const args = ["--adapter", adapter, "--worker-id", o.workerId];
+  if (o.transport === "frames") args.push("--frames-fd", String(FRAMES_FD));
+  else args.push("--listen", o.listen ?? "");
+  if (o.maxMessageBytes !== undefined) args.push("--max-message-bytes", String(o.maxMessageBytes));
   args.push("--snakepit-run-id", runId, "--host-pid", String(process.pid));
   args.push("--concurrency", String(o.concurrency ?? 1));
   args.push(o.parentDeathSignal === false ? "--no-parent-death-signal" : "--parent-death-signal");

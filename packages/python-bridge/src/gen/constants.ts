@@ -11,6 +11,8 @@ export const toolErrorCodes = [
   "ABORTED",
   /** The worker was shutting down (Shutdown RPC, signal, lost host) and cancelled the call before it finished. */
   "WORKER_STOPPED",
+  /** The call's result (or a stream chunk) is over the worker's message limit (`maxMessageBytes`); `details` has `size` and `limit`. The call fails alone; the worker keeps serving. */
+  "PAYLOAD_TOO_LARGE",
 ] as const satisfies readonly ErrorCode[];
 
 /** Codes of the `error` event a worker or fork server writes on its control channel. */

@@ -12,7 +12,9 @@ ABORTED: Final = "ABORTED"
 """The call was cancelled by the host (its caller aborted, or its deadline passed) before the tool finished."""
 WORKER_STOPPED: Final = "WORKER_STOPPED"
 """The worker was shutting down (Shutdown RPC, signal, lost host) and cancelled the call before it finished."""
-TOOL_ERROR_CODES: FrozenSet[str] = frozenset({TOOL_NOT_FOUND, INVALID_ARGUMENTS, ABORTED, WORKER_STOPPED})
+PAYLOAD_TOO_LARGE: Final = "PAYLOAD_TOO_LARGE"
+"""The call's result (or a stream chunk) is over the worker's message limit (`maxMessageBytes`); `details` has `size` and `limit`. The call fails alone; the worker keeps serving."""
+TOOL_ERROR_CODES: FrozenSet[str] = frozenset({TOOL_NOT_FOUND, INVALID_ARGUMENTS, ABORTED, WORKER_STOPPED, PAYLOAD_TOO_LARGE})
 
 # Codes of the `error` event a worker or fork server writes on its control channel.
 ADAPTER_LOAD_FAILED: Final = "ADAPTER_LOAD_FAILED"
