@@ -23,6 +23,8 @@ export const startupErrorCodes = [
   "WORKER_START_FAILED",
   /** A command-line option was missing or invalid. */
   "INVALID_OPTIONS",
+  /** The host and this snakepit_bridge speak different protocol versions (the message names both and the fix). */
+  "PROTOCOL_VERSION_MISMATCH",
 ] as const satisfies readonly ErrorCode[];
 
 /** Codes the host puts into `ToolError.code` of a CallHostTool response (besides any host tool's own). */

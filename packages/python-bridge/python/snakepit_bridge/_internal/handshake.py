@@ -7,9 +7,9 @@ import os
 import threading
 from typing import Any, Dict, Optional
 
+from ..gen.constants import PROTOCOL_VERSION_MISMATCH
 from .version import PROTOCOL_VERSION, __version__
 
-PROTOCOL_VERSION_MISMATCH = "PROTOCOL_VERSION_MISMATCH"
 # The host's protocol version, set by the host when it starts a worker or a fork server.
 HOST_PROTOCOL_ENV = "SNAKEPIT_PROTOCOL"
 # The snakepit_bridge package directory (this module is snakepit_bridge/_internal/handshake.py).

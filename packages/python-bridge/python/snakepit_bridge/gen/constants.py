@@ -23,7 +23,9 @@ WORKER_START_FAILED: Final = "WORKER_START_FAILED"
 """The worker could not start its server (e.g. the socket could not be bound)."""
 INVALID_OPTIONS: Final = "INVALID_OPTIONS"
 """A command-line option was missing or invalid."""
-STARTUP_ERROR_CODES: FrozenSet[str] = frozenset({ADAPTER_LOAD_FAILED, WORKER_START_FAILED, INVALID_OPTIONS})
+PROTOCOL_VERSION_MISMATCH: Final = "PROTOCOL_VERSION_MISMATCH"
+"""The host and this snakepit_bridge speak different protocol versions (the message names both and the fix)."""
+STARTUP_ERROR_CODES: FrozenSet[str] = frozenset({ADAPTER_LOAD_FAILED, WORKER_START_FAILED, INVALID_OPTIONS, PROTOCOL_VERSION_MISMATCH})
 
 # Codes the host puts into `ToolError.code` of a CallHostTool response (besides any host tool's own).
 HOST_TOOL_NOT_FOUND: Final = "HOST_TOOL_NOT_FOUND"
