@@ -176,7 +176,9 @@ def test_heartbeat_is_answered_quickly_while_a_tool_burns_cpu(worker):
         latencies.append(time.perf_counter() - started)
         assert response.sequence == sequence and response.in_flight == 1
         time.sleep(0.05)
-    assert max(latencies) < 0.2, latencies
+    # Answered while the 2.5 s burn runs, not after it: a bound far below the burn, loose enough for a
+    # loaded machine (a timed bound near the typical latency only measures the machine's load).
+    assert max(latencies) < 1.0, latencies
     assert future.result(timeout=20).WhichOneof("outcome") == "result"
     # heartbeats and pings are not calls
     assert _heartbeat(worker).calls_served == before + 1
