@@ -21,7 +21,9 @@ export default defineConfig({
       "default",
       [
         "json",
-        { outputFile: `.test-results/vitest-${process.env.SNAKEPIT_START_MODE ?? "spawn"}.json` },
+        {
+          outputFile: `.test-results/vitest-${process.env.SNAKEPIT_START_MODE ?? "spawn"}${process.env.SNAKEPIT_TRANSPORT === "grpc" ? "-grpc" : ""}.json`,
+        },
       ],
     ],
     env,

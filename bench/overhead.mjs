@@ -63,6 +63,8 @@ export async function benchOverhead({
       profile: "thread",
       threadsPerWorker: THREADS,
       startMode: "spawn",
+      // The raw clients connect to the workers' gRPC sockets (frames workers have none).
+      transport: "grpc",
       registry: false,
     });
     try {

@@ -5,11 +5,14 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
+import { benchDispatchCost } from "./dispatch-cost.mjs";
 import { benchHeartbeat } from "./heartbeat.mjs";
 import { quick } from "./load.mjs";
 import { benchOrphans } from "./orphans.mjs";
 import { benchOverhead } from "./overhead.mjs";
 import { benchPeers } from "./peers.mjs";
+import { benchPoolSize } from "./pool-size.mjs";
+import { benchSessions } from "./sessions.mjs";
 import { benchStartup } from "./startup.mjs";
 import { benchTelemetry } from "./telemetry.mjs";
 import { benchTelemetryOverhead } from "./telemetry-overhead.mjs";
@@ -52,9 +55,20 @@ await section(
 );
 
 await section(
+  "pool-size",
+  "Host cost per call against pool size",
+  "Node CPU time (user + system of the benchmark process) per 100-byte echo with 256 workers vs 2 workers, at the same client concurrency: c=512 keeps calls waiting in the queue (each completion hands its worker to the next call), c=1 finds a free worker at once, c=128 leaves half the large pool busy. Workers forked (fork mode), heartbeats both ways, health checks and memory samples off (they cost per worker per second, not per call). Both pools live side by side; rounds alternate between them; medians. Target (issue 13): 256 ÷ 2 ≤ 1.2.",
+  async () => {
+    const own = await benchDispatchCost();
+    const real = await benchPoolSize();
+    return `${real.table}\n\nThe pool's own path alone (dispatcher, worker set and call lease from the build, over in-memory workers whose RPC answers on the next turn of the event loop; bench/dispatch-cost.mjs), medians of alternating rounds:\n\n${own.table}`;
+  },
+);
+
+await section(
   "peers",
-  "Peers: python-shell and a raw stdio pipe",
-  "The same 100-byte echo through the pool (1 worker as above) and through the simplest peers, each one Python process: python-shell 5.0.0 in json mode (one JSON line each way) and a raw 4-byte-length-prefixed pipe to bench/fixtures/pipe_echo.py (which json-decodes and re-encodes each message). At concurrency 8 the peers have 8 requests pipelined on stdin, answered in order (they run one at a time in Python). Alternating rounds, medians; \"÷ pool\" is the peer's throughput over the pool's.",
+  "Peers: the pool on both transports, python-shell and a raw stdio pipe",
+  "The same echo (a 100-byte and a 1 MiB string, JSON on every path) through pools on both transports — default options but the transport (process profile) with 1 and 2 workers, 1 worker with `pipelineDepth: 4`, and the thread profile (64 slots), all plainly spawned — and through the simplest peers, each one Python process: python-shell 5.0.0 in json mode (one JSON line each way) and a raw 4-byte-length-prefixed pipe to bench/fixtures/pipe_echo.py (which json-decodes and re-encodes each message). At concurrency 8 the peers have 8 requests pipelined on stdin, answered in order (they run one at a time in Python). Alternating rounds, medians; every ratio compares two paths measured in the same run. Node CPU is the benchmark process's user + system time per call.",
   async () => (await benchPeers()).table,
 );
 
@@ -82,6 +96,13 @@ await section(
     console.log(events.table);
     return `${overhead.table}\n\n${events.table}\n\nPer event with no subscriber: ${events.idleNs.toFixed(1)} ns (target < 1,000 ns: ${events.ok ? "met" : "missed"}).`;
   },
+);
+
+await section(
+  "sessions",
+  "Sessions: memory store vs Redis store",
+  `Two pools of 2 workers, one with the in-memory session store, one with \`@snakepit/session-redis\` on a real redis-server (Unix socket, password) started for the run. The tool (\`incr\` in packages/session-redis/test/fixtures/session_adapter.py) reads a session counter and writes it back conditionally (\`session.update\`): two host round trips, each a store operation, per call; 64 sessions, concurrency 8. ${quick ? "1 round" : "7 alternating rounds"} of up to ${quick ? 200 : "2,000"} calls / ${quick ? 0.5 : 2} s; medians. Then ${quick ? 200 : "3,000"} sequential \`get\`s and \`set\`s of a small JSON value straight on each store from Node: p50 / p99 of one round trip.`,
+  async () => (await benchSessions()).table,
 );
 
 const iterations = Number(process.env.SNAKEPIT_BENCH_ORPHAN_RUNS ?? (quick ? 3 : 100));

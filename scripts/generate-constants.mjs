@@ -32,7 +32,12 @@ function fail(message) {
 function load() {
   const data = JSON.parse(readFileSync(source, "utf8"));
   const seen = new Set();
-  const groups = { toolError: "tool", startup: "startup", hostTool: "hostTool" };
+  const groups = {
+    toolError: "tool",
+    startup: "startup",
+    hostTool: "hostTool",
+    session: "session",
+  };
   for (const [group] of entries(data.errorCodes)) {
     if (!(group in groups)) fail(`unknown error code group \`${group}\``);
   }
@@ -69,6 +74,7 @@ const codeGroups = [
   ["toolError", "toolErrorCodes", "TOOL_ERROR_CODES"],
   ["startup", "startupErrorCodes", "STARTUP_ERROR_CODES"],
   ["hostTool", "hostToolErrorCodes", "HOST_TOOL_ERROR_CODES"],
+  ["session", "sessionErrorCodes", "SESSION_ERROR_CODES"],
 ];
 
 const groupDoc = {
@@ -76,6 +82,8 @@ const groupDoc = {
   startup: "Codes of the `error` event a worker or fork server writes on its control channel.",
   hostTool:
     "Codes the host puts into `ToolError.code` of a CallHostTool response (besides any host tool's own).",
+  session:
+    "Codes of a failed session call (`errorCode` trailing metadata), kept by the tool call that fails with them.",
 };
 
 function typescript(data) {

@@ -5,8 +5,13 @@
 export function describeValue(value: unknown): string {
   let text: string;
   try {
+    // Numbers as JavaScript writes them: JSON would turn NaN and Infinity into `null`.
     text =
-      typeof value === "string" ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
+      typeof value === "number"
+        ? String(value)
+        : typeof value === "string"
+          ? JSON.stringify(value)
+          : (JSON.stringify(value) ?? String(value));
   } catch {
     text = String(value);
   }

@@ -23,6 +23,8 @@ export const errorCodes = [
   "WORKER_STOPPED", // the worker was stopped (close, recycle) before the call could finish
   "TRANSPORT_ERROR", // gRPC failed in a way not covered above (message has the gRPC status)
   "PROTOCOL_ERROR", // a peer sent something the contract does not allow
+  "PAYLOAD_TOO_LARGE", // an argument or result is over `maxMessageBytes`; `details` has `size` and `limit`
+  "PROTOCOL_VERSION_MISMATCH", // the worker's snakepit_bridge speaks another protocol version than the host
   // Pool
   "POOL_CLOSED", // the pool is closing or closed and takes no new calls
   "QUEUE_FULL", // the bounded queue is full (`maxQueue`)
@@ -30,6 +32,8 @@ export const errorCodes = [
   "POOL_DEGRADED", // every worker is held out by the crash barrier
   "SESSION_BUSY", // strict-fail-fast affinity and the session's worker is busy
   "HOST_TOOL_NOT_FOUND", // Python called a host tool that is not registered
+  "SESSION_STORE_UNAVAILABLE", // the session store (e.g. Redis) cannot be reached, refused us, or timed out
+  "SESSION_CONFLICT", // a conditional session write lost: another call wrote the session since it was read
   // Processes and registry
   "KILL_FAILED", // a process could not be killed (EPERM, or still alive after SIGKILL)
   "PROCESS_NOT_FOUND", // a process identity could not be read

@@ -19,28 +19,38 @@ export interface PendingCall {
   abortReason?: SnakepitError;
 }
 
-interface Waiter<Slot> {
+interface Waiter<W> {
   readonly call: PendingCall;
-  grant(slot: Slot): void;
+  readonly preferred: W | undefined;
+  prev: Waiter<W> | undefined;
+  next: Waiter<W> | undefined;
+  grant(worker: W): void;
   reject(error: SnakepitError): void;
 }
 
 /** Options of {@link CallQueue.wait}. */
-export interface WaitOptions {
+export interface WaitOptions<W> {
   /** Fail the wait with `QUEUE_TIMEOUT` after this many milliseconds; 0 means never. */
   readonly timeoutMs: number;
   /** Called when the wait times out, before the rejection. */
   readonly onTimeout?: () => void;
+  /** The worker this call should take first when it has room (its session's worker). */
+  readonly preferred?: W | undefined;
 }
 
 /**
- * The pool's bounded FIFO of calls waiting for a worker. A call leaves it when granted a worker,
- * when its caller aborts (`ABORTED`, or the caller's own `SnakepitError` reason), when it waited
- * longer than its queue timeout (`QUEUE_TIMEOUT`; the timer is cleared the moment the call
- * leaves, so a served call never sees a stale timeout), or when the pool fails everything waiting.
+ * The pool's bounded FIFO of calls waiting for a worker: a linked list (leaving it is O(1)),
+ * with an index of the calls waiting for a particular worker (their session's). A call leaves
+ * when granted a worker, when its caller aborts (`ABORTED`, or the caller's own
+ * `SnakepitError` reason), when it waited longer than its queue timeout (`QUEUE_TIMEOUT`; the
+ * timer is cleared the moment the call leaves, so a served call never sees a stale timeout),
+ * or when the pool fails everything waiting.
  */
-export class CallQueue<Slot> {
-  readonly #waiters: Waiter<Slot>[] = [];
+export class CallQueue<W> {
+  #head: Waiter<W> | undefined;
+  #tail: Waiter<W> | undefined;
+  #size = 0;
+  readonly #byPreferred = new Map<W, Set<Waiter<W>>>();
   readonly #maxSize: number;
 
   /** @param maxSize calls that may wait at once; more fail fast with `QUEUE_FULL`. */
@@ -49,22 +59,21 @@ export class CallQueue<Slot> {
   }
 
   get size(): number {
-    return this.#waiters.length;
+    return this.#size;
   }
 
   /** True when another call would be rejected with `QUEUE_FULL`. */
   get full(): boolean {
-    return this.#waiters.length >= this.#maxSize;
+    return this.#size >= this.#maxSize;
   }
 
-  /** Waits for a worker for `call`; resolves with the worker `grantNext` hands it. */
-  wait(call: PendingCall, options: WaitOptions): Promise<Slot> {
-    return new Promise<Slot>((resolve, reject) => {
+  /** Waits for a worker for `call`; resolves with the worker it is granted. */
+  wait(call: PendingCall, options: WaitOptions<W>): Promise<W> {
+    return new Promise<W>((resolve, reject) => {
       const signal = call.options.signal;
       let timer: NodeJS.Timeout | undefined;
       const leave = () => {
-        const i = this.#waiters.indexOf(waiter);
-        if (i !== -1) this.#waiters.splice(i, 1);
+        this.#unlink(waiter);
         clearTimeout(timer);
         signal?.removeEventListener("abort", onAbort);
       };
@@ -72,11 +81,14 @@ export class CallQueue<Slot> {
         leave();
         reject(abortError(call));
       };
-      const waiter: Waiter<Slot> = {
+      const waiter: Waiter<W> = {
         call,
-        grant: (slot) => {
+        preferred: options.preferred,
+        prev: undefined,
+        next: undefined,
+        grant: (worker) => {
           leave();
-          resolve(slot);
+          resolve(worker);
         },
         reject: (error) => {
           leave();
@@ -97,20 +109,75 @@ export class CallQueue<Slot> {
         timer.unref();
       }
       signal?.addEventListener("abort", onAbort, { once: true });
-      this.#waiters.push(waiter);
+      this.#append(waiter);
     });
   }
 
-  /** Grants `slot` to the oldest waiting call that `eligible` accepts; returns it, or undefined. */
-  grantNext(slot: Slot, eligible: (call: PendingCall) => boolean): PendingCall | undefined {
-    const waiter = this.#waiters.find((w) => eligible(w.call));
-    waiter?.grant(slot);
-    return waiter?.call;
+  /**
+   * Grants `worker` to the oldest call waiting for it in particular that `prefers` still
+   * confirms, else to the oldest call that `eligible` accepts. Returns the call, or undefined.
+   */
+  grantNext(
+    worker: W,
+    prefers: (call: PendingCall) => boolean,
+    eligible: (call: PendingCall) => boolean,
+  ): PendingCall | undefined {
+    const own = this.#byPreferred.get(worker);
+    if (own !== undefined)
+      for (const waiter of own)
+        if (prefers(waiter.call)) {
+          waiter.grant(worker);
+          return waiter.call;
+        }
+    for (let w = this.#head; w !== undefined; w = w.next)
+      if (eligible(w.call)) {
+        w.grant(worker);
+        return w.call;
+      }
+    return undefined;
   }
 
   /** Fails every waiting call that `match` selects (default: all) with `error`. */
   rejectAll(error: SnakepitError, match: (call: PendingCall) => boolean = () => true): void {
-    for (const waiter of this.#waiters.filter((w) => match(w.call))) waiter.reject(error);
+    const selected: Waiter<W>[] = [];
+    for (let w = this.#head; w !== undefined; w = w.next) if (match(w.call)) selected.push(w);
+    for (const waiter of selected) waiter.reject(error);
+  }
+
+  /** Drops the index of calls waiting for `worker` in particular (it stopped serving); they stay queued. */
+  forgetPreferred(worker: W): void {
+    this.#byPreferred.delete(worker);
+  }
+
+  #append(waiter: Waiter<W>): void {
+    waiter.prev = this.#tail;
+    if (this.#tail === undefined) this.#head = waiter;
+    else this.#tail.next = waiter;
+    this.#tail = waiter;
+    this.#size++;
+    if (waiter.preferred !== undefined) {
+      const set = this.#byPreferred.get(waiter.preferred);
+      if (set === undefined) this.#byPreferred.set(waiter.preferred, new Set([waiter]));
+      else set.add(waiter);
+    }
+  }
+
+  #unlink(waiter: Waiter<W>): void {
+    const { prev, next } = waiter;
+    if (prev === undefined) {
+      if (this.#head !== waiter) return; // already left
+      this.#head = next;
+    } else prev.next = next;
+    if (next === undefined) this.#tail = prev;
+    else next.prev = prev;
+    waiter.prev = undefined;
+    waiter.next = undefined;
+    this.#size--;
+    if (waiter.preferred !== undefined) {
+      const set = this.#byPreferred.get(waiter.preferred);
+      set?.delete(waiter);
+      if (set?.size === 0) this.#byPreferred.delete(waiter.preferred);
+    }
   }
 }
 

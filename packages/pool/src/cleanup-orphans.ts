@@ -1,16 +1,21 @@
 import { removeStaleDirectories } from "@snakepit/python-bridge/internal";
 import { type CleanupReport, formatCleanupReport, runCleanup } from "@snakepit/registry";
+import { expectReadableDataDir } from "./data-dir-check.js";
 
 /** Options of {@link cleanupOrphans}. */
 export interface CleanupOrphansOptions {
-  /** The registry's data directory. Default: `$XDG_STATE_HOME/snakepit` or `~/.local/state/snakepit`. */
+  /**
+   * The registry's data directory; when given it must exist and be readable (`REGISTRY_IO`
+   * otherwise). Default: `$XDG_STATE_HOME/snakepit` or `~/.local/state/snakepit` (absent means
+   * no runs).
+   */
   readonly dataDir?: string;
   /** Only list what would be killed and removed. Default false. */
   readonly dryRun?: boolean;
   readonly signal?: AbortSignal;
 }
 
-/** What {@link cleanupOrphans} found and did. */
+/** What {@link cleanupOrphans} found and did; also the shape of `snakepit cleanup --json`. */
 export interface CleanupOrphansReport {
   readonly registry: CleanupReport;
   /** Socket directories of dead hosts that were removed (none on a dry run). */
@@ -25,6 +30,7 @@ export interface CleanupOrphansReport {
 export async function cleanupOrphans(
   options: CleanupOrphansOptions = {},
 ): Promise<CleanupOrphansReport> {
+  if (options.dataDir !== undefined) await expectReadableDataDir(options.dataDir);
   const registry = await runCleanup({
     ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
     dryRun: options.dryRun ?? false,

@@ -75,6 +75,20 @@ describe("createPool", () => {
     expect(p.state).toBe("failed");
   });
 
+  it("delivers a rejection that needs no wait on a later turn of the event loop (a tight retry loop cannot starve timers)", async () => {
+    const p = pool({ adapter: echoAdapter, size: 1, pythonExecutable: "/nonexistent/python3" });
+    await rejection(p.ready());
+    let settled = false;
+    const failed = p.execute("echo", { value: 1 }).catch((e: SnakepitError) => {
+      settled = true;
+      return e;
+    });
+    for (let i = 0; i < 100; i++) await Promise.resolve();
+    expect(settled).toBe(false);
+    await new Promise((r) => setImmediate(r));
+    expect(await failed).toMatchObject({ code: "PYTHON_NOT_FOUND" });
+  });
+
   it("rejects with PYTHON_NOT_FOUND when Python is missing", async () => {
     const p = pool({ adapter: echoAdapter, size: 1, pythonExecutable: "/nonexistent/python3" });
     const err = await rejection(p.ready());
@@ -96,6 +110,25 @@ describe("createPool", () => {
       expect((err as SnakepitError).code).toBe("INVALID_OPTIONS");
       expect((err as SnakepitError).message).toContain(`\`${name}\``);
     }
+  });
+
+  it.each([
+    [{ timeoutMs: -5 }, "timeoutMs"],
+    [{ timeoutMS: 100 }, "timeoutMS"],
+  ])(
+    "rejects a call with invalid options %j as INVALID_OPTIONS naming `%s`",
+    async (options, name) => {
+      const p = pool({ adapter: echoAdapter, size: 1 });
+      const err = await rejection(p.execute("echo", { value: 1 }, options as never));
+      expect(err.code).toBe("INVALID_OPTIONS");
+      expect(err.message).toContain(`\`${name}\``);
+    },
+  );
+
+  it("rejects `size: NaN` describing the value as NaN", () => {
+    expect(() => createPool({ adapter: echoAdapter, size: Number.NaN })).toThrow(
+      "got `NaN` (number)",
+    );
   });
 
   it("fails the running call with WORKER_CRASHED and replaces the worker", async () => {
@@ -130,6 +163,29 @@ describe("createPool", () => {
     expect((await rejection(second)).code).toBe("ABORTED");
     running.abort();
     expect((await rejection(first)).code).toBe("ABORTED");
+  });
+
+  it("[Symbol.asyncDispose] closes the pool (await using)", async () => {
+    const p = pool({ adapter: echoAdapter, size: 1 });
+    await p.ready();
+    const [pid] = p.stats().pids as [number];
+    await p[Symbol.asyncDispose]();
+    expect(p.state).toBe("closed");
+    expect(isRunning(pid)).toBe(false);
+  });
+
+  it("close({ signal }): aborting ends the drain — running calls fail with WORKER_STOPPED, the pool closes", async () => {
+    const p = pool({ adapter: echoAdapter, size: 1 });
+    await p.ready();
+    const running = rejection(p.execute("sleep", { seconds: 30 }));
+    const queued = rejection(p.execute("echo", { value: 1 }));
+    const controller = new AbortController();
+    const closed = p.close({ signal: controller.signal });
+    setTimeout(() => controller.abort(), 100);
+    await closed;
+    expect(p.state).toBe("closed");
+    expect((await running).code).toBe("WORKER_STOPPED");
+    expect((await queued).code).toBe("POOL_CLOSED");
   });
 
   it("refuses calls after close() and closes idempotently", async () => {

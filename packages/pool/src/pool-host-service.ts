@@ -2,11 +2,13 @@ import { SnakepitError } from "@snakepit/errors";
 import {
   createPrivateDirectory,
   type HostServer,
+  type HostSessionRead,
   type PrivateDirectory,
   startHostServer,
 } from "@snakepit/python-bridge";
 import { withCorrelationId } from "@snakepit/telemetry";
 import type { HostTool } from "./pool-types.js";
+import { validateSessionId } from "./session-input.js";
 import type { SessionStore } from "./session-store.js";
 
 /** The host side a pool's workers talk to: a private socket directory and the host service in it. */
@@ -22,10 +24,25 @@ export interface PoolHostServiceOptions {
   readonly hostTools: Readonly<Record<string, HostTool>>;
   /** True while the pool knows this worker (its dependent heartbeat gets `known: false` otherwise). */
   readonly knowsWorker: (workerId: string) => boolean;
-  /** How long Python may cache session reads, in milliseconds. */
-  readonly sessionCacheTtlMs: number;
   /** Part of the socket directory's name (the run id), for people looking at `/tmp`. */
   readonly label: string;
+}
+
+/**
+ * A worker's session read: when it holds the keys cached at `knownVersion` and the session is
+ * still there, only the version is read (no values travel).
+ */
+async function readSession(
+  store: SessionStore,
+  sessionId: string,
+  keys: readonly string[],
+  knownVersion: number | undefined,
+): Promise<HostSessionRead> {
+  validateSessionId(sessionId);
+  if (knownVersion !== undefined && (await store.version(sessionId)) === knownVersion) {
+    return { version: knownVersion, values: {}, unchanged: true };
+  }
+  return await store.get(sessionId, keys);
 }
 
 /** Creates the 0700 socket directory and starts the host service on a 0600 Unix socket in it. */
@@ -37,11 +54,17 @@ export async function startPoolHostService(
     const server = await startHostServer({
       listen: directory.socketAddress("host.sock"),
       handlers: {
-        sessionCacheTtlMs: options.sessionCacheTtlMs,
         heartbeat: (info) => options.knowsWorker(info.workerId),
-        getSessionState: (id, keys) => options.sessions.get(id, keys),
-        setSessionState: (id, values) => options.sessions.set(id, values),
-        deleteSessionState: (id, keys) => options.sessions.delete(id, keys),
+        getSessionState: (id, keys, { knownVersion }) =>
+          readSession(options.sessions, id, keys, knownVersion),
+        setSessionState(id, values, { ifVersion }) {
+          validateSessionId(id);
+          return options.sessions.set(id, values, ifVersion === undefined ? {} : { ifVersion });
+        },
+        deleteSessionState(id, keys, { ifVersion }) {
+          validateSessionId(id);
+          return options.sessions.delete(id, keys, ifVersion === undefined ? {} : { ifVersion });
+        },
         async callHostTool(tool, args, context) {
           const fn = options.hostTools[tool];
           if (fn === undefined) {

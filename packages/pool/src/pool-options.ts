@@ -1,4 +1,5 @@
 import { availableParallelism } from "node:os";
+import type { TracerProvider } from "@opentelemetry/api";
 import {
   expectBoolean,
   expectInteger,
@@ -58,6 +59,15 @@ export interface PoolOptions {
   readonly profile?: "process" | "thread";
   /** Calls one worker serves at once with the `thread` profile. Default 4. */
   readonly threadsPerWorker?: number;
+  /**
+   * `process` profile: calls dispatched ahead to one worker (1–4). The worker still runs one at a
+   * time; the next ones wait in its socket, so Python never idles for a round trip between calls
+   * (what python-shell's pipelined stdin gets for free). A call waiting there has been dispatched:
+   * its deadline runs, an abort cancels it (it then never starts), a crash fails it with
+   * `WORKER_CRASHED` (an `idempotent` call runs again elsewhere), and it no longer counts towards
+   * `maxQueue` or `queueTimeoutMs`. Default 1 (no window).
+   */
+  readonly pipelineDepth?: number;
   /** `ready()` resolves once this many workers are ready (the rest keep starting). Default: `size`. */
   readonly minReady?: number;
   /** Default session affinity of calls with a `sessionId`. Default `"hint"`. */
@@ -88,6 +98,19 @@ export interface PoolOptions {
   /** Extra modules the fork server imports once, before forking (e.g. `numpy`). Default: none. */
   readonly preload?: readonly string[];
   /**
+   * How the pool talks to its workers. `frames`: protobuf frames over each worker's private
+   * socketpair (fd 4; no socket file, no gRPC on the hot path; ~10× the calls/s of gRPC for small
+   * calls). `grpc`: each worker serves gRPC on a 0600 Unix socket in a 0700 directory — pick it to
+   * reach workers with standard gRPC tools (`grpcurl`, `stats().workerDetails[].address`).
+   * Both behave the same. Default: `$SNAKEPIT_TRANSPORT`, else `"frames"`.
+   */
+  readonly transport?: "frames" | "grpc";
+  /**
+   * Largest message either way, in bytes: a call whose arguments or result are larger fails alone
+   * with `PAYLOAD_TOO_LARGE` (size and limit in `details`). Default 104857600 (100 MiB).
+   */
+  readonly maxMessageBytes?: number;
+  /**
    * When to replace workers that have served long enough (drain-then-swap: the replacement is
    * ready before the old worker stops taking calls, so no call fails and capacity never drops).
    * Default: never.
@@ -99,6 +122,11 @@ export interface PoolOptions {
    * Default: on, in `$XDG_STATE_HOME/snakepit` (or `~/.local/state/snakepit`).
    */
   readonly registry?: RegistryOptions | false;
+  /**
+   * The OpenTelemetry tracer provider for call spans (tracer `@snakepit/telemetry` at its
+   * version). Default: the globally registered provider (none: no spans, no cost).
+   */
+  readonly tracerProvider?: TracerProvider;
 }
 
 /** The layers by which a worker notices its host is gone; each works on its own. */
@@ -150,8 +178,10 @@ export interface ResolvedPoolOptions {
   readonly queueTimeoutMs: number;
   readonly cancelGraceMs: number;
   readonly profile: "process" | "thread";
-  /** Calls one worker runs at once: 1 for `process`, `threadsPerWorker` for `thread`. */
+  /** Calls one worker holds at once: `pipelineDepth` for `process`, `threadsPerWorker` for `thread`. */
   readonly capacity: number;
+  /** Calls one worker's Python runs at once: 1 for `process`, `threadsPerWorker` for `thread`. */
+  readonly concurrency: number;
   readonly minReady: number;
   readonly affinity: AffinityMode;
   readonly retries: number;
@@ -162,12 +192,15 @@ export interface ResolvedPoolOptions {
   readonly recycle: RecyclePolicy;
   readonly startMode: "spawn" | "fork";
   readonly preload: readonly string[];
+  readonly transport: "frames" | "grpc";
+  readonly maxMessageBytes: number;
   readonly memorySampleIntervalMs: number;
   readonly healthCheckIntervalMs: number;
   /** `undefined` when the registry is off. */
   readonly registry:
     | { readonly dataDir: string | undefined; readonly sweepOnStart: boolean }
     | undefined;
+  readonly tracerProvider: TracerProvider | undefined;
 }
 
 const KNOWN = [
@@ -186,6 +219,7 @@ const KNOWN = [
   "cancelGraceMs",
   "profile",
   "threadsPerWorker",
+  "pipelineDepth",
   "minReady",
   "affinity",
   "retries",
@@ -197,6 +231,9 @@ const KNOWN = [
   "registry",
   "startMode",
   "preload",
+  "transport",
+  "maxMessageBytes",
+  "tracerProvider",
 ];
 const AFFINITY_MODES: readonly AffinityMode[] = ["hint", "strict-queue", "strict-fail-fast"];
 
@@ -290,6 +327,17 @@ function resolveStartMode(value: unknown): "spawn" | "fork" {
   return mode;
 }
 
+function resolveTransport(value: unknown): "frames" | "grpc" {
+  const transport = value ?? process.env.SNAKEPIT_TRANSPORT ?? "frames";
+  if (transport !== "frames" && transport !== "grpc")
+    throw invalidOption(
+      value === undefined ? "SNAKEPIT_TRANSPORT" : "transport",
+      '`"frames"` or `"grpc"`',
+      transport,
+    );
+  return transport;
+}
+
 function resolveRegistry(value: unknown): ResolvedPoolOptions["registry"] {
   if (value === false) return undefined;
   const v = optionalObject("registry", value, ["dataDir", "sweepOnStart"]) ?? {};
@@ -298,6 +346,13 @@ function resolveRegistry(value: unknown): ResolvedPoolOptions["registry"] {
     sweepOnStart:
       v.sweepOnStart === undefined ? true : expectBoolean("registry.sweepOnStart", v.sweepOnStart),
   };
+}
+
+function resolveTracerProvider(value: unknown): TracerProvider | undefined {
+  if (value === undefined) return undefined;
+  if (typeof (value as { getTracer?: unknown } | null)?.getTracer !== "function")
+    throw invalidOption("tracerProvider", "an OpenTelemetry TracerProvider", value);
+  return value as TracerProvider;
 }
 
 /** Validates `options` at the door (unknown keys are errors) and fills in the defaults, in one place. */
@@ -341,6 +396,10 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
       `one of ${AFFINITY_MODES.map((m) => `"${m}"`).join(", ")}`,
       o.affinity,
     );
+  if (o.pipelineDepth !== undefined && profile !== "process")
+    throw invalidOption("pipelineDepth", 'used only with `profile: "process"`', o.pipelineDepth);
+  if (o.pipelineDepth !== undefined && expectInteger("pipelineDepth", o.pipelineDepth, 1) > 4)
+    throw invalidOption("pipelineDepth", "an integer from 1 to 4", o.pipelineDepth);
   const minReady = int("minReady", size, 1);
   if (minReady > size) throw invalidOption("minReady", `at most \`size\` (${size})`, minReady);
   return {
@@ -361,7 +420,8 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
     queueTimeoutMs: int("queueTimeoutMs", 0, 0),
     cancelGraceMs: int("cancelGraceMs", 2000, 0),
     profile,
-    capacity: profile === "thread" ? int("threadsPerWorker", 4, 1) : 1,
+    capacity: profile === "thread" ? int("threadsPerWorker", 4, 1) : int("pipelineDepth", 1, 1),
+    concurrency: profile === "thread" ? int("threadsPerWorker", 4, 1) : 1,
     minReady,
     affinity: o.affinity ?? "hint",
     retries: int("retries", 1, 0),
@@ -376,6 +436,9 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
     ...resolveRecycle(o.recycle),
     startMode: resolveStartMode(o.startMode),
     preload: resolvePreload(o.preload),
+    transport: resolveTransport(o.transport),
+    maxMessageBytes: int("maxMessageBytes", 100 * 1024 * 1024, 1),
     registry: resolveRegistry(o.registry),
+    tracerProvider: resolveTracerProvider(o.tracerProvider),
   };
 }

@@ -138,8 +138,23 @@ export interface Pool {
   recycle(workerId: string): Promise<void>;
   /** Recycles every worker, one at a time (a rolling restart). */
   recycleAll(): Promise<void>;
-  /** Stops taking calls, lets queued and running ones finish (at most `timeoutMs`, default 30000), then stops the workers. Idempotent. */
-  close(options?: { readonly timeoutMs?: number }): Promise<void>;
+  /**
+   * Stops taking calls, lets queued and running ones finish (at most `timeoutMs`, default
+   * 30000), then stops the workers. Aborting `signal` ends the wait at once: what is still
+   * queued or running fails as with {@link Pool.destroy}, and the promise resolves once the
+   * workers are stopped. Idempotent.
+   */
+  close(options?: CloseOptions): Promise<void>;
   /** Fails queued and running calls with `POOL_CLOSED`/`WORKER_STOPPED` and stops the workers now. Idempotent. */
   destroy(): Promise<void>;
+  /** `await using pool = createPool(...)`: closes the pool (as {@link Pool.close} with defaults). */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Options of {@link Pool.close}. */
+export interface CloseOptions {
+  /** How long queued and running calls may take to finish, in milliseconds. Default 30000. */
+  readonly timeoutMs?: number;
+  /** Stop waiting for calls to finish: fail them and stop the workers now. */
+  readonly signal?: AbortSignal;
 }

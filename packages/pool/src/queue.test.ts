@@ -12,9 +12,13 @@ describe("the queue", () => {
     await pool.ready();
     const running = pool.execute("sleep", { seconds: 0.5 });
     const queued = [pool.execute("echo", { value: 1 }), pool.execute("echo", { value: 2 })];
-    const started = performance.now();
+    let runningDone = false;
+    void running.then(() => {
+      runningDone = true;
+    });
+    // Fast: it fails before the call ahead of it in the worker has finished.
     expect((await rejection(pool.execute("echo", { value: 3 }))).code).toBe("QUEUE_FULL");
-    expect(performance.now() - started).toBeLessThan(100);
+    expect(runningDone).toBe(false);
     expect(await Promise.all([running, ...queued])).toEqual([0.5, 1, 2]);
   });
 
@@ -53,14 +57,6 @@ describe("profiles", () => {
     expect(
       new Set(await Promise.all(Array.from({ length: 8 }, () => pool.execute("pid")))).size,
     ).toBe(1);
-  });
-
-  it("the process profile runs one call at a time per worker", async () => {
-    const pool = usePool({ adapter: echoAdapter, size: 1 });
-    await pool.ready();
-    const started = performance.now();
-    await Promise.all(Array.from({ length: 3 }, () => pool.execute("sleep", { seconds: 0.2 })));
-    expect(performance.now() - started).toBeGreaterThanOrEqual(590);
   });
 
   it("minReady lets ready() resolve before every worker is up", async () => {

@@ -145,3 +145,35 @@ describe("recycling (drain-then-swap)", () => {
     for (const pid of before) expect(after).not.toContain(pid);
   });
 });
+
+describe("maxRequests (issue 14)", () => {
+  it("each worker serves between maxRequests and maxRequests + jitter calls — never fewer — under concurrent load", async () => {
+    const events = recycleEvents();
+    const pool = usePool({
+      adapter: echoAdapter,
+      size: 2,
+      recycle: { maxRequests: 10, maxRequestsJitter: 5 },
+    });
+    await pool.ready();
+    const served = new Map<number, number>();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (next++ < 300) {
+          const pid = await pool.execute<number>("pid");
+          served.set(pid, (served.get(pid) ?? 0) + 1);
+        }
+      }),
+    );
+    const live = new Set(pool.stats().pids);
+    const retired = [...served].filter(([pid]) => !live.has(pid)).map(([, n]) => n);
+    expect(retired.length).toBeGreaterThanOrEqual(15);
+    for (const n of retired) {
+      expect(n).toBeGreaterThanOrEqual(10);
+      expect(n).toBeLessThanOrEqual(15);
+    }
+    for (const pid of live) expect(served.get(pid) ?? 0).toBeLessThanOrEqual(15);
+    expect(new Set(events.map((e) => e.reason))).toEqual(new Set(["max-requests"]));
+    expect(pool.stats().callsFailed).toBe(0);
+  }, 120_000);
+});

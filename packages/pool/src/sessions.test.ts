@@ -26,6 +26,38 @@ describe("sessions", () => {
     expect(await pool.execute("session_get", { key: "model" }, { sessionId: "other" })).toBeNull();
   });
 
+  it.each([
+    ["empty", ""],
+    ["too long", "s".repeat(257)],
+    ["a number", 7],
+    ["null", null],
+  ])("a session id that is %s fails with INVALID_ARGUMENTS", async (_, sessionId) => {
+    const pool = usePool({ adapter: echoAdapter, size: 1 });
+    const err = await rejection(pool.execute("pid", {}, { sessionId: sessionId as string }));
+    expect(err.code).toBe("INVALID_ARGUMENTS");
+  });
+
+  it("no update is lost: a write after a stale read fails with SESSION_CONFLICT, update() retries until it wins", async () => {
+    const pool = usePool({ adapter: echoAdapter, size: 2 });
+    await pool.ready();
+    const naive = await Promise.allSettled(
+      Array.from({ length: 20 }, () =>
+        pool.execute("session_add", { key: "n", n: 1 }, { sessionId: "c" }),
+      ),
+    );
+    const won = naive.filter((r) => r.status === "fulfilled").length;
+    for (const r of naive) {
+      if (r.status === "rejected") expect(r.reason).toMatchObject({ code: "SESSION_CONFLICT" });
+    }
+    expect(await pool.execute("session_get", { key: "n" }, { sessionId: "c" })).toBe(won);
+    await Promise.all(
+      Array.from({ length: 30 }, () =>
+        pool.execute("session_incr", { key: "m" }, { sessionId: "c" }),
+      ),
+    );
+    expect(await pool.execute("session_get", { key: "m" }, { sessionId: "c" })).toBe(30);
+  });
+
   it("a Python tool calls a host-side JavaScript function", async () => {
     const seen: unknown[] = [];
     const pool = usePool({
@@ -49,46 +81,15 @@ describe("sessions", () => {
   });
 });
 
+// Which worker a session call takes in each affinity mode (hint falling back, strict-queue
+// waiting, strict-fail-fast's SESSION_BUSY) is specified without Python in dispatcher.test.ts
+// and worker-selection.test.ts; here, that a real session sticks to its worker.
 describe("session affinity", () => {
-  /** A pool of 2 whose session "s" is bound to a worker that is now busy; resolves that worker's pid. */
-  async function busySessionWorker(
-    pool: ReturnType<typeof usePool>,
-  ): Promise<{ own: number; busy: Promise<unknown> }> {
-    await pool.ready();
-    const own = await pool.execute<number>("pid", {}, { sessionId: "s" });
-    const busy = pool.execute("sleep", { seconds: 0.6 }, { sessionId: "s" });
-    while (pool.stats().inFlight === 0) await new Promise((r) => setTimeout(r, 5));
-    return { own, busy };
-  }
-
-  it("hint: sticks to the session's worker, and falls back to another when it is busy", async () => {
+  it("hint: consecutive calls of a session run on the same worker", async () => {
     const pool = usePool({ adapter: echoAdapter, size: 2 });
     await pool.ready();
     const pids = new Set<number>();
     for (let i = 0; i < 5; i++) pids.add(await pool.execute<number>("pid", {}, { sessionId: "h" }));
     expect(pids.size).toBe(1);
-    const { own, busy } = await busySessionWorker(pool);
-    expect(await pool.execute<number>("pid", {}, { sessionId: "s", affinity: "hint" })).not.toBe(
-      own,
-    );
-    await busy;
-  });
-
-  it("strict-queue: waits for the session's worker even when another is free", async () => {
-    const pool = usePool({ adapter: echoAdapter, size: 2 });
-    const { own, busy } = await busySessionWorker(pool);
-    expect(
-      await pool.execute<number>("pid", {}, { sessionId: "s", affinity: "strict-queue" }),
-    ).toBe(own);
-    await busy;
-  });
-
-  it("strict-fail-fast: fails with SESSION_BUSY when the session's worker is busy", async () => {
-    const pool = usePool({ adapter: echoAdapter, size: 2, affinity: "strict-fail-fast" });
-    const { busy } = await busySessionWorker(pool);
-    expect((await rejection(pool.execute("pid", {}, { sessionId: "s" }))).code).toBe(
-      "SESSION_BUSY",
-    );
-    await busy;
   });
 });

@@ -50,3 +50,34 @@ describe("OpenTelemetry across both languages", () => {
     expect(worker?.attributes["snakepit.correlation_id"]).toBe("trace-me");
   });
 });
+
+describe("the tracerProvider option", () => {
+  it("traces with the provider given (none registered globally), tracer @snakepit/telemetry at its version", async () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new NodeTracerProvider({
+      spanProcessors: [new SimpleSpanProcessor(exporter)],
+    });
+    try {
+      const pool = usePool({
+        adapter: `${fixtures}echo_adapter.py:EchoAdapter`,
+        size: 1,
+        tracerProvider: provider,
+      });
+      expect(await pool.execute("add", { a: 1, b: 2 })).toBe(3);
+      const [span] = exporter.getFinishedSpans();
+      expect(span?.name).toBe("snakepit.call add");
+      expect(span?.instrumentationScope).toMatchObject({
+        name: "@snakepit/telemetry",
+        version: expect.stringMatching(/^\d+\.\d+\.\d+/),
+      });
+    } finally {
+      await provider.shutdown();
+    }
+  });
+
+  it("rejects a tracerProvider that is not one", () => {
+    expect(() => usePool({ adapter: "x.py", tracerProvider: {} as never })).toThrow(
+      "Expected `tracerProvider` to be an OpenTelemetry TracerProvider",
+    );
+  });
+});

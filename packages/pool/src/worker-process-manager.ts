@@ -138,12 +138,17 @@ export function createWorkerProcessManager(m: WorkerProcessManagerOptions): Work
           adapter: opts.adapter,
           workerId,
           runId: m.runId,
-          listen: m.host.directory.socketAddress(`${workerId}.sock`),
+          transport: opts.transport,
+          maxMessageBytes: opts.maxMessageBytes,
+          // The frames transport needs no socket file: the worker's socketpair is all there is.
+          ...(opts.transport === "grpc"
+            ? { listen: m.host.directory.socketAddress(`${workerId}.sock`) }
+            : {}),
           hostAddress: m.host.server.address,
           env: { ...opts.env, ...registry?.markerEnv },
           inheritEnv: opts.inheritEnv, // a forked worker has its fork server's
           cwd: opts.cwd,
-          concurrency: opts.capacity,
+          concurrency: opts.concurrency,
           pipeLifeline: lifelines.pipe,
           parentDeathSignal: lifelines.parentDeathSignal,
           hostHeartbeat: lifelines.hostHeartbeat,

@@ -3,11 +3,11 @@ import type { RecycleReason } from "@snakepit/lifecycle";
 import type { WorkerExit, WorkerProcess } from "@snakepit/python-bridge";
 
 /**
- * The lifecycle of one worker in a pool:
+ * The lifecycle of one worker slot in a pool:
  * `starting` → `ready` → (`draining` →) `stopping` → `exited`; a crash goes to `exited` from any
  * state. `draining` is recycling: the worker takes no new calls and finishes the ones it has.
  */
-export type WorkerState =
+export type WorkerSlotState =
   | { readonly kind: "starting" }
   | { readonly kind: "ready" }
   | { readonly kind: "draining"; readonly reason: RecycleReason | "manual" }
@@ -17,7 +17,7 @@ export type WorkerState =
 /** Why the pool stops a worker. */
 export type StopReason = "close" | "destroy" | "start-failed" | "unhealthy" | "stuck" | "recycled";
 
-const allowed: Record<WorkerState["kind"], readonly WorkerState["kind"][]> = {
+const allowed: Record<WorkerSlotState["kind"], readonly WorkerSlotState["kind"][]> = {
   starting: ["ready", "stopping", "exited"],
   ready: ["draining", "stopping", "exited"],
   draining: ["stopping", "exited"],
@@ -25,17 +25,26 @@ const allowed: Record<WorkerState["kind"], readonly WorkerState["kind"][]> = {
   exited: [],
 };
 
-/** One worker of a pool: its process once started, its calls in flight, its state and facts. */
+/**
+ * One worker of a pool: its process once started, the calls it holds, its state and facts.
+ * Membership, the ready count and the LRU order live in its {@link WorkerSet}: change its state
+ * and its calls through the set, which keeps them in step.
+ */
 export class WorkerSlot<Call> {
   readonly id: string;
   readonly startedAt = Date.now();
-  /** Calls this worker is running now. */
+  /** Calls this worker holds now (dispatched to it and not yet finished). */
   readonly inFlight = new Set<Call>();
-  /** Calls it may run at once. */
+  /**
+   * Calls it may hold at once: its capacity. 1 for the process profile, `threadsPerWorker` for
+   * the thread profile; a transport that pipelines may give a worker a window of a few more.
+   */
   readonly capacity: number;
   /** This worker's own request limit (`maxRequests` plus its jitter), fixed at start. */
   readonly maxRequests: number | undefined;
   process: WorkerProcess | undefined;
+  /** `performance.now()` when it became ready. */
+  readyAt: number | undefined;
   /** Calls handed to it so far. */
   callsDispatched = 0;
   /** Calls it finished. Health checks and heartbeats never count. */
@@ -47,7 +56,18 @@ export class WorkerSlot<Call> {
   healthFailures = 0;
   /** Set while a recycle of this worker is under way (its successor is starting). */
   recycling: Promise<void> | undefined;
-  #state: WorkerState = { kind: "starting" };
+  /**
+   * True once it was handed `maxRequests + maxRequestsJitter` calls: it takes no more while it
+   * waits for its successor (set through {@link WorkerSet.stopBooking}).
+   */
+  atLimit = false;
+  /** Wakes a recycle waiting for this worker to reach its own request limit. */
+  limitReached: (() => void) | undefined;
+  /** Links of the set's LRU list of workers with room (owned by {@link WorkerSet}). */
+  lruPrev: WorkerSlot<Call> | undefined;
+  lruNext: WorkerSlot<Call> | undefined;
+  lruListed = false;
+  #state: WorkerSlotState = { kind: "starting" };
   #drained: (() => void) | undefined;
   readonly #calls = new AbortController();
 
@@ -70,17 +90,17 @@ export class WorkerSlot<Call> {
     this.#calls.abort(new Error(`worker ${this.id} stopped`));
   }
 
-  get state(): WorkerState {
+  get state(): WorkerSlotState {
     return this.#state;
   }
 
   /** True when the worker is ready and has room for another call. */
   get available(): boolean {
-    return this.#state.kind === "ready" && this.inFlight.size < this.capacity;
+    return this.#state.kind === "ready" && this.inFlight.size < this.capacity && !this.atLimit;
   }
 
   /** Moves to `next`; returns false (and changes nothing) when the transition is not allowed. */
-  transition(next: WorkerState): boolean {
+  transition(next: WorkerSlotState): boolean {
     if (!allowed[this.#state.kind].includes(next.kind)) return false;
     this.#state = next;
     return true;

@@ -1,12 +1,12 @@
 import type { Socket } from "node:net";
 import { SnakepitError } from "@snakepit/errors";
-import { createGrpcJsWorkerClient } from "./grpc-js-worker-client.js";
 import { splitLines } from "./line-splitter.js";
 import type { OutputTail } from "./output-tail.js";
 import type { SpawnWorkerOptions, WorkerProcess } from "./spawn-worker.js";
 import { awaitStart } from "./start-handshake.js";
 import type { WorkerExit } from "./worker-exit.js";
 import { parseControlLine } from "./worker-handshake.js";
+import { createWorkerClient } from "./worker-transport.js";
 
 /** A worker process, spawned or forked, that has not reported ready yet. */
 export interface StartedWorker {
@@ -21,6 +21,8 @@ export interface StartedWorker {
   readonly spawnFailed?: Promise<SnakepitError>;
   /** See `StartingProcess.afterExit`. */
   readonly afterExit?: () => Promise<void>;
+  /** The host's end of the frames socket (the worker's fd 4), with `transport: "frames"`. */
+  readonly frames?: Socket | undefined;
 }
 
 /**
@@ -30,7 +32,10 @@ export interface StartedWorker {
  * `PROTOCOL_ERROR`, the spawn error (`PYTHON_NOT_FOUND`) or the abort reason.
  */
 export function awaitWorkerReady(
-  options: Pick<SpawnWorkerOptions, "workerId" | "startTimeoutMs" | "signal" | "secret" | "onLog">,
+  options: Pick<
+    SpawnWorkerOptions,
+    "workerId" | "startTimeoutMs" | "signal" | "secret" | "onLog" | "transport" | "maxMessageBytes"
+  >,
   adapter: string,
   worker: StartedWorker,
 ): Promise<WorkerProcess> {
@@ -52,7 +57,15 @@ export function awaitWorkerReady(
     }
     let ready = false;
     // A failed start closes the control socket; a ready worker keeps it as its lifeline.
-    attempt.settled.addEventListener("abort", () => ready || control.destroy(), { once: true });
+    attempt.settled.addEventListener(
+      "abort",
+      () => {
+        if (ready) return;
+        control.destroy();
+        worker.frames?.destroy();
+      },
+      { once: true },
+    );
     splitLines(control, (line) => {
       const parsed = parseControlLine(line, { workerId: options.workerId, adapter });
       // Log records come before and after the handshake, for the worker's whole life.
@@ -69,10 +82,7 @@ export function awaitWorkerReady(
         pid,
         pgid: pid,
         address: parsed.address,
-        client: createGrpcJsWorkerClient(
-          parsed.address,
-          options.secret === undefined ? {} : { secret: options.secret },
-        ),
+        client: createWorkerClient(options, parsed.address, worker.frames),
         exited: worker.exited,
         get exit() {
           return worker.exit();

@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { SnakepitError } from "@snakepit/errors";
-import { bridgePythonDir } from "./bridge-paths.js";
+import { bridgePythonPath } from "./bridge-location.js";
 import { bridgeModuleArgs } from "./spawn-python.js";
 
 /** What `python -m snakepit_bridge --check` found. */
@@ -37,9 +37,7 @@ export function checkAdapter(
   ];
   const env = {
     ...process.env,
-    PYTHONPATH: process.env.PYTHONPATH
-      ? `${bridgePythonDir}:${process.env.PYTHONPATH}`
-      : bridgePythonDir,
+    PYTHONPATH: bridgePythonPath(pythonExecutable, process.env.PYTHONPATH),
   };
   return new Promise((resolve, reject) => {
     execFile(

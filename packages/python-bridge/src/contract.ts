@@ -8,6 +8,7 @@ export {
   hostToolErrorCodes,
   limits,
   metadataKeys,
+  sessionErrorCodes,
   startupErrorCodes,
   toolErrorCodes,
 } from "./gen/constants.js";
@@ -21,6 +22,7 @@ export {
   type ToolError,
   ToolErrorSchema,
 } from "./gen/snakepit/bridge/v1/common_pb.js";
+export * as frame from "./gen/snakepit/bridge/v1/frame_pb.js";
 export * as host from "./gen/snakepit/bridge/v1/host_pb.js";
 export * as worker from "./gen/snakepit/bridge/v1/worker_pb.js";
 

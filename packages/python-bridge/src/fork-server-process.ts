@@ -14,6 +14,7 @@ import { OutputTail } from "./output-tail.js";
 import type { WorkerProcess } from "./spawn-worker.js";
 import type { WorkerExit } from "./worker-exit.js";
 import { workerFlags } from "./worker-handshake.js";
+import { checkTransport } from "./worker-transport.js";
 
 const CLOSE_GRACE_MS = 5000;
 
@@ -35,6 +36,8 @@ interface PendingFork {
   readonly channels: Partial<Record<keyof ForkChannels, Socket>>;
   readonly tail: OutputTail;
   readonly onOutput: ForkWorkerOptions["onOutput"];
+  /** The worker serves frames: a fourth socket comes with the fork. */
+  readonly frames: boolean;
   /** Gets the record itself: the child may exit (and leave `#children`) before the fork resumes. */
   forked(record: ChildRecord): void;
   failed(error: SnakepitError): void;
@@ -102,6 +105,7 @@ export class ForkServerProcess implements ForkServer {
         );
     }
     if (options.signal?.aborted) throw SnakepitError.from(options.signal.reason, "ABORTED");
+    checkTransport(options);
     if (this.#closing !== undefined || this.#exit !== undefined || !this.#child.connected)
       throw new SnakepitError(
         "WORKER_START_FAILED",
@@ -110,7 +114,14 @@ export class ForkServerProcess implements ForkServer {
     const ref = this.#nextRef++;
     const tail = new OutputTail();
     const record = await new Promise<ChildRecord>((forked, failed) => {
-      this.#pending.set(ref, { channels: {}, tail, onOutput: options.onOutput, forked, failed });
+      this.#pending.set(ref, {
+        channels: {},
+        tail,
+        onOutput: options.onOutput,
+        frames: options.transport === "frames",
+        forked,
+        failed,
+      });
       const request = {
         op: "fork",
         ref,
@@ -168,7 +179,7 @@ export class ForkServerProcess implements ForkServer {
         pending.channels[message.stream] = handle;
         const stream = message.stream;
         // Read output at once, so nothing is lost before the worker is ready.
-        if (stream !== "control")
+        if (stream === "stdout" || stream === "stderr")
           splitLines(handle, (line) => {
             pending.tail.push(line);
             pending.onOutput?.(line, stream);
@@ -199,9 +210,14 @@ export class ForkServerProcess implements ForkServer {
     const { pid } = message;
     if (pending === undefined || message.ref === undefined || typeof pid !== "number") return;
     this.#pending.delete(message.ref);
-    const { control, stdout, stderr } = pending.channels;
-    if (control === undefined || stdout === undefined || stderr === undefined) {
-      for (const socket of [control, stdout, stderr]) socket?.destroy();
+    const { control, stdout, stderr, frames } = pending.channels;
+    if (
+      control === undefined ||
+      stdout === undefined ||
+      stderr === undefined ||
+      (pending.frames && frames === undefined)
+    ) {
+      for (const socket of [control, stdout, stderr, frames]) socket?.destroy();
       const error = new SnakepitError(
         "PROTOCOL_ERROR",
         `Fork server sent pid ${pid} without its sockets`,
@@ -215,7 +231,7 @@ export class ForkServerProcess implements ForkServer {
     let finish: (exit: WorkerExit) => void = () => undefined;
     const record: ChildRecord = {
       pid,
-      channels: { control, stdout, stderr },
+      channels: { control, stdout, stderr, frames },
       exit: undefined,
       exited: new Promise<WorkerExit>((resolve) => {
         finish = resolve;

@@ -26,6 +26,8 @@ export type ForkWorkerOptions = Omit<
 /** The three sockets a forked child shares with the host (passed over the fork server's channel). */
 export interface ForkChannels {
   readonly control: Socket;
+  /** The frames transport's socket (fd 4 in the child), when the worker serves frames. */
+  readonly frames?: Socket | undefined;
   readonly stdout: Socket;
   readonly stderr: Socket;
 }
@@ -61,6 +63,7 @@ export function awaitForkedWorker(
   return awaitWorkerReady(options, adapter, {
     pid: child.pid,
     control,
+    frames: child.channels.frames,
     tail: child.tail,
     exited: child.exited,
     exit: child.exit,

@@ -134,7 +134,7 @@ export function createGrpcJsWorkerClient(
       args: Readonly<Record<string, unknown>> | undefined,
       opts?: ExecuteRpcOptions,
     ): Promise<ToolResult<T>> {
-      const request = toExecuteRequest(tool, args, opts);
+      const request = toExecuteRequest(tool, args, opts, maxBytes);
       return toToolResult<T>(await unary(methods.execute, request, opts, `call "${tool}"`), tool);
     },
     executeStream<T>(
@@ -142,7 +142,7 @@ export function createGrpcJsWorkerClient(
       args: Readonly<Record<string, unknown>> | undefined,
       opts?: ExecuteRpcOptions,
     ): AsyncIterable<T> {
-      const request = toExecuteStreamRequest(tool, args, opts);
+      const request = toExecuteStreamRequest(tool, args, opts, maxBytes);
       const operation = `stream "${tool}"`;
       const method = methods.executeStream;
       return {

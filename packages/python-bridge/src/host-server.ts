@@ -9,9 +9,11 @@ import {
 import {
   status as grpcStatus,
   type handleUnaryCall,
+  Metadata,
   Server,
   ServerCredentials,
   type ServerUnaryCall,
+  type StatusObject,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { SnakepitError } from "@snakepit/errors";
@@ -31,28 +33,39 @@ export interface HostCallInfo {
 export interface HostHandlers {
   /** A worker's dependent heartbeat. Returns false when the host no longer knows the worker. */
   heartbeat(info: HostCallInfo): boolean;
+  /** Reads session state; `knownVersion` lets it answer `unchanged` without values. */
   getSessionState(
     sessionId: string,
     keys: readonly string[],
-    info: HostCallInfo,
-  ): Promise<Record<string, unknown>> | Record<string, unknown>;
+    info: HostCallInfo & { readonly knownVersion: number | undefined },
+  ): Promise<HostSessionRead> | HostSessionRead;
+  /** Writes session state (conditionally with `ifVersion`); returns the new version. */
   setSessionState(
     sessionId: string,
     values: Readonly<Record<string, unknown>>,
-    info: HostCallInfo,
-  ): Promise<void> | void;
+    info: HostCallInfo & { readonly ifVersion: number | undefined },
+  ): Promise<number> | number;
+  /** Deletes session keys (conditionally with `ifVersion`); returns the new version. */
   deleteSessionState(
     sessionId: string,
     keys: readonly string[],
-    info: HostCallInfo,
-  ): Promise<void> | void;
+    info: HostCallInfo & { readonly ifVersion: number | undefined },
+  ): Promise<number> | number;
   callHostTool(
     tool: string,
     args: Record<string, unknown>,
     context: HostCallInfo & { readonly sessionId: string },
   ): Promise<unknown>;
-  /** How long Python may cache session reads, in milliseconds. */
-  readonly sessionCacheTtlMs: number;
+}
+
+/** A session read as the host service answers it. */
+export interface HostSessionRead {
+  /** The session's version (0: no such session). */
+  readonly version: number;
+  /** The values read; ignored when `unchanged`. */
+  readonly values: Readonly<Record<string, unknown>>;
+  /** True when the session is still at the caller's `knownVersion`. */
+  readonly unchanged?: boolean;
 }
 
 /** Options of {@link startHostServer}. */
@@ -73,6 +86,22 @@ export interface HostServer {
 }
 
 type Impl = { name: string; input: DescMessage; output: DescMessage };
+
+// The gRPC status a coded failure travels with; its code itself rides in trailing metadata.
+const statusOfCode: Partial<Record<string, grpcStatus>> = {
+  INVALID_ARGUMENTS: grpcStatus.INVALID_ARGUMENT,
+  SESSION_CONFLICT: grpcStatus.ABORTED,
+  SESSION_STORE_UNAVAILABLE: grpcStatus.UNAVAILABLE,
+};
+
+/** A handler's failure as a gRPC status: a `SnakepitError` keeps its code (`x-snakepit-error-code`). */
+function failureStatus(err: unknown): Partial<StatusObject> {
+  const details = err instanceof Error ? err.message : String(err);
+  if (!(err instanceof SnakepitError)) return { code: grpcStatus.INTERNAL, details };
+  const metadata = new Metadata();
+  metadata.set(metadataKeys.errorCode, err.code);
+  return { code: statusOfCode[err.code] ?? grpcStatus.INTERNAL, details, metadata };
+}
 
 /**
  * Starts the host service that Python workers call back into: dependent heartbeats, session
@@ -135,11 +164,7 @@ export async function startHostServer(options: HostServerOptions): Promise<HostS
         .then(() => fn(call.request, info))
         .then(
           (res) => callback(null, res),
-          (err: unknown) =>
-            callback({
-              code: grpcStatus.INTERNAL,
-              details: err instanceof Error ? err.message : String(err),
-            }),
+          (err: unknown) => callback(failureStatus(err)),
         );
     };
     implementation[m.name] = handler;
@@ -152,23 +177,32 @@ export async function startHostServer(options: HostServerOptions): Promise<HostS
     }),
   );
   add(methods.getSessionState, async (req, info) => {
-    const values = await handlers.getSessionState(req.sessionId, req.keys, info);
+    const knownVersion = req.knownVersion === undefined ? undefined : Number(req.knownVersion);
+    const read = await handlers.getSessionState(req.sessionId, req.keys, { ...info, knownVersion });
     const encoded: Record<string, ReturnType<typeof encodePayload>> = {};
-    for (const [k, v] of Object.entries(values)) encoded[k] = encodePayload(v);
+    if (read.unchanged !== true) {
+      for (const [k, v] of Object.entries(read.values)) encoded[k] = encodePayload(v);
+    }
     return create(host.GetSessionStateResponseSchema, {
       values: encoded,
-      cacheTtlMs: handlers.sessionCacheTtlMs,
+      version: BigInt(read.version),
+      unchanged: read.unchanged === true,
     });
   });
   add(methods.setSessionState, async (req, info) => {
     const values: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(req.values)) values[k] = decodePayload(v);
-    await handlers.setSessionState(req.sessionId, values, info);
-    return create(host.SetSessionStateResponseSchema);
+    const ifVersion = req.ifVersion === undefined ? undefined : Number(req.ifVersion);
+    const version = await handlers.setSessionState(req.sessionId, values, { ...info, ifVersion });
+    return create(host.SetSessionStateResponseSchema, { version: BigInt(version) });
   });
   add(methods.deleteSessionState, async (req, info) => {
-    await handlers.deleteSessionState(req.sessionId, req.keys, info);
-    return create(host.DeleteSessionStateResponseSchema);
+    const ifVersion = req.ifVersion === undefined ? undefined : Number(req.ifVersion);
+    const version = await handlers.deleteSessionState(req.sessionId, req.keys, {
+      ...info,
+      ifVersion,
+    });
+    return create(host.DeleteSessionStateResponseSchema, { version: BigInt(version) });
   });
   add(methods.callHostTool, async (req, info) => {
     try {

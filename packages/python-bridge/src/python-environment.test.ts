@@ -1,7 +1,9 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { delimiter, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
 import { resolvePythonEnvironment } from "./index.js";
 
 describe("resolvePythonEnvironment", () => {
@@ -29,29 +31,110 @@ describe("resolvePythonEnvironment", () => {
       resolvePythonEnvironment({ pythonExecutable: "/nope/python" }),
     ).rejects.toMatchObject({ code: "PYTHON_NOT_FOUND" });
   });
+});
 
-  it("creates a venv in the cache dir when nothing is configured, then reuses it", async () => {
-    const cacheDir = await mkdtemp(join(tmpdir(), "snakepit-venv-test-"));
+const resolveScript = fileURLToPath(
+  new URL("../test/fixtures/resolve-environment.mjs", import.meta.url),
+);
+const uvStandIn = fileURLToPath(new URL("../test/fixtures/uv-stand-in", import.meta.url));
+
+interface Resolved {
+  readonly code: number | null;
+  readonly env: { source?: string; executable?: string; code?: string; message?: string };
+  readonly stderr: string;
+}
+
+/** A first run in a real separate process: no SNAKEPIT_PYTHON, the given cache directory. */
+function firstRun(cacheDir: string, extraEnv: Record<string, string>): Promise<Resolved> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    SNAKEPIT_CACHE_DIR: cacheDir,
+    // This machine reaches no package index over the network (only a local mirror): fail those
+    // lookups at once instead of retrying for ~8 s per package.
+    PIP_RETRIES: "0",
+    ...extraEnv,
+  };
+  delete env.SNAKEPIT_PYTHON;
+  const child = spawn(process.execPath, [resolveScript], {
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (c: string) => {
+    stdout += c;
+  });
+  child.stderr.setEncoding("utf8").on("data", (c: string) => {
+    stderr += c;
+  });
+  return new Promise((resolve) =>
+    child.once("close", (code) =>
+      resolve({ code, env: JSON.parse(stdout.trim().split("\n").at(-1) || "{}"), stderr }),
+    ),
+  );
+}
+
+// One venv is built here twice (once by each installer path), in a temp cache directory.
+describe("the first-run venv", () => {
+  const cacheDir = mkdtempSync(join(tmpdir(), "snakepit-venv-test-"));
+  const log = join(cacheDir, "uv-calls.jsonl");
+  afterAll(() => rmSync(cacheDir, { recursive: true, force: true }));
+
+  it("two processes starting at once build it once, with uv when it is on PATH: the second waits, then reuses it", async () => {
+    // A real uv when there is one, else the stand-in (see its docstring).
+    const path = `${uvStandIn}${delimiter}${process.env.PATH ?? ""}`;
+    const extra = { PATH: path, UV_STAND_IN_LOG: log, SNAKEPIT_INSTALLER: "auto" };
+    const [a, b] = await Promise.all([firstRun(cacheDir, extra), firstRun(cacheDir, extra)]);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    expect(a.env.executable).toBe(b.env.executable);
+    const [creator, waiter] = a.env.source === "created-venv" ? [a, b] : [b, a];
+    expect([creator.env.source, waiter.env.source]).toEqual(["created-venv", "cached-venv"]);
+    // Progress, by default, on stderr, a line per phase (stderr is a pipe here: no spinner).
+    expect(creator.stderr).toMatch(
+      /^snakepit: first run: creating a Python environment in .* \(uv\)$/m,
+    );
+    expect(creator.stderr).toMatch(/^snakepit: installing grpcio and protobuf with uv$/m);
+    expect(creator.stderr).toMatch(/^snakepit: Python environment ready in \d+\.\d s/m);
+    expect(creator.stderr).not.toContain("\r");
+    expect(waiter.stderr).toMatch(
+      /^snakepit: waiting for process \d+, which is creating the Python environment/m,
+    );
+    expect(waiter.stderr).not.toContain("first run: creating");
+    const calls = readFileSync(log, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as string[]);
+    expect(calls.map((c) => c.slice(0, 2))).toEqual([
+      ["venv", "--python"],
+      ["pip", "install"],
+    ]);
+    expect(readdirSync(cacheDir).filter((f) => f.endsWith(".lock"))).toEqual([]);
+  }, 300_000);
+
+  it("is reused in-process, and a half-built one (creation interrupted) is detected and rebuilt, with pip when there is no uv", async () => {
     const saved = process.env.SNAKEPIT_PYTHON;
     delete process.env.SNAKEPIT_PYTHON;
     try {
-      const progress: string[] = [];
-      const created = await resolvePythonEnvironment({
-        cacheDir,
-        onProgress: (l) => progress.push(l),
-      });
-      expect(created.source).toBe("created-venv");
-      expect(created.executable.startsWith(cacheDir)).toBe(true);
-      expect(progress.some((l) => l.includes("creating a Python environment"))).toBe(true);
-      const again = await resolvePythonEnvironment({
-        cacheDir,
-        createVenv: true,
-        basePython: "python3",
-      });
-      expect(again).toMatchObject({ executable: created.executable, source: "cached-venv" });
+      const cached = await resolvePythonEnvironment({ cacheDir, progress: false });
+      expect(cached.source).toBe("cached-venv");
+      expect(cached.bridge.source).toBe("bundled");
     } finally {
       if (saved !== undefined) process.env.SNAKEPIT_PYTHON = saved;
-      await rm(cacheDir, { recursive: true, force: true });
     }
-  }, 180_000);
+    // What an install killed halfway leaves: the venv's python, no grpc, no completion stamp.
+    const venvDir = readdirSync(cacheDir).find((f) => f.startsWith("venv-") && !f.includes("."));
+    expect(venvDir).toBeDefined();
+    const lib = join(cacheDir, venvDir as string, "lib");
+    const sitePackages = join(lib, readdirSync(lib)[0] as string, "site-packages");
+    rmSync(join(sitePackages, "grpc"), { recursive: true });
+    rmSync(join(cacheDir, venvDir as string, ".snakepit-complete"));
+    const rebuilt = await firstRun(cacheDir, { SNAKEPIT_INSTALLER: "pip" });
+    expect(rebuilt.code).toBe(0);
+    expect(rebuilt.env.source).toBe("created-venv");
+    expect(rebuilt.stderr).toMatch(/incomplete or broken; rebuilding it/);
+    expect(rebuilt.stderr).toMatch(/^snakepit: installing grpcio and protobuf with pip/m);
+    expect(existsSync(join(sitePackages, "grpc"))).toBe(true);
+    // The uv stand-in was not on PATH: no new uv calls.
+    expect(readFileSync(log, "utf8").trim().split("\n")).toHaveLength(2);
+  }, 300_000);
 });

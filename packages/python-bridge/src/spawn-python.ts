@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { SnakepitError } from "@snakepit/errors";
-import { bridgePythonDir } from "./bridge-paths.js";
+import { bridgePythonPath } from "./bridge-location.js";
 import { environmentVariables } from "./contract.js";
 import { splitLines } from "./line-splitter.js";
 import { OutputTail } from "./output-tail.js";
+import { PROTOCOL_VERSION } from "./protocol-version.js";
 
 const NATIVE_THREAD_VARS = [
   "OMP_NUM_THREADS",
@@ -47,6 +48,8 @@ export interface SpawnPythonOptions {
   readonly secret?: string | undefined;
   /** fd 3: the control socket of a worker, or Node's IPC channel of a fork server. */
   readonly fd3: "pipe" | "ipc";
+  /** fd 4: a worker's frames socket (a socketpair, as libuv creates every stdio pipe). Default: none. */
+  readonly fd4?: "pipe" | undefined;
   readonly onOutput?: ((line: string, stream: "stdout" | "stderr") => void) | undefined;
 }
 
@@ -62,8 +65,9 @@ export interface SpawnedPython {
 }
 
 /**
- * Spawns a bridge process detached (it leads its own process group), with the bridge on
- * `PYTHONPATH`, unbuffered output, capped native threads, and every stdout/stderr line kept in a
+ * Spawns a bridge process detached (it leads its own process group), with the bundled copy of
+ * `snakepit_bridge` on `PYTHONPATH` unless the interpreter has its own, the protocol version in
+ * `SNAKEPIT_PROTOCOL`, unbuffered output, capped native threads, and every stdout/stderr line kept in a
  * tail (for error messages) and passed to `onOutput`. A spawn failure, thrown at once or reported
  * later, is `PYTHON_NOT_FOUND` (a missing or non-executable interpreter) or `WORKER_START_FAILED`.
  */
@@ -74,7 +78,10 @@ export function spawnPython(o: SpawnPythonOptions): SpawnedPython {
     if (v === undefined) delete env[k];
     else env[k] = v;
   }
-  env.PYTHONPATH = env.PYTHONPATH ? `${bridgePythonDir}:${env.PYTHONPATH}` : bridgePythonDir;
+  const pythonPath = bridgePythonPath(o.pythonExecutable, env.PYTHONPATH);
+  if (pythonPath === "") delete env.PYTHONPATH;
+  else env.PYTHONPATH = pythonPath;
+  env.SNAKEPIT_PROTOCOL = String(PROTOCOL_VERSION);
   env.PYTHONUNBUFFERED = "1";
   if (o.secret !== undefined) env[environmentVariables.secret] = o.secret;
   else delete env[environmentVariables.secret];
@@ -83,7 +90,10 @@ export function spawnPython(o: SpawnPythonOptions): SpawnedPython {
     child = spawn(o.pythonExecutable, o.args, {
       cwd: o.cwd,
       env,
-      stdio: ["ignore", "pipe", "pipe", o.fd3],
+      stdio:
+        o.fd4 === undefined
+          ? ["ignore", "pipe", "pipe", o.fd3]
+          : ["ignore", "pipe", "pipe", o.fd3, o.fd4],
       detached: true,
     });
   } catch (cause) {

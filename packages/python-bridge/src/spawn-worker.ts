@@ -4,7 +4,8 @@ import { awaitWorkerReady } from "./await-worker-ready.js";
 import { bridgeModuleArgs, type SpawnedPython, spawnPython } from "./spawn-python.js";
 import type { WorkerClient } from "./worker-client.js";
 import type { WorkerExit } from "./worker-exit.js";
-import { type WorkerLogRecord, workerFlags } from "./worker-handshake.js";
+import { FRAMES_FD, type WorkerLogRecord, workerFlags } from "./worker-handshake.js";
+import { checkTransport, type WorkerTransport } from "./worker-transport.js";
 
 /** How the worker's own dependent heartbeat to the host behaves (orphan layer 3). */
 export interface WorkerHostHeartbeatOptions {
@@ -26,8 +27,18 @@ export interface SpawnWorkerOptions {
   readonly workerId: string;
   /** The host run's id, put in argv as `--snakepit-run-id <id>` so orphans can be found. */
   readonly runId: string;
-  /** Where the worker serves: `unix:/abs/path.sock` (mode 0600) or `127.0.0.1:0`. */
-  readonly listen: string;
+  /**
+   * Where the worker's gRPC server listens: `unix:/abs/path.sock` (mode 0600) or `127.0.0.1:0`.
+   * Required with `transport: "grpc"`, unused with `"frames"`.
+   */
+  readonly listen?: string;
+  /**
+   * `"grpc"` (default here): the worker serves gRPC on `listen`. `"frames"`: protobuf frames over
+   * an inherited socketpair on fd 4 — no socket file, no gRPC on the hot path (the pool's default).
+   */
+  readonly transport?: WorkerTransport;
+  /** Largest message either way, in bytes (both transports). Default 100 MiB. */
+  readonly maxMessageBytes?: number;
   /** The host service the worker calls back (sessions, host tools, its dependent heartbeat). Default: none. */
   readonly hostAddress?: string;
   /** Per-run secret checked on every call; required when `listen` is loopback TCP. Default: none. */
@@ -115,8 +126,15 @@ export function spawnWorker(options: SpawnWorkerOptions): Promise<WorkerProcess>
   const { signal } = options;
   if (signal?.aborted) return Promise.reject(SnakepitError.from(signal.reason, "ABORTED"));
   let spawned: SpawnedPython;
+  const frames = options.transport === "frames";
   try {
-    spawned = spawnPython({ ...options, args: workerArgs(options), fd3: "pipe" });
+    checkTransport(options);
+    spawned = spawnPython({
+      ...options,
+      args: workerArgs(options),
+      fd3: "pipe",
+      fd4: frames ? "pipe" : undefined,
+    });
   } catch (err) {
     return Promise.reject(err);
   }
@@ -132,6 +150,7 @@ export function spawnWorker(options: SpawnWorkerOptions): Promise<WorkerProcess>
   return awaitWorkerReady(options, options.adapter, {
     pid: child.pid,
     control: child.stdio[CONTROL_FD] as Socket | null,
+    frames: frames ? ((child.stdio[FRAMES_FD] as Socket | null) ?? undefined) : undefined,
     tail,
     exited,
     exit: () => exit,

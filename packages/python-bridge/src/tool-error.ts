@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { type ErrorCode, SnakepitError } from "@snakepit/errors";
-import { type ToolError, ToolErrorSchema, toolErrorCodes } from "./contract.js";
+import { sessionErrorCodes, type ToolError, ToolErrorSchema, toolErrorCodes } from "./contract.js";
 import { decodePayload, encodePayload } from "./payload-codec.js";
 
 /** What a Python exception looked like, kept in `SnakepitError.details` of `TOOL_ERROR`s. */
@@ -17,13 +17,15 @@ export interface PythonErrorDetails {
   readonly tool: string;
 }
 
-const workerCodes: ReadonlySet<string> = new Set(toolErrorCodes);
+// A session code reaches the host twice: from its session store to the worker, then back in the
+// ToolError of the call whose tool let the SessionError through.
+const workerCodes: ReadonlySet<string> = new Set([...toolErrorCodes, ...sessionErrorCodes]);
 
 /** The code a worker's `ToolError.code` stands for: a contract code, `TOOL_ERROR` when empty. */
 function workerErrorCode(wire: string): ErrorCode {
   if (wire === "") return "TOOL_ERROR";
   // A code the contract does not define means the two sides disagree: say so, never guess.
-  return workerCodes.has(wire) ? (wire as (typeof toolErrorCodes)[number]) : "PROTOCOL_ERROR";
+  return workerCodes.has(wire) ? (wire as ErrorCode) : "PROTOCOL_ERROR";
 }
 
 /**

@@ -1,5 +1,7 @@
 import { type ErrorCode, SnakepitError } from "@snakepit/errors";
+import { bridgePythonDir } from "./bridge-paths.js";
 import { startupErrorCodes } from "./contract.js";
+import { PROTOCOL_VERSION } from "./protocol-version.js";
 import type { SpawnWorkerOptions } from "./spawn-worker.js";
 
 /** The options that become a worker's flags; shared by spawned and forked workers. */
@@ -14,14 +16,22 @@ export type WorkerFlagOptions = Pick<
   | "hostAddress"
   | "hostHeartbeat"
   | "watchdog"
+  | "transport"
+  | "maxMessageBytes"
 >;
+
+/** The fd on which a worker serves the frames transport (fd 3 is the control socket). */
+export const FRAMES_FD = 4;
 
 /**
  * The worker's flags (`python -m snakepit_bridge <flags> --control-fd 3`), one place for both the
  * spawn path and the fork server, so a flag can never differ between them.
  */
 export function workerFlags(o: WorkerFlagOptions, adapter: string, runId: string): string[] {
-  const args = ["--adapter", adapter, "--listen", o.listen, "--worker-id", o.workerId];
+  const args = ["--adapter", adapter, "--worker-id", o.workerId];
+  if (o.transport === "frames") args.push("--frames-fd", String(FRAMES_FD));
+  else args.push("--listen", o.listen ?? "");
+  if (o.maxMessageBytes !== undefined) args.push("--max-message-bytes", String(o.maxMessageBytes));
   args.push("--snakepit-run-id", runId, "--host-pid", String(process.pid));
   args.push("--concurrency", String(o.concurrency ?? 1));
   args.push(o.parentDeathSignal === false ? "--no-parent-death-signal" : "--parent-death-signal");
@@ -80,12 +90,35 @@ interface ControlMessage {
   type?: string;
   message?: string;
   traceback?: string;
+  protocol?: unknown;
+  bridge?: unknown;
+  bridge_path?: unknown;
 }
 
 /**
- * Reads one line of a worker's control socket: `{"event":"ready","address":...}` once the server is
- * bound, or `{"event":"error","code":...}` with the Python traceback when start-up failed; before
- * and after those, `{"event":"log",...}` records of the worker's Python logging.
+ * The error for a worker whose `snakepit_bridge` speaks protocol `workerProtocol` (`undefined`:
+ * a bridge from before protocol versions), naming both versions and the fix.
+ */
+export function protocolMismatch(
+  workerProtocol: unknown,
+  where: { readonly bridge?: unknown; readonly bridgePath?: unknown },
+): SnakepitError {
+  const theirs =
+    workerProtocol === undefined ? "none (a bridge older than protocol 1)" : String(workerProtocol);
+  const bridge = typeof where.bridge === "string" ? ` ${where.bridge}` : "";
+  const path = typeof where.bridgePath === "string" ? ` at ${where.bridgePath}` : "";
+  return new SnakepitError(
+    "PROTOCOL_VERSION_MISMATCH",
+    `The worker's snakepit_bridge${bridge}${path} speaks protocol ${theirs}, this @snakepit/python-bridge speaks protocol ${PROTOCOL_VERSION}. Install the matching bridge into that interpreter (\`pip install ${bridgePythonDir}\`), or uninstall it (\`pip uninstall snakepit-bridge\`) so workers use the copy bundled with @snakepit/python-bridge.`,
+    { details: { hostProtocol: PROTOCOL_VERSION, workerProtocol: workerProtocol ?? null } },
+  );
+}
+
+/**
+ * Reads one line of a worker's control socket: `{"event":"ready","address":...,"protocol":N}` once
+ * the server is bound, or `{"event":"error","code":...}` with the Python traceback when start-up
+ * failed; before and after those, `{"event":"log",...}` records of the worker's Python logging.
+ * A ready worker of another protocol version is an error (`PROTOCOL_VERSION_MISMATCH`).
  */
 export function parseControlLine(
   line: string,
@@ -106,6 +139,14 @@ export function parseControlLine(
   if (message === null || typeof message !== "object") return { kind: "other" };
   if (message.event === "log")
     return { kind: "log", record: logRecord(message as Record<string, unknown>) };
+  if (message.event === "error" && message.code === "PROTOCOL_VERSION_MISMATCH")
+    return {
+      kind: "error",
+      error: protocolMismatch(message.protocol, {
+        bridge: message.bridge,
+        bridgePath: message.bridge_path,
+      }),
+    };
   if (message.event === "error") {
     const code: ErrorCode =
       startupErrorCodes.find((c) => c === message.code) ?? "WORKER_START_FAILED";
@@ -129,7 +170,16 @@ export function parseControlLine(
       ),
     };
   }
-  if (message.event === "ready" && typeof message.address === "string")
+  if (message.event === "ready" && typeof message.address === "string") {
+    if (message.protocol !== PROTOCOL_VERSION)
+      return {
+        kind: "error",
+        error: protocolMismatch(message.protocol, {
+          bridge: message.bridge,
+          bridgePath: message.bridge_path,
+        }),
+      };
     return { kind: "ready", address: message.address };
+  }
   return { kind: "other" };
 }

@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { SnakepitError } from "@snakepit/errors";
-import { type CallContext, CallContextSchema, worker } from "./contract.js";
+import { type Arguments, type CallContext, CallContextSchema, worker } from "./contract.js";
 import { decodePayload, encodeArguments } from "./payload-codec.js";
 import { toolErrorToSnakepitError } from "./tool-error.js";
 import type { ExecuteRpcOptions, ToolDescription, ToolResult } from "./worker-client.js";
@@ -57,13 +57,18 @@ export function toCallContext(opts: ExecuteRpcOptions | undefined): CallContext 
   });
 }
 
-/** The `ExecuteRequest` (or `ExecuteStreamRequest`) of a call: arguments encoded, context attached. */
+/**
+ * The `ExecuteRequest` (or `ExecuteStreamRequest`) of a call: arguments encoded, context attached.
+ * Throws `PAYLOAD_TOO_LARGE` (before the message is built) when the encoded arguments alone are
+ * over `maxBytes`.
+ */
 export function toExecuteRequest(
   tool: string,
   args: Readonly<Record<string, unknown>> | undefined,
   opts: ExecuteRpcOptions | undefined,
+  maxBytes = Number.POSITIVE_INFINITY,
 ): worker.ExecuteRequest {
-  return create(worker.ExecuteRequestSchema, executeFields(tool, args, opts));
+  return create(worker.ExecuteRequestSchema, executeFields(tool, args, opts, maxBytes));
 }
 
 /** See {@link toExecuteRequest}. */
@@ -71,8 +76,9 @@ export function toExecuteStreamRequest(
   tool: string,
   args: Readonly<Record<string, unknown>> | undefined,
   opts: ExecuteRpcOptions | undefined,
+  maxBytes = Number.POSITIVE_INFINITY,
 ): worker.ExecuteStreamRequest {
-  return create(worker.ExecuteStreamRequestSchema, executeFields(tool, args, opts));
+  return create(worker.ExecuteStreamRequestSchema, executeFields(tool, args, opts, maxBytes));
 }
 
 /** The fields both request messages share. */
@@ -80,6 +86,21 @@ function executeFields(
   tool: string,
   args: Readonly<Record<string, unknown>> | undefined,
   opts: ExecuteRpcOptions | undefined,
+  maxBytes: number,
 ) {
-  return { tool, arguments: encodeArguments(args), context: toCallContext(opts) };
+  const encoded = encodeArguments(args);
+  if (maxBytes !== Number.POSITIVE_INFINITY) checkSize(tool, encoded, maxBytes);
+  return { tool, arguments: encoded, context: toCallContext(opts) };
+}
+
+/** `PAYLOAD_TOO_LARGE` when a call's encoded arguments are over the message limit. */
+function checkSize(tool: string, args: Arguments, limit: number): void {
+  let size = args.json?.data.length ?? 0;
+  for (const key in args.binary) size += (args.binary[key] as Uint8Array).length + key.length;
+  if (size > limit)
+    throw new SnakepitError(
+      "PAYLOAD_TOO_LARGE",
+      `The arguments of "${tool}" are ${size} bytes, over the ${limit}-byte message limit (\`maxMessageBytes\`)`,
+      { details: { size, limit, tool } },
+    );
 }

@@ -7,4 +7,4 @@
  */
 
 // A run id before the registry exists, or without one (the pool's fork server and workers).
-export { generateRunId } from "./run-id.js";
+export { generateRunId, runIdMarker } from "./run-id.js";

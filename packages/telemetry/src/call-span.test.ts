@@ -3,6 +3,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-tr
 import { NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
 import { SnakepitError } from "@snakepit/errors";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tracerVersion } from "./call-span.js";
 import { startCallSpan } from "./internal.js";
 
 const fields = { pool: "p", tool: "add", workerId: "p-1", correlationId: "corr-1" };
@@ -14,6 +15,26 @@ describe("startCallSpan", () => {
     expect(a.carrier).toEqual({});
     expect(startCallSpan(fields)).toBe(a);
     a.end(new Error("ignored"));
+  });
+
+  it("traces with a provider passed in (not registered globally), as @snakepit/telemetry at its version", async () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new NodeTracerProvider({
+      spanProcessors: [new SimpleSpanProcessor(exporter)],
+    });
+    const call = startCallSpan({ ...fields, tracerProvider: provider });
+    call.end();
+    const [span] = exporter.getFinishedSpans();
+    expect(span?.name).toBe("snakepit.call add");
+    const scope =
+      span?.instrumentationScope ??
+      (span as { instrumentationLibrary?: unknown } | undefined)?.instrumentationLibrary;
+    expect(scope).toMatchObject({ name: "@snakepit/telemetry", version: tracerVersion });
+    expect(tracerVersion).toMatch(/^\d+\.\d+\.\d+/);
+    expect(call.carrier.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    // The global provider is untouched: without an SDK registered, no span.
+    expect(startCallSpan(fields).span).toBeUndefined();
+    await provider.shutdown();
   });
 
   describe("with an SDK (in-memory exporter)", () => {

@@ -1,5 +1,12 @@
-import type { Span } from "@opentelemetry/api";
+import { createRequire } from "node:module";
+import type { Span, Tracer, TracerProvider } from "@opentelemetry/api";
 import { loadOtelApi, type OtelApi } from "./otel-api.js";
+
+/** The instrumentation scope of every call span: this package's name and version. */
+export const tracerName = "@snakepit/telemetry";
+export const tracerVersion: string = (
+  createRequire(import.meta.url)("../package.json") as { version: string }
+).version;
 
 /** What a call span is about. */
 export interface CallSpanOptions {
@@ -7,6 +14,8 @@ export interface CallSpanOptions {
   readonly tool: string;
   readonly workerId: string;
   readonly correlationId: string;
+  /** The provider to trace with. Default: the globally registered one. */
+  readonly tracerProvider?: TracerProvider;
 }
 
 /** One call's client span and the trace context to send to the worker. */
@@ -26,6 +35,17 @@ const noopCallSpan: CallSpan = Object.freeze({
 });
 
 let noopProvider: unknown;
+const tracers = new WeakMap<TracerProvider, Tracer>();
+
+/** One tracer per provider passed in (getTracer may build a new one each time). */
+function tracerOf(provider: TracerProvider): Tracer {
+  let tracer = tracers.get(provider);
+  if (tracer === undefined) {
+    tracer = provider.getTracer(tracerName, tracerVersion);
+    tracers.set(provider, tracer);
+  }
+  return tracer;
+}
 
 /** True when an SDK registered a tracer provider (the API's proxy has a real delegate). */
 function sdkRegistered(api: OtelApi): boolean {
@@ -42,14 +62,21 @@ function sdkRegistered(api: OtelApi): boolean {
  * (injected with the registered propagator; built from the span if that wrote no `traceparent`)
  * for the worker to continue the trace.
  *
- * Without `@opentelemetry/api` installed or without a registered SDK this returns a shared no-op
- * at once: no span, an empty carrier, nothing allocated.
+ * The tracer is `@snakepit/telemetry` at this package's version, from `options.tracerProvider`
+ * or else the global provider. Without `@opentelemetry/api` installed, or with neither a provider
+ * passed nor an SDK registered, this returns a shared no-op at once: no span, an empty carrier,
+ * nothing allocated.
  */
 export function startCallSpan(options: CallSpanOptions): CallSpan {
   const api = loadOtelApi();
-  if (api === null || !sdkRegistered(api)) return noopCallSpan;
-  const { pool, tool, workerId, correlationId } = options;
-  const span = api.trace.getTracer("@snakepit/telemetry").startSpan(`snakepit.call ${tool}`, {
+  if (api === null) return noopCallSpan;
+  const { pool, tool, workerId, correlationId, tracerProvider } = options;
+  let tracer: Tracer;
+  if (tracerProvider === undefined) {
+    if (!sdkRegistered(api)) return noopCallSpan;
+    tracer = api.trace.getTracer(tracerName, tracerVersion);
+  } else tracer = tracerOf(tracerProvider);
+  const span = tracer.startSpan(`snakepit.call ${tool}`, {
     kind: api.SpanKind.CLIENT,
     attributes: {
       "snakepit.pool": pool,

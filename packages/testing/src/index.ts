@@ -18,6 +18,8 @@ export {
   processGroup,
   processState,
 } from "./proc.js";
+export type { RedisServer, RedisServerOptions } from "./redis-server.js";
+export { findRedisServer, startRedisServer } from "./redis-server.js";
 export type { SecondUser } from "./second-user.js";
 export { runAs, secondUser } from "./second-user.js";
 export { waitFor } from "./wait-for.js";

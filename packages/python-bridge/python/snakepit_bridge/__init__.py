@@ -10,7 +10,7 @@ import typing as _typing
 from ._internal.adapter import Adapter
 from ._internal.call_context import CallContext, current_call
 from ._internal.errors import HostToolError, ToolError
-from ._internal.session import SessionContext
+from ._internal.session import SessionContext, SessionError
 from ._internal.tools import tool
 from ._internal.version import __version__
 
@@ -34,6 +34,7 @@ __all__ = [
     # types and errors met while a tool runs
     "CallContext",
     "HostToolError",
+    "SessionError",
     # observability
     "bootstrap_otlp",
     "__version__",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Dict, List
+from typing import Callable, Dict, List, Optional
 
 import grpc
 
@@ -13,11 +13,13 @@ from snakepit_bridge.gen import common_pb2, host_pb2, host_pb2_grpc
 
 
 class FakeHost(host_pb2_grpc.HostServiceServicer):
-    def __init__(self, address: str, cache_ttl_ms: int = 5000) -> None:
+    def __init__(self, address: str) -> None:
         self.address = address
-        self.cache_ttl_ms = cache_ttl_ms
         self.known = True
         self.state: Dict[str, Dict[str, common_pb2.Payload]] = {}
+        self.versions: Dict[str, int] = {}
+        self.unchanged = 0  # reads answered "unchanged" (the worker's cache was current)
+        self.after_read: Optional[Callable[[], None]] = None  # runs after each session read
         self.calls: List[tuple] = []  # (rpc, metadata dict)
         self.lock = threading.Lock()
         self.server = grpc.server(ThreadPoolExecutor(max_workers=4))
@@ -39,21 +41,54 @@ class FakeHost(host_pb2_grpc.HostServiceServicer):
 
     def GetSessionState(self, request, context):  # noqa: N802 - the RPC's name, from the generated base class
         self._record("GetSessionState", context)
-        session = self.state.get(request.session_id, {})
-        keys = request.keys or list(session)
-        return host_pb2.GetSessionStateResponse(values={k: session[k] for k in keys if k in session},
-                                                cache_ttl_ms=self.cache_ttl_ms)
+        try:
+            return self._read(request)
+        finally:
+            if self.after_read is not None:
+                self.after_read()
+
+    def _read(self, request):
+        with self.lock:
+            version = self.versions.get(request.session_id, 0)
+            if request.HasField("known_version") and request.known_version == version:
+                self.unchanged += 1
+                return host_pb2.GetSessionStateResponse(version=version, unchanged=True)
+            session = self.state.get(request.session_id, {})
+            keys = request.keys or list(session)
+            return host_pb2.GetSessionStateResponse(values={k: session[k] for k in keys if k in session},
+                                                    version=version)
+
+    def _conditional(self, request, context) -> int:
+        version = self.versions.get(request.session_id, 0)
+        if request.HasField("if_version") and request.if_version != version:
+            context.set_trailing_metadata((("x-snakepit-error-code", "SESSION_CONFLICT"),))
+            context.abort(grpc.StatusCode.ABORTED, f"session is at version {version}, not {request.if_version}")
+        return version
+
+    def write(self, session_id: str, key: str, payload: common_pb2.Payload) -> None:
+        """Another host's write: the session gets a new version."""
+        with self.lock:
+            self.state.setdefault(session_id, {})[key] = payload
+            self.versions[session_id] = self.versions.get(session_id, 0) + 1
 
     def SetSessionState(self, request, context):  # noqa: N802 - the RPC's name, from the generated base class
         self._record("SetSessionState", context)
-        self.state.setdefault(request.session_id, {}).update(request.values)
-        return host_pb2.SetSessionStateResponse()
+        with self.lock:
+            self._conditional(request, context)
+            self.state.setdefault(request.session_id, {}).update(request.values)
+            self.versions[request.session_id] = self.versions.get(request.session_id, 0) + 1
+            return host_pb2.SetSessionStateResponse(version=self.versions[request.session_id])
 
     def DeleteSessionState(self, request, context):  # noqa: N802 - the RPC's name, from the generated base class
         self._record("DeleteSessionState", context)
-        for key in request.keys:
-            self.state.get(request.session_id, {}).pop(key, None)
-        return host_pb2.DeleteSessionStateResponse()
+        with self.lock:
+            version = self._conditional(request, context)
+            if request.session_id not in self.state:
+                return host_pb2.DeleteSessionStateResponse(version=version)
+            for key in request.keys:
+                self.state[request.session_id].pop(key, None)
+            self.versions[request.session_id] = version + 1
+            return host_pb2.DeleteSessionStateResponse(version=version + 1)
 
     def CallHostTool(self, request, context):  # noqa: N802 - the RPC's name, from the generated base class
         self._record("CallHostTool", context)

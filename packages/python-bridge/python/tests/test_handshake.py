@@ -9,13 +9,17 @@ import sys
 
 import pytest
 
-from conftest import ECHO, FIXTURES, read_line, worker_command, worker_env
+from conftest import ECHO, FIXTURES, PYTHON_DIR, read_line, worker_command, worker_env
+from snakepit_bridge import __version__
+from snakepit_bridge._internal.version import PROTOCOL_VERSION
 from snakepit_bridge.gen import worker_pb2
 
 
 def test_ready_line_names_address_pid_and_tools_and_socket_is_private(worker):
     described = worker.stub.DescribeTools(worker_pb2.DescribeToolsRequest(), timeout=5).tools
-    assert worker.ready == {"event": "ready", "address": worker.address, "pid": worker.pid, "tools": len(described)}
+    assert worker.ready == {"event": "ready", "address": worker.address, "pid": worker.pid, "tools": len(described),
+                            "protocol": PROTOCOL_VERSION, "bridge": __version__,
+                            "bridge_path": str(PYTHON_DIR / "snakepit_bridge")}
     assert len(described) >= 20
     path = worker.address[len("unix:"):]
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
@@ -31,12 +35,12 @@ def test_loopback_tcp_port_zero_reports_the_real_port(workers):
     assert worker.call("add", a=1, b=2) == 3
 
 
-def _start_failure(tmp_dir, adapter, *extra, listen=None):
+def _start_failure(tmp_dir, adapter, *extra, listen=None, env=None):
     parent, child = socket.socketpair()
     listen = listen or f"unix:{tmp_dir}/fail.sock"
     proc = subprocess.run(worker_command(adapter, listen, "--control-fd", str(child.fileno()), *extra),
-                          pass_fds=[child.fileno()], env=worker_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          timeout=30, check=False)
+                          pass_fds=[child.fileno()], env=worker_env(env), stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, timeout=30, check=False)
     child.close()
     event = read_line(parent, timeout=5)
     parent.close()
@@ -96,3 +100,12 @@ def test_importing_the_package_does_not_import_grpc():
     code = "import sys, snakepit_bridge; print('grpc' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], env=worker_env(), capture_output=True, timeout=30, check=True)
     assert out.stdout.strip() == b"False"
+
+
+def test_a_host_of_another_protocol_version_is_refused_at_the_handshake(workers):
+    returncode, event = _start_failure(workers.dir, ECHO, env={"SNAKEPIT_PROTOCOL": str(PROTOCOL_VERSION + 1)})
+    assert returncode == 1
+    assert event["event"] == "error" and event["code"] == "PROTOCOL_VERSION_MISMATCH"
+    assert event["protocol"] == PROTOCOL_VERSION and event["bridge"] == __version__
+    host_says = f"the host's @snakepit/python-bridge speaks protocol {PROTOCOL_VERSION + 1}"
+    assert f"speaks protocol {PROTOCOL_VERSION}, {host_says}" in event["message"]

@@ -29,17 +29,39 @@ def _call(worker, tool, session_id="s-1", correlation="corr-1", **kwargs):
     return response
 
 
-def test_session_reads_are_cached_and_writes_go_through(hosted, host):
+def test_session_reads_are_cached_by_version_and_writes_go_through(hosted, host):
     assert decode(_call(hosted, "session_get", key="k").result) is None
     assert decode(_call(hosted, "session_get", key="k").result) is None
-    assert host.count("GetSessionState") == 1, "a cached miss costs no second RPC"
+    assert host.unchanged == 1, "a cached miss is revalidated by version, without values"
     _call(hosted, "session_set", key="k", value={"n": 1})
     assert json.loads(host.state["s-1"]["k"].data) == {"n": 1}
     for _ in range(5):
         assert decode(_call(hosted, "session_get", key="k").result) == {"n": 1}
-    assert host.count("GetSessionState") == 1, "writes update the cache"
+    assert host.unchanged == 6, "a write updates the cache at the version it made"
     _call(hosted, "session_set", key="blob", value=None)
     assert host.state["s-1"]["blob"].content_type == ""
+
+
+def test_a_cached_value_is_never_served_after_another_host_wrote(hosted, host):
+    assert decode(_call(hosted, "session_get", key="k").result) is None
+    host.write("s-1", "k", common_pb2.Payload(content_type="application/json", data=b"7"))
+    assert decode(_call(hosted, "session_get", key="k").result) == 7
+    host.write("s-1", "k", common_pb2.Payload(content_type="application/json", data=b"8"))
+    assert decode(_call(hosted, "session_get", key="k").result) == 8
+
+
+def test_a_write_after_a_stale_read_fails_with_session_conflict(hosted, host):
+    assert decode(_call(hosted, "session_add", key="n", n=1).result) == 1
+    payload = common_pb2.Payload(content_type="application/json", data=b"100")
+    host.after_read = lambda: host.write("s-1", "n", payload)
+    try:
+        error = _call(hosted, "session_add", key="n", n=1).error
+    finally:
+        host.after_read = None
+    assert error.code == "SESSION_CONFLICT"
+    assert error.type == "snakepit_bridge.SessionError"
+    assert json.loads(host.state["s-1"]["n"].data) == 100, "the other host's write was kept"
+    assert decode(_call(hosted, "session_incr", key="n").result) == 101, "update reads again and wins"
 
 
 def test_session_is_none_without_a_session_id(hosted):

@@ -11,6 +11,8 @@ export const toolErrorCodes = [
   "ABORTED",
   /** The worker was shutting down (Shutdown RPC, signal, lost host) and cancelled the call before it finished. */
   "WORKER_STOPPED",
+  /** The call's result (or a stream chunk) is over the worker's message limit (`maxMessageBytes`); `details` has `size` and `limit`. The call fails alone; the worker keeps serving. */
+  "PAYLOAD_TOO_LARGE",
 ] as const satisfies readonly ErrorCode[];
 
 /** Codes of the `error` event a worker or fork server writes on its control channel. */
@@ -21,12 +23,22 @@ export const startupErrorCodes = [
   "WORKER_START_FAILED",
   /** A command-line option was missing or invalid. */
   "INVALID_OPTIONS",
+  /** The host and this snakepit_bridge speak different protocol versions (the message names both and the fix). */
+  "PROTOCOL_VERSION_MISMATCH",
 ] as const satisfies readonly ErrorCode[];
 
 /** Codes the host puts into `ToolError.code` of a CallHostTool response (besides any host tool's own). */
 export const hostToolErrorCodes = [
   /** No host tool of that name is registered on the pool. */
   "HOST_TOOL_NOT_FOUND",
+] as const satisfies readonly ErrorCode[];
+
+/** Codes of a failed session call (`errorCode` trailing metadata), kept by the tool call that fails with them. */
+export const sessionErrorCodes = [
+  /** The host's session store (e.g. Redis) cannot be reached, refused the host, or timed out. */
+  "SESSION_STORE_UNAVAILABLE",
+  /** A conditional session write lost: another call wrote the session since it was read. */
+  "SESSION_CONFLICT",
 ] as const satisfies readonly ErrorCode[];
 
 /** gRPC metadata keys of the contract. */
@@ -41,6 +53,8 @@ export const metadataKeys = {
   secret: "x-snakepit-secret",
   /** The calling worker's id, on every call to the host service. */
   workerId: "x-snakepit-worker-id",
+  /** Trailing metadata of a failed host-service call: the Snakepit error code (a `session` code, or INVALID_ARGUMENTS). */
+  errorCode: "x-snakepit-error-code",
 } as const;
 
 /** Environment variables the host sets for a worker. */

@@ -110,7 +110,11 @@ def error_to_proto(error: BaseException) -> common_pb2.ToolError:
     """Turn any exception into the wire `ToolError`."""
     error = uncontain(error)
     if isinstance(error, BridgeError):
-        return common_pb2.ToolError(type=error.type, message=error.message, code=error.code)
+        proto = common_pb2.ToolError(type=error.type, message=error.message, code=error.code)
+        bridge_details = _details_payload(getattr(error, "details", None))
+        if bridge_details is not None:
+            proto.details.CopyFrom(bridge_details)
+        return proto
     message = error.message if isinstance(error, ToolError) else str(error)
     proto = common_pb2.ToolError(
         type=qualified_name(type(error)),

@@ -32,6 +32,7 @@ from .worker_options import WorkerOptions
 log = logging.getLogger("snakepit_bridge.fork_child")
 
 CONTROL_FD = 3
+FRAMES_FD = 4
 # Signals the fork server handles or that a fresh interpreter would have at their default.
 _RESET_SIGNALS = (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2)
 EXIT_FORK_SERVER_GONE = 1
@@ -59,6 +60,7 @@ class ChildFds:
     stdout: int
     stderr: int
     server_alive: int  # read end of a pipe only the fork server writes: EOF = the fork server died
+    frames: Optional[int] = None  # the frames transport's socket, laid out on fd 4
 
 
 @dataclass
@@ -73,17 +75,23 @@ class ForkRequest:
 
 
 def _layout_fds(fds: ChildFds) -> int:
-    """Put stdin, stdout, stderr, control on 0-3; close every other fd but the server-alive pipe."""
-    # The server-alive pipe may sit on 0-3 (the fork server's own control fd need not be 3):
+    """Put stdin, stdout, stderr, control (and frames) on 0-3 (4); close every other fd but the
+    server-alive pipe."""
+    top = CONTROL_FD if fds.frames is None else FRAMES_FD
+    # The server-alive pipe may sit on 0-4 (the fork server's own control fd need not be 3):
     # move it above them first, or the layout below would overwrite it.
-    alive = fcntl.fcntl(fds.server_alive, fcntl.F_DUPFD, CONTROL_FD + 1)
+    alive = fcntl.fcntl(fds.server_alive, fcntl.F_DUPFD, top + 1)
+    frames = None if fds.frames is None else fcntl.fcntl(fds.frames, fcntl.F_DUPFD, top + 1)
     devnull = os.open(os.devnull, os.O_RDONLY)
     # Targets 0-3 are never one of the other source fds: those were opened after fds 0-3 existed.
     os.dup2(devnull, 0)
     os.dup2(fds.stdout, 1)
     os.dup2(fds.stderr, 2)
     os.dup2(fds.control, CONTROL_FD)  # also closes this child's copy of the fork server's own channel
-    os.closerange(CONTROL_FD + 1, alive)
+    if frames is not None:
+        os.dup2(frames, FRAMES_FD)
+        os.close(frames)
+    os.closerange(top + 1, alive)
     os.closerange(alive + 1, _max_fd())
     os.set_inheritable(alive, False)
     return alive

@@ -13,8 +13,9 @@ worker). Only what module import creates is shared, copy-on-write.
 Control protocol on `--control-fd` (a Node IPC channel, `stdio: [..., "ipc"]`, JSON lines):
   host → server  `{"op":"fork","ref":N,"worker_id":"w3","args":[...worker flags...],"env":{...},"cwd":...}`
   server → host  `{"event":"ready","pid":P}` once, or `{"event":"error","code":...}` and exit 1;
-                 per fork, three Node `NODE_HANDLE` messages each carrying one socket end
-                 (SCM_RIGHTS) `{"event":"fd","ref":N,"stream":"control"|"stdout"|"stderr"}`,
+                 per fork, three (four with `--frames-fd`) Node `NODE_HANDLE` messages each carrying
+                 one socket end (SCM_RIGHTS)
+                 `{"event":"fd","ref":N,"stream":"control"|"stdout"|"stderr"|"frames"}`,
                  then `{"event":"forked","ref":N,"worker_id":...,"pid":...}`
                  or `{"event":"fork-failed","ref":N,"worker_id":...,"message":...}`;
                  `{"event":"exited","worker_id":...,"pid":...,"code":C|null,"signal":"SIGKILL"|null}`
@@ -187,9 +188,12 @@ class ForkServer:
             request.options = worker_options.parse_options(fork_child.worker_argv(request)[0])
         except BaseException:  # noqa: BLE001 - OptionsError, or argparse's exit: the child reports it
             request.options = None
-        # control, stdout, stderr; `_socket` objects, not `socket.socket` (whose constructor asks
-        # the kernel for each socket's family again).
-        pairs = [_socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM) for _ in range(3)]
+        # control, stdout, stderr (and the frames socket when the worker serves frames);
+        # `_socket` objects, not `socket.socket` (whose constructor asks the kernel for each
+        # socket's family again).
+        streams = ("control", "stdout", "stderr", "frames") if "--frames-fd" in request.args else \
+            ("control", "stdout", "stderr")
+        pairs = [_socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM) for _ in streams]
         host_ends = [a.detach() for a, _ in pairs]
         child_ends = [b.detach() for _, b in pairs]
         # Only the child holds the write end: EOF once it leads its own session (or died).
@@ -209,7 +213,7 @@ class ForkServer:
         for fd in [*child_ends, session_w]:
             os.close(fd)
         self.children[pid] = request.worker_id
-        for stream, fd in zip(("control", "stdout", "stderr"), host_ends):
+        for stream, fd in zip(streams, host_ends):
             self.send({"event": "fd", "ref": ref, "stream": stream}, fd)
             os.close(fd)
         self.unreported.append((session_r, {"event": "forked", "ref": ref, "worker_id": request.worker_id,
@@ -242,7 +246,8 @@ class ForkServer:
                 pass
             os.close(gate_r)
             fds = fork_child.ChildFds(control=child_ends[0], stdout=child_ends[1], stderr=child_ends[2],
-                                      server_alive=self.alive_r)
+                                      server_alive=self.alive_r,
+                                      frames=child_ends[3] if len(child_ends) > 3 else None)
             code = fork_child.run_child(request, fds, server_pid=os.getppid(), host=self.host)
         except SystemExit as error:
             code = error.code if isinstance(error.code, int) else 1

@@ -7,6 +7,14 @@ import os
 import threading
 from typing import Any, Dict, Optional
 
+from ..gen.constants import PROTOCOL_VERSION_MISMATCH
+from .version import PROTOCOL_VERSION, __version__
+
+# The host's protocol version, set by the host when it starts a worker or a fork server.
+HOST_PROTOCOL_ENV = "SNAKEPIT_PROTOCOL"
+# The snakepit_bridge package directory (this module is snakepit_bridge/_internal/handshake.py).
+_BRIDGE_PATH = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
 # Lines from several threads (the handshake, every thread that logs) must not interleave. An RLock,
 # as logging's own: a signal handler that logs may interrupt its thread in the middle of a write.
 _write_lock = threading.RLock()
@@ -27,7 +35,24 @@ def write_event(control_fd: Optional[int], event: Dict[str, Any]) -> None:
 
 
 def ready_event(address: str, tools: int) -> Dict[str, Any]:
-    return {"event": "ready", "address": address, "pid": os.getpid(), "tools": tools}
+    return {"event": "ready", "address": address, "pid": os.getpid(), "tools": tools,
+            "protocol": PROTOCOL_VERSION, "bridge": __version__, "bridge_path": _BRIDGE_PATH}
+
+
+def protocol_mismatch() -> Optional[Dict[str, Any]]:
+    """The error event for a host that speaks another protocol version, or None when it matches
+    (or the host did not say: the host checks our version in the ready line too)."""
+    host = os.environ.get(HOST_PROTOCOL_ENV)
+    if host is None or host == str(PROTOCOL_VERSION):
+        return None
+    message = (f"this snakepit_bridge {__version__} at {_BRIDGE_PATH} speaks protocol {PROTOCOL_VERSION}, "
+               f"the host's @snakepit/python-bridge speaks protocol {host}: install the bridge that "
+               f"comes with the host's @snakepit/python-bridge, or uninstall this one")
+    event = error_event(PROTOCOL_VERSION_MISMATCH, {"type": "ProtocolVersionMismatch", "message": message,
+                                                    "traceback": "", "bridge": __version__,
+                                                    "bridge_path": _BRIDGE_PATH})
+    event["protocol"] = PROTOCOL_VERSION
+    return event
 
 
 def error_event(code: str, info: Dict[str, str]) -> Dict[str, Any]:

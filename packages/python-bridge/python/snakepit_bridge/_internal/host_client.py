@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 import grpc
 
@@ -10,7 +10,14 @@ from . import codec
 from .call_context import CallContext, current_call
 from .errors import HostToolError
 from ..gen import host_pb2, host_pb2_grpc
-from ..gen.constants import CORRELATION_ID_METADATA, MAX_MESSAGE_BYTES, SECRET_METADATA, WORKER_ID_METADATA
+from ..gen.constants import (
+    CORRELATION_ID_METADATA,
+    ERROR_CODE_METADATA,
+    MAX_MESSAGE_BYTES,
+    SECRET_METADATA,
+    WORKER_ID_METADATA,
+)
+from .session import SessionError
 
 
 class HostClient:
@@ -46,23 +53,41 @@ class HostClient:
         )
         return bool(response.known)
 
-    def get_session_state(self, session_id: str, keys: Iterable[str]) -> Tuple[Dict[str, Any], int]:
-        response = self._stub.GetSessionState(
-            host_pb2.GetSessionStateRequest(session_id=session_id, keys=list(keys)), metadata=self._metadata()
-        )
-        return {k: codec.decode(v) for k, v in response.values.items()}, response.cache_ttl_ms
+    def get_session_state(
+        self, session_id: str, keys: List[str], known_version: Optional[int]
+    ) -> Tuple[Dict[str, Any], int, bool]:
+        """(values, version, unchanged): with `known_version` still current, no values travel."""
+        request = host_pb2.GetSessionStateRequest(session_id=session_id, keys=keys)
+        if known_version is not None:
+            request.known_version = known_version
+        response = self._session_rpc(self._stub.GetSessionState, request)
+        values = {k: codec.decode(v) for k, v in response.values.items()}
+        return values, int(response.version), bool(response.unchanged)
 
-    def set_session_state(self, session_id: str, values: Mapping[str, Any]) -> None:
+    def set_session_state(self, session_id: str, values: Mapping[str, Any], if_version: Optional[int]) -> int:
         encoded = {k: codec.encode(v) for k, v in values.items()}
-        self._stub.SetSessionState(
-            host_pb2.SetSessionStateRequest(session_id=session_id, values=encoded),
-            metadata=self._metadata(),
-        )
+        request = host_pb2.SetSessionStateRequest(session_id=session_id, values=encoded)
+        if if_version is not None:
+            request.if_version = if_version
+        return int(self._session_rpc(self._stub.SetSessionState, request).version)
 
-    def delete_session_state(self, session_id: str, keys: Iterable[str]) -> None:
-        self._stub.DeleteSessionState(
-            host_pb2.DeleteSessionStateRequest(session_id=session_id, keys=list(keys)), metadata=self._metadata()
-        )
+    def delete_session_state(self, session_id: str, keys: List[str], if_version: Optional[int]) -> int:
+        request = host_pb2.DeleteSessionStateRequest(session_id=session_id, keys=keys)
+        if if_version is not None:
+            request.if_version = if_version
+        return int(self._session_rpc(self._stub.DeleteSessionState, request).version)
+
+    def _session_rpc(self, rpc: Any, request: Any) -> Any:
+        """Calls a session RPC; a failure the host coded (`x-snakepit-error-code`) becomes a `SessionError`."""
+        try:
+            return rpc(request, metadata=self._metadata())
+        except grpc.RpcError as error:
+            trailers = dict(error.trailing_metadata() or ()) if isinstance(error, grpc.Call) else {}
+            code = trailers.get(ERROR_CODE_METADATA)
+            if not code:
+                raise
+            details = error.details() if isinstance(error, grpc.Call) else None
+            raise SessionError(str(code), str(details or code)) from None
 
     def call_host_tool(self, name: str, kwargs: Mapping[str, Any], call: Optional[CallContext]) -> Any:
         request = host_pb2.CallHostToolRequest(

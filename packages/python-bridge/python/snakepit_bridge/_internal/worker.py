@@ -29,7 +29,9 @@ from ..gen.constants import (
 from .host_client import HostClient
 from .json_logging import install_logging
 from .security import SecretInterceptor
+from .frame_server import FrameServer, frames_socket
 from .servicer import WorkerServicer
+from .tool_call import CallTracker, ToolRunner
 from .session import SessionStore
 from .termination import EXIT_STARTUP_FAILED, SelfTerminator
 from .worker_options import OptionsError, WorkerOptions, control_fd_from_argv, parse_options
@@ -92,6 +94,7 @@ class Worker:
         self.loop = EventLoopThread()
         self.server: Optional[grpc.Server] = None
         self.servicer: Optional[WorkerServicer] = None
+        self.frames: Optional[FrameServer] = None
         self.adapter: Optional[LoadedAdapter] = None
         self.host: Optional[HostClient] = None
         self.heartbeat: Optional[lifelines.HostHeartbeat] = None
@@ -146,17 +149,19 @@ class Worker:
             session_store = SessionStore(self.host)
             host_call = self.host.call_host_tool
         assert self.adapter is not None
+        if o.frames_fd is not None:
+            return self._serve_frames(session_store, host_call)
         self.servicer = WorkerServicer(
             self.adapter, o.worker_id, o.concurrency, self.loop, session_store, host_call,
-            on_shutdown=self._shutdown_requested,
+            on_shutdown=self._shutdown_requested, max_message_bytes=o.max_message_bytes,
         )
         try:
             self.server = grpc.server(
                 ThreadPoolExecutor(max_workers=2 * o.concurrency + 4, thread_name_prefix="snakepit-rpc"),
                 interceptors=[SecretInterceptor(secret)] if secret else [],
                 options=[
-                    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-                    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+                    ("grpc.max_send_message_length", max(o.max_message_bytes, MAX_MESSAGE_BYTES)),
+                    ("grpc.max_receive_message_length", max(o.max_message_bytes, MAX_MESSAGE_BYTES)),
                     ("grpc.so_reuseport", 0),
                 ],
             )
@@ -176,6 +181,37 @@ class Worker:
             raise StartupError(WORKER_START_FAILED, error) from error
         return address
 
+    def _serve_frames(self, session_store: Optional[SessionStore], host_call: Optional[Callable[..., Any]]) -> str:
+        """The frames transport: no server socket, just the inherited socketpair end."""
+        o = self.options
+        assert self.adapter is not None and o.frames_fd is not None
+        try:
+            tracker = CallTracker(o.worker_id, o.concurrency)
+            runner = ToolRunner(self.adapter, o.worker_id, self.loop, session_store, host_call, tracker,
+                                o.max_message_bytes)
+            self.frames = FrameServer(frames_socket(o.frames_fd), runner, tracker, o.concurrency,
+                                      o.max_message_bytes, on_shutdown=self._shutdown_requested,
+                                      on_closed=self._frames_closed)
+            if self.terminator.started:
+                raise RuntimeError(f"shutting down before the server started: {self.terminator.reason}")
+            self.frames.start()
+        except Exception as error:
+            raise StartupError(WORKER_START_FAILED, error) from error
+        return f"frames:fd{o.frames_fd}"
+
+    def _frames_closed(self, reason: str, eof: bool) -> None:
+        # EOF on the frames socket is the host closing it or dying: like the pipe lifeline (and
+        # off with it, so each orphan layer can be tested alone). A protocol error always ends
+        # the worker: the host fails its calls and replaces it.
+        if eof and not self.options.pipe_lifeline:
+            log.warning("%s; serving nothing until the host's other lifelines end this worker", reason)
+            return
+        # EOF: nobody is left to read a result (the host closed the socket or died).
+        if eof:
+            self.host_gone(reason)
+        else:
+            self.terminator.terminate(reason)
+
     def start_host_heartbeat(self) -> None:
         o = self.options
         if self.host is not None and o.host_heartbeat_interval_ms > 0:
@@ -194,6 +230,10 @@ class Worker:
     def _stop_server(self, seconds_left: float) -> None:
         if self.heartbeat is not None:
             self.heartbeat.stop()
+        if self.frames is not None:
+            # With the host gone nobody can receive a result: no settling time for cancelled tools.
+            self.frames.drain(0, settle_s=0 if self.terminator.host_gone else 0.5)
+            self.frames.stop()
         if self.server is None:
             return
         if self.terminator.host_gone:
@@ -248,6 +288,11 @@ def main(argv: Optional[List[str]] = None, on_ready: Optional[Callable[[], None]
 
         return run_check(options.adapter)
     install_logging(options.control_fd)
+    mismatch = handshake.protocol_mismatch()
+    if mismatch is not None:
+        log.error("worker failed to start: %s", mismatch["message"])
+        handshake.write_event(options.control_fd, mismatch)
+        return EXIT_STARTUP_FAILED
     worker = Worker(options)
     worker.terminator.install_signal_handlers(worker.host_alive)
     worker.start_early_lifelines()
@@ -260,6 +305,8 @@ def main(argv: Optional[List[str]] = None, on_ready: Optional[Callable[[], None]
             worker.terminator.wait()
         if worker.server is not None:
             worker.server.stop(0)
+        if worker.frames is not None:
+            worker.frames.stop()
         if worker.watchdog is not None:
             worker.watchdog.terminate()
         return _fail(options.control_fd, error.code, error.cause)

@@ -27,6 +27,8 @@ class WorkerOptions:
     worker_id: str
     run_id: str
     control_fd: Optional[int]
+    frames_fd: Optional[int]
+    max_message_bytes: int
     pipe_lifeline: bool
     host_address: Optional[str]
     host_pid: Optional[int]
@@ -48,6 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--worker-id", default="")
     p.add_argument("--snakepit-run-id", dest="run_id", default="")
     p.add_argument("--control-fd", type=int, default=None)
+    # The frames transport: serve the WorkerService as frames on this inherited socket instead of
+    # a gRPC server on `--listen` (see frame_server.py).
+    p.add_argument("--frames-fd", type=int, default=None)
+    p.add_argument("--max-message-bytes", type=int, default=100 * 1024 * 1024)
     # Orphan layer 1: exit on EOF of the control fd. Off only to test the other layers alone.
     p.add_argument("--pipe-lifeline", action=argparse.BooleanOptionalAction, default=True)
     p.add_argument("--host-address", default=None)
@@ -100,11 +106,18 @@ def _shared_parser() -> argparse.ArgumentParser:
 def parse_options(argv: List[str]) -> WorkerOptions:
     ns = _shared_parser().parse_args(argv)
     if not ns.check:
-        for flag, value in (("--adapter", ns.adapter), ("--listen", ns.listen), ("--worker-id", ns.worker_id),
+        for flag, value in (("--adapter", ns.adapter), ("--worker-id", ns.worker_id),
                             ("--snakepit-run-id", ns.run_id)):
             _require(bool(value), f"Expected `{flag}` to be given")
-        ns.listen = validate_listen(ns.listen)
+        if ns.frames_fd is None:
+            _require(bool(ns.listen), "Expected `--listen` (or `--frames-fd`) to be given")
+            ns.listen = validate_listen(ns.listen)
+        else:
+            _require(ns.frames_fd >= 0, f"Expected `--frames-fd` to be a file descriptor, got `{ns.frames_fd}`")
+            ns.listen = ns.listen or ""
     _require(ns.concurrency >= 1, f"Expected `--concurrency` to be a positive integer, got `{ns.concurrency}`")
+    _require(ns.max_message_bytes >= 1,
+             f"Expected `--max-message-bytes` to be a positive integer, got `{ns.max_message_bytes}`")
     _require(ns.shutdown_grace_ms >= 0, f"Expected `--shutdown-grace-ms` >= 0, got `{ns.shutdown_grace_ms}`")
     _require(ns.host_heartbeat_max_missed >= 1,
              f"Expected `--host-heartbeat-max-missed` >= 1, got `{ns.host_heartbeat_max_missed}`")

@@ -12,7 +12,9 @@ ABORTED: Final = "ABORTED"
 """The call was cancelled by the host (its caller aborted, or its deadline passed) before the tool finished."""
 WORKER_STOPPED: Final = "WORKER_STOPPED"
 """The worker was shutting down (Shutdown RPC, signal, lost host) and cancelled the call before it finished."""
-TOOL_ERROR_CODES: FrozenSet[str] = frozenset({TOOL_NOT_FOUND, INVALID_ARGUMENTS, ABORTED, WORKER_STOPPED})
+PAYLOAD_TOO_LARGE: Final = "PAYLOAD_TOO_LARGE"
+"""The call's result (or a stream chunk) is over the worker's message limit (`maxMessageBytes`); `details` has `size` and `limit`. The call fails alone; the worker keeps serving."""
+TOOL_ERROR_CODES: FrozenSet[str] = frozenset({TOOL_NOT_FOUND, INVALID_ARGUMENTS, ABORTED, WORKER_STOPPED, PAYLOAD_TOO_LARGE})
 
 # Codes of the `error` event a worker or fork server writes on its control channel.
 ADAPTER_LOAD_FAILED: Final = "ADAPTER_LOAD_FAILED"
@@ -21,12 +23,21 @@ WORKER_START_FAILED: Final = "WORKER_START_FAILED"
 """The worker could not start its server (e.g. the socket could not be bound)."""
 INVALID_OPTIONS: Final = "INVALID_OPTIONS"
 """A command-line option was missing or invalid."""
-STARTUP_ERROR_CODES: FrozenSet[str] = frozenset({ADAPTER_LOAD_FAILED, WORKER_START_FAILED, INVALID_OPTIONS})
+PROTOCOL_VERSION_MISMATCH: Final = "PROTOCOL_VERSION_MISMATCH"
+"""The host and this snakepit_bridge speak different protocol versions (the message names both and the fix)."""
+STARTUP_ERROR_CODES: FrozenSet[str] = frozenset({ADAPTER_LOAD_FAILED, WORKER_START_FAILED, INVALID_OPTIONS, PROTOCOL_VERSION_MISMATCH})
 
 # Codes the host puts into `ToolError.code` of a CallHostTool response (besides any host tool's own).
 HOST_TOOL_NOT_FOUND: Final = "HOST_TOOL_NOT_FOUND"
 """No host tool of that name is registered on the pool."""
 HOST_TOOL_ERROR_CODES: FrozenSet[str] = frozenset({HOST_TOOL_NOT_FOUND})
+
+# Codes of a failed session call (`errorCode` trailing metadata), kept by the tool call that fails with them.
+SESSION_STORE_UNAVAILABLE: Final = "SESSION_STORE_UNAVAILABLE"
+"""The host's session store (e.g. Redis) cannot be reached, refused the host, or timed out."""
+SESSION_CONFLICT: Final = "SESSION_CONFLICT"
+"""A conditional session write lost: another call wrote the session since it was read."""
+SESSION_ERROR_CODES: FrozenSet[str] = frozenset({SESSION_STORE_UNAVAILABLE, SESSION_CONFLICT})
 
 # gRPC metadata keys of the contract.
 CORRELATION_ID_METADATA: Final = "x-snakepit-correlation-id"
@@ -39,6 +50,8 @@ SECRET_METADATA: Final = "x-snakepit-secret"
 """The per-run secret every call carries when a server listens on loopback TCP; calls without it fail with UNAUTHENTICATED."""
 WORKER_ID_METADATA: Final = "x-snakepit-worker-id"
 """The calling worker's id, on every call to the host service."""
+ERROR_CODE_METADATA: Final = "x-snakepit-error-code"
+"""Trailing metadata of a failed host-service call: the Snakepit error code (a `session` code, or INVALID_ARGUMENTS)."""
 
 # Environment variables the host sets for a worker.
 SECRET_ENV: Final = "SNAKEPIT_SECRET"

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from . import common_pb2 as snakepit_dot_bridge_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dsnakepit/bridge/v1/host.proto\x12\x12snakepit.bridge.v1\x1a\x1fsnakepit/bridge/v1/common.proto\"B\n\x1bHostServiceHeartbeatRequest\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x10\n\x08sequence\x18\x02 \x01(\x04\"?\n\x1cHostServiceHeartbeatResponse\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12\r\n\x05known\x18\x02 \x01(\x08\":\n\x16GetSessionStateRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0c\n\x04keys\x18\x02 \x03(\t\"\xc4\x01\n\x17GetSessionStateResponse\x12G\n\x06values\x18\x01 \x03(\x0b\x32\x37.snakepit.bridge.v1.GetSessionStateResponse.ValuesEntry\x12\x14\n\x0c\x63\x61\x63he_ttl_ms\x18\x02 \x01(\r\x1aJ\n\x0bValuesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12*\n\x05value\x18\x02 \x01(\x0b\x32\x1b.snakepit.bridge.v1.Payload:\x02\x38\x01\"\xc0\x01\n\x16SetSessionStateRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x46\n\x06values\x18\x02 \x03(\x0b\x32\x36.snakepit.bridge.v1.SetSessionStateRequest.ValuesEntry\x1aJ\n\x0bValuesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12*\n\x05value\x18\x02 \x01(\x0b\x32\x1b.snakepit.bridge.v1.Payload:\x02\x38\x01\"\x19\n\x17SetSessionStateResponse\"=\n\x19\x44\x65leteSessionStateRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0c\n\x04keys\x18\x02 \x03(\t\"\x1c\n\x1a\x44\x65leteSessionStateResponse\"i\n\x13\x43\x61llHostToolRequest\x12\x0c\n\x04tool\x18\x01 \x01(\t\x12\x30\n\targuments\x18\x02 \x01(\x0b\x32\x1d.snakepit.bridge.v1.Arguments\x12\x12\n\nsession_id\x18\x03 \x01(\t\"\x80\x01\n\x14\x43\x61llHostToolResponse\x12-\n\x06result\x18\x01 \x01(\x0b\x32\x1b.snakepit.bridge.v1.PayloadH\x00\x12.\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x1d.snakepit.bridge.v1.ToolErrorH\x00\x42\t\n\x07outcome2\xad\x04\n\x0bHostService\x12n\n\tHeartbeat\x12/.snakepit.bridge.v1.HostServiceHeartbeatRequest\x1a\x30.snakepit.bridge.v1.HostServiceHeartbeatResponse\x12j\n\x0fGetSessionState\x12*.snakepit.bridge.v1.GetSessionStateRequest\x1a+.snakepit.bridge.v1.GetSessionStateResponse\x12j\n\x0fSetSessionState\x12*.snakepit.bridge.v1.SetSessionStateRequest\x1a+.snakepit.bridge.v1.SetSessionStateResponse\x12s\n\x12\x44\x65leteSessionState\x12-.snakepit.bridge.v1.DeleteSessionStateRequest\x1a..snakepit.bridge.v1.DeleteSessionStateResponse\x12\x61\n\x0c\x43\x61llHostTool\x12\'.snakepit.bridge.v1.CallHostToolRequest\x1a(.snakepit.bridge.v1.CallHostToolResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dsnakepit/bridge/v1/host.proto\x12\x12snakepit.bridge.v1\x1a\x1fsnakepit/bridge/v1/common.proto\"B\n\x1bHostServiceHeartbeatRequest\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x10\n\x08sequence\x18\x02 \x01(\x04\"?\n\x1cHostServiceHeartbeatResponse\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12\r\n\x05known\x18\x02 \x01(\x08\"h\n\x16GetSessionStateRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0c\n\x04keys\x18\x02 \x03(\t\x12\x1a\n\rknown_version\x18\x03 \x01(\x04H\x00\x88\x01\x01\x42\x10\n\x0e_known_version\"\xe8\x01\n\x17GetSessionStateResponse\x12G\n\x06values\x18\x01 \x03(\x0b\x32\x37.snakepit.bridge.v1.GetSessionStateResponse.ValuesEntry\x12\x14\n\x0c\x63\x61\x63he_ttl_ms\x18\x02 \x01(\r\x12\x0f\n\x07version\x18\x03 \x01(\x04\x12\x11\n\tunchanged\x18\x04 \x01(\x08\x1aJ\n\x0bValuesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12*\n\x05value\x18\x02 \x01(\x0b\x32\x1b.snakepit.bridge.v1.Payload:\x02\x38\x01\"\xe8\x01\n\x16SetSessionStateRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x46\n\x06values\x18\x02 \x03(\x0b\x32\x36.snakepit.bridge.v1.SetSessionStateRequest.ValuesEntry\x12\x17\n\nif_version\x18\x03 \x01(\x04H\x00\x88\x01\x01\x1aJ\n\x0bValuesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12*\n\x05value\x18\x02 \x01(\x0b\x32\x1b.snakepit.bridge.v1.Payload:\x02\x38\x01\x42\r\n\x0b_if_version\"*\n\x17SetSessionStateResponse\x12\x0f\n\x07version\x18\x01 \x01(\x04\"e\n\x19\x44\x65leteSessionStateRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x0c\n\x04keys\x18\x02 \x03(\t\x12\x17\n\nif_version\x18\x03 \x01(\x04H\x00\x88\x01\x01\x42\r\n\x0b_if_version\"-\n\x1a\x44\x65leteSessionStateResponse\x12\x0f\n\x07version\x18\x01 \x01(\x04\"i\n\x13\x43\x61llHostToolRequest\x12\x0c\n\x04tool\x18\x01 \x01(\t\x12\x30\n\targuments\x18\x02 \x01(\x0b\x32\x1d.snakepit.bridge.v1.Arguments\x12\x12\n\nsession_id\x18\x03 \x01(\t\"\x80\x01\n\x14\x43\x61llHostToolResponse\x12-\n\x06result\x18\x01 \x01(\x0b\x32\x1b.snakepit.bridge.v1.PayloadH\x00\x12.\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x1d.snakepit.bridge.v1.ToolErrorH\x00\x42\t\n\x07outcome2\xad\x04\n\x0bHostService\x12n\n\tHeartbeat\x12/.snakepit.bridge.v1.HostServiceHeartbeatRequest\x1a\x30.snakepit.bridge.v1.HostServiceHeartbeatResponse\x12j\n\x0fGetSessionState\x12*.snakepit.bridge.v1.GetSessionStateRequest\x1a+.snakepit.bridge.v1.GetSessionStateResponse\x12j\n\x0fSetSessionState\x12*.snakepit.bridge.v1.SetSessionStateRequest\x1a+.snakepit.bridge.v1.SetSessionStateResponse\x12s\n\x12\x44\x65leteSessionState\x12-.snakepit.bridge.v1.DeleteSessionStateRequest\x1a..snakepit.bridge.v1.DeleteSessionStateResponse\x12\x61\n\x0c\x43\x61llHostTool\x12\'.snakepit.bridge.v1.CallHostToolRequest\x1a(.snakepit.bridge.v1.CallHostToolResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -41,25 +41,25 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_HOSTSERVICEHEARTBEATRESPONSE']._serialized_start=154
   _globals['_HOSTSERVICEHEARTBEATRESPONSE']._serialized_end=217
   _globals['_GETSESSIONSTATEREQUEST']._serialized_start=219
-  _globals['_GETSESSIONSTATEREQUEST']._serialized_end=277
-  _globals['_GETSESSIONSTATERESPONSE']._serialized_start=280
-  _globals['_GETSESSIONSTATERESPONSE']._serialized_end=476
-  _globals['_GETSESSIONSTATERESPONSE_VALUESENTRY']._serialized_start=402
-  _globals['_GETSESSIONSTATERESPONSE_VALUESENTRY']._serialized_end=476
-  _globals['_SETSESSIONSTATEREQUEST']._serialized_start=479
-  _globals['_SETSESSIONSTATEREQUEST']._serialized_end=671
-  _globals['_SETSESSIONSTATEREQUEST_VALUESENTRY']._serialized_start=402
-  _globals['_SETSESSIONSTATEREQUEST_VALUESENTRY']._serialized_end=476
-  _globals['_SETSESSIONSTATERESPONSE']._serialized_start=673
-  _globals['_SETSESSIONSTATERESPONSE']._serialized_end=698
-  _globals['_DELETESESSIONSTATEREQUEST']._serialized_start=700
-  _globals['_DELETESESSIONSTATEREQUEST']._serialized_end=761
-  _globals['_DELETESESSIONSTATERESPONSE']._serialized_start=763
-  _globals['_DELETESESSIONSTATERESPONSE']._serialized_end=791
-  _globals['_CALLHOSTTOOLREQUEST']._serialized_start=793
-  _globals['_CALLHOSTTOOLREQUEST']._serialized_end=898
-  _globals['_CALLHOSTTOOLRESPONSE']._serialized_start=901
-  _globals['_CALLHOSTTOOLRESPONSE']._serialized_end=1029
-  _globals['_HOSTSERVICE']._serialized_start=1032
-  _globals['_HOSTSERVICE']._serialized_end=1589
+  _globals['_GETSESSIONSTATEREQUEST']._serialized_end=323
+  _globals['_GETSESSIONSTATERESPONSE']._serialized_start=326
+  _globals['_GETSESSIONSTATERESPONSE']._serialized_end=558
+  _globals['_GETSESSIONSTATERESPONSE_VALUESENTRY']._serialized_start=484
+  _globals['_GETSESSIONSTATERESPONSE_VALUESENTRY']._serialized_end=558
+  _globals['_SETSESSIONSTATEREQUEST']._serialized_start=561
+  _globals['_SETSESSIONSTATEREQUEST']._serialized_end=793
+  _globals['_SETSESSIONSTATEREQUEST_VALUESENTRY']._serialized_start=484
+  _globals['_SETSESSIONSTATEREQUEST_VALUESENTRY']._serialized_end=558
+  _globals['_SETSESSIONSTATERESPONSE']._serialized_start=795
+  _globals['_SETSESSIONSTATERESPONSE']._serialized_end=837
+  _globals['_DELETESESSIONSTATEREQUEST']._serialized_start=839
+  _globals['_DELETESESSIONSTATEREQUEST']._serialized_end=940
+  _globals['_DELETESESSIONSTATERESPONSE']._serialized_start=942
+  _globals['_DELETESESSIONSTATERESPONSE']._serialized_end=987
+  _globals['_CALLHOSTTOOLREQUEST']._serialized_start=989
+  _globals['_CALLHOSTTOOLREQUEST']._serialized_end=1094
+  _globals['_CALLHOSTTOOLRESPONSE']._serialized_start=1097
+  _globals['_CALLHOSTTOOLRESPONSE']._serialized_end=1225
+  _globals['_HOSTSERVICE']._serialized_start=1228
+  _globals['_HOSTSERVICE']._serialized_end=1785
 # @@protoc_insertion_point(module_scope)

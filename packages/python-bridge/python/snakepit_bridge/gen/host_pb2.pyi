@@ -24,15 +24,17 @@ class HostServiceHeartbeatResponse(_message.Message):
     def __init__(self, sequence: _Optional[int] = ..., known: _Optional[bool] = ...) -> None: ...
 
 class GetSessionStateRequest(_message.Message):
-    __slots__ = ("session_id", "keys")
+    __slots__ = ("session_id", "keys", "known_version")
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     KEYS_FIELD_NUMBER: _ClassVar[int]
+    KNOWN_VERSION_FIELD_NUMBER: _ClassVar[int]
     session_id: str
     keys: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, session_id: _Optional[str] = ..., keys: _Optional[_Iterable[str]] = ...) -> None: ...
+    known_version: int
+    def __init__(self, session_id: _Optional[str] = ..., keys: _Optional[_Iterable[str]] = ..., known_version: _Optional[int] = ...) -> None: ...
 
 class GetSessionStateResponse(_message.Message):
-    __slots__ = ("values", "cache_ttl_ms")
+    __slots__ = ("values", "cache_ttl_ms", "version", "unchanged")
     class ValuesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -42,12 +44,16 @@ class GetSessionStateResponse(_message.Message):
         def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[_common_pb2.Payload, _Mapping]] = ...) -> None: ...
     VALUES_FIELD_NUMBER: _ClassVar[int]
     CACHE_TTL_MS_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    UNCHANGED_FIELD_NUMBER: _ClassVar[int]
     values: _containers.MessageMap[str, _common_pb2.Payload]
     cache_ttl_ms: int
-    def __init__(self, values: _Optional[_Mapping[str, _common_pb2.Payload]] = ..., cache_ttl_ms: _Optional[int] = ...) -> None: ...
+    version: int
+    unchanged: bool
+    def __init__(self, values: _Optional[_Mapping[str, _common_pb2.Payload]] = ..., cache_ttl_ms: _Optional[int] = ..., version: _Optional[int] = ..., unchanged: _Optional[bool] = ...) -> None: ...
 
 class SetSessionStateRequest(_message.Message):
-    __slots__ = ("session_id", "values")
+    __slots__ = ("session_id", "values", "if_version")
     class ValuesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -57,25 +63,33 @@ class SetSessionStateRequest(_message.Message):
         def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[_common_pb2.Payload, _Mapping]] = ...) -> None: ...
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     VALUES_FIELD_NUMBER: _ClassVar[int]
+    IF_VERSION_FIELD_NUMBER: _ClassVar[int]
     session_id: str
     values: _containers.MessageMap[str, _common_pb2.Payload]
-    def __init__(self, session_id: _Optional[str] = ..., values: _Optional[_Mapping[str, _common_pb2.Payload]] = ...) -> None: ...
+    if_version: int
+    def __init__(self, session_id: _Optional[str] = ..., values: _Optional[_Mapping[str, _common_pb2.Payload]] = ..., if_version: _Optional[int] = ...) -> None: ...
 
 class SetSessionStateResponse(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("version",)
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    version: int
+    def __init__(self, version: _Optional[int] = ...) -> None: ...
 
 class DeleteSessionStateRequest(_message.Message):
-    __slots__ = ("session_id", "keys")
+    __slots__ = ("session_id", "keys", "if_version")
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     KEYS_FIELD_NUMBER: _ClassVar[int]
+    IF_VERSION_FIELD_NUMBER: _ClassVar[int]
     session_id: str
     keys: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, session_id: _Optional[str] = ..., keys: _Optional[_Iterable[str]] = ...) -> None: ...
+    if_version: int
+    def __init__(self, session_id: _Optional[str] = ..., keys: _Optional[_Iterable[str]] = ..., if_version: _Optional[int] = ...) -> None: ...
 
 class DeleteSessionStateResponse(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("version",)
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    version: int
+    def __init__(self, version: _Optional[int] = ...) -> None: ...
 
 class CallHostToolRequest(_message.Message):
     __slots__ = ("tool", "arguments", "session_id")

@@ -100,7 +100,9 @@ export type HeartbeatResponse = Message<"snakepit.bridge.v1.HeartbeatResponse"> 
   sequence: bigint;
 
   /**
-   * Number of tool calls running in the worker right now.
+   * Number of tool calls the worker holds right now: running, or admitted and
+   * waiting for a slot (a call dispatched ahead, or one behind a cancelled call
+   * that has not stopped yet).
    *
    * @generated from field: uint32 in_flight = 2;
    */

@@ -1,0 +1,100 @@
+// The host's cost per call against the pool's size: Node CPU µs per small call with 256 workers
+// vs 2 workers, at the same client concurrency. Calls wait in the queue at c=512 (every completion
+// hands its worker to the next waiting call) and find a free worker at once at c=1; c=128 on the
+// large pool leaves half its workers busy (the free one must be found among them). Workers start
+// in fork mode (256 spawned Pythons would take minutes on a small machine), heartbeats and health
+// checks are off (they cost per worker per second, not per call), 100-byte echo. Both pools live
+// side by side and rounds alternate between them, so load drift hits both; medians.
+import { createPool } from "@snakepit/pool";
+import { resolvePythonEnvironment } from "@snakepit/python-bridge";
+import { echoAdapter as adapter, closedLoop, median, quick, rate } from "./load.mjs";
+
+/** Node CPU per call on 256 workers over that on 2 must stay within this (issue 13). */
+export const TARGET_RATIO = 1.2;
+
+export async function benchPoolSize({
+  sizes = quick ? [2, 32] : [2, 256],
+  concurrencies = quick ? [1, 64] : [1, 128, 512],
+  rounds = quick ? 2 : 7,
+  maxCalls = quick ? 300 : 3000,
+  maxMs = quick ? 300 : 1500,
+  print = console.log,
+} = {}) {
+  const python = (await resolvePythonEnvironment()).executable;
+  const pools = sizes.map((size) =>
+    createPool({
+      adapter,
+      pythonExecutable: python,
+      name: `size${size}`,
+      size,
+      startMode: "fork",
+      heartbeat: false,
+      lifelines: { hostHeartbeat: false },
+      // Per-worker background work (memory samples, health checks) off: it costs per worker per
+      // second, not per call, and would be charged to the calls of the larger pool.
+      recycle: { healthCheckIntervalMs: 0, memorySampleIntervalMs: 3_600_000 },
+      registry: false,
+      maxQueue: 10_000,
+      startTimeoutMs: 120_000,
+    }),
+  );
+  const args = { value: "x".repeat(100) };
+  // A failed call (a worker lost under heavy machine load) is counted, not fatal.
+  let failures = 0;
+  const call = (p) => p.execute("echo", args).catch(() => failures++);
+  const rows = [];
+  try {
+    await Promise.all(pools.map((p) => p.ready()));
+    for (const p of pools) await Promise.all(Array.from({ length: 64 }, () => call(p)));
+    for (const c of concurrencies) {
+      const samples = pools.map(() => ({ cpu: [], rate: [] }));
+      for (let r = 0; r < rounds; r++) {
+        // Alternate which pool goes first, so neither always runs on a warmer machine.
+        const order =
+          r % 2 === 0 ? pools.map((_, i) => i) : pools.map((_, i) => pools.length - 1 - i);
+        for (const i of order) {
+          const { cpuUsPerCall, perSecond } = await closedLoop(() => call(pools[i]), {
+            concurrency: c,
+            maxCalls,
+            maxMs,
+          });
+          samples[i].cpu.push(cpuUsPerCall);
+          samples[i].rate.push(perSecond);
+        }
+      }
+      const cpu = samples.map((s) => median(s.cpu));
+      const ratio = cpu[cpu.length - 1] / cpu[0];
+      const row = {
+        c,
+        cells: sizes.map((size, i) => ({
+          size,
+          cpuUs: cpu[i],
+          perSecond: median(samples[i].rate),
+        })),
+        ratio,
+      };
+      rows.push(row);
+      print(
+        `c=${c}: ${row.cells.map((x) => `${x.size} workers ${x.cpuUs.toFixed(1)} µs/call (${rate(x.perSecond)}/s)`).join(", ")}; ratio ${ratio.toFixed(2)}`,
+      );
+    }
+  } finally {
+    await Promise.all(pools.map((p) => p.destroy()));
+  }
+  const [small, large] = [sizes[0], sizes[sizes.length - 1]];
+  const table = [
+    `| concurrency | Node CPU per call, ${small} workers | ${large} workers | ${large} ÷ ${small} (target ≤ ${TARGET_RATIO}) | calls/s, ${small} workers | ${large} workers |`,
+    "|---|---|---|---|---|---|",
+    ...rows.map(
+      (r) =>
+        `| ${r.c} | ${r.cells[0].cpuUs.toFixed(1)} µs | ${r.cells[r.cells.length - 1].cpuUs.toFixed(1)} µs | ${r.ratio.toFixed(2)}${r.ratio > TARGET_RATIO ? " ✗" : ""} | ${rate(r.cells[0].perSecond)} | ${rate(r.cells[r.cells.length - 1].perSecond)} |`,
+    ),
+  ].join("\n");
+  if (failures > 0) print(`${failures} calls failed`);
+  return { rows, table, failures };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { table } = await benchPoolSize();
+  console.log(`\n${table}`);
+}

@@ -1,0 +1,225 @@
+import type { TracerProvider } from "@opentelemetry/api";
+import { SnakepitError } from "@snakepit/errors";
+import type { ExecuteRpcOptions, WorkerProcess } from "@snakepit/python-bridge";
+import { hasSubscribers, publish, startCallSpan } from "@snakepit/telemetry/internal";
+import { abortError, type PendingCall } from "./call-queue.js";
+import { callEventFields } from "./dispatcher.js";
+import type { PoolStatsRecorder } from "./pool-stats.js";
+import type { WorkerSlot } from "./worker-slot.js";
+
+type Worker = WorkerSlot<PendingCall>;
+
+/** A worker leased to one call. */
+export interface Lease {
+  readonly worker: Worker;
+  readonly proc: WorkerProcess;
+  readonly rpc: ExecuteRpcOptions;
+  /** Returns the worker after a success. */
+  succeed(): void;
+  /** Returns the worker after a failure, and maps the failure to the error the caller gets. */
+  fail(err: unknown): Promise<SnakepitError>;
+}
+
+/** What a lease needs from its pool. */
+export interface CallLeaseOptions {
+  readonly pool: string;
+  /** Where call spans go; default the global provider. */
+  readonly tracerProvider: TracerProvider | undefined;
+  /** The pool's default deadline, in ms from dispatch; 0 means none. */
+  readonly timeoutMs: number;
+  /** How long a cancelled call's worker may take to let go of it before it counts as stuck. */
+  readonly cancelGraceMs: number;
+  readonly stats: PoolStatsRecorder;
+  /** Calls waiting for a worker now (for events). */
+  readonly queueDepth: () => number;
+  /** Frees the room the call held on its worker. */
+  readonly release: (worker: Worker, call: PendingCall) => void;
+  /** Stops a worker that kept running a cancelled call (a replacement starts). */
+  readonly stopStuck: (worker: Worker, error: SnakepitError) => void;
+  /** Stops a worker whose connection broke the wire protocol (a replacement starts). */
+  readonly stopUnhealthy?: (worker: Worker, error: SnakepitError) => void;
+}
+
+// A crashing worker's socket can close a few ms before its exit is reported; wait this long for
+// the exit before calling a transport failure a transport failure.
+export const CRASH_SETTLE_MS = 1000;
+
+/**
+ * Cancels one running call: it fails with `error`. The first reason wins — a deadline, the
+ * caller's abort, the worker's crash or stop, whichever comes first names the failure.
+ */
+export function abortCall(call: PendingCall, error: SnakepitError): void {
+  if (call.abortReason !== undefined) return;
+  call.abortReason = error;
+  call.controller?.abort(error);
+}
+
+/** Cancels every call held by a worker that crashed or is being stopped. */
+export function abortCalls(worker: Worker, errorFor: (call: PendingCall) => SnakepitError): void {
+  for (const call of worker.inFlight) abortCall(call, errorFor(call));
+  // The calls without a signal of their own listen on the worker's.
+  worker.abortCalls();
+}
+
+/**
+ * The error a failed RPC becomes: the abort reason when the call was cancelled (it names the
+ * cause better than the transport's status), else the RPC's own error.
+ */
+export function leaseError(call: PendingCall, err: unknown): SnakepitError {
+  return call.abortReason ?? SnakepitError.from(err, "INTERNAL");
+}
+
+/**
+ * Leases `worker` (the call is already booked there) to `call`: its deadline (counted from
+ * dispatch), the caller's signal, the span and events. A call with neither deadline nor signal
+ * gets no AbortController and no timer: it shares its worker's signal.
+ */
+export function leaseWorker(o: CallLeaseOptions, call: PendingCall, worker: Worker): Lease {
+  const dispatchedAt = performance.now();
+  const waitMs = dispatchedAt - call.enqueuedAt;
+  o.stats.recordWait(waitMs);
+  if (hasSubscribers("snakepit:queue:dequeued"))
+    publish("snakepit:queue:dequeued", {
+      ...callEventFields(o.pool, call),
+      depth: o.queueDepth(),
+      waitMs,
+    });
+  if (hasSubscribers("snakepit:call:start"))
+    publish("snakepit:call:start", {
+      ...callEventFields(o.pool, call),
+      workerId: worker.id,
+      waitMs,
+    });
+  const span = startCallSpan({
+    pool: o.pool,
+    tool: call.tool,
+    workerId: worker.id,
+    correlationId: call.correlationId,
+    tracerProvider: o.tracerProvider,
+  });
+  const timeoutMs = call.options.timeoutMs ?? o.timeoutMs;
+  const callerSignal = call.options.signal;
+  let signal = worker.callSignal;
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  if (timeoutMs > 0 || callerSignal !== undefined) {
+    const controller = new AbortController();
+    call.controller = controller;
+    signal = controller.signal;
+    if (timeoutMs > 0) {
+      timer = setTimeout(
+        () =>
+          abortCall(
+            call,
+            new SnakepitError(
+              "CALL_TIMEOUT",
+              `Call "${call.tool}" ran past its ${timeoutMs} ms deadline on worker ${worker.id}`,
+              { details: { workerId: worker.id, timeoutMs } },
+            ),
+          ),
+        timeoutMs,
+      );
+      timer.unref();
+    }
+    if (callerSignal !== undefined) {
+      onAbort = () => abortCall(call, abortError(call));
+      callerSignal.addEventListener("abort", onAbort, { once: true });
+    }
+  }
+  let finished = false;
+  const end = (error: SnakepitError | undefined) => {
+    if (finished) return;
+    finished = true;
+    const durationMs = performance.now() - dispatchedAt;
+    o.stats.recordRun(durationMs, error === undefined);
+    span.end(error);
+    if (error === undefined) {
+      if (hasSubscribers("snakepit:call:end"))
+        publish("snakepit:call:end", {
+          ...callEventFields(o.pool, call),
+          workerId: worker.id,
+          durationMs,
+        });
+    } else
+      publish("snakepit:call:error", () => ({
+        ...callEventFields(o.pool, call),
+        workerId: worker.id,
+        durationMs,
+        code: error.code,
+      }));
+    clearTimeout(timer);
+    if (onAbort !== undefined) callerSignal?.removeEventListener("abort", onAbort);
+    // No abort() of the call's signal here: the RPC has ended and removed its listener, and
+    // aborting without a reason builds a DOMException with a stack trace (~15 µs a call).
+    worker.callsServed++;
+    // A call cancelled while running keeps its place on the worker until Python has let go of it.
+    if (error?.code === "CALL_TIMEOUT" || error?.code === "ABORTED")
+      void awaitCancelled(o, worker, call);
+    else o.release(worker, call);
+  };
+  const proc = worker.process as WorkerProcess;
+  return {
+    worker,
+    proc,
+    rpc: {
+      signal,
+      metadata: span.carrier,
+      correlationId: call.correlationId,
+      callId: call.id,
+      sessionId: call.options.sessionId,
+      callMetadata: call.options.metadata,
+      timeoutMs: timeoutMs > 0 ? timeoutMs : undefined,
+    },
+    succeed: () => end(undefined),
+    async fail(err) {
+      if (
+        call.abortReason === undefined &&
+        SnakepitError.from(err).code === "TRANSPORT_ERROR" &&
+        proc.exit === undefined
+      ) {
+        await Promise.race([
+          proc.exited,
+          new Promise((resolve) => setTimeout(resolve, CRASH_SETTLE_MS).unref()),
+        ]);
+      }
+      const error = leaseError(call, err);
+      // A worker that broke the wire protocol has lost its connection: replace it.
+      if (error.code === "PROTOCOL_ERROR") o.stopUnhealthy?.(worker, error);
+      end(error);
+      return error;
+    },
+  };
+}
+
+/**
+ * Stuck detection. After a running call was cancelled, polls the worker until it reports the
+ * tool has stopped (its in-flight count drops), then frees the room; a worker still running it
+ * after `cancelGraceMs` is stuck: it is killed and replaced, so one stuck tool never blocks the pool.
+ */
+async function awaitCancelled(
+  o: CallLeaseOptions,
+  worker: Worker,
+  call: PendingCall,
+): Promise<void> {
+  const proc = worker.process;
+  const deadline = performance.now() + o.cancelGraceMs;
+  while (proc !== undefined && worker.state.kind === "ready") {
+    const others = worker.inFlight.size - 1;
+    const res = await proc.client.heartbeat(0n, { timeoutMs: 1000 }).catch(() => undefined);
+    if (res !== undefined && res.inFlight <= others) return o.release(worker, call);
+    if (performance.now() >= deadline) {
+      // Stopped first, so the room freed below is not handed to a waiting call.
+      o.stopStuck(
+        worker,
+        new SnakepitError(
+          "WORKER_UNHEALTHY",
+          `Worker ${worker.id} kept running "${call.tool}" ${o.cancelGraceMs} ms after it was cancelled`,
+          { details: { workerId: worker.id, reason: "stuck" } },
+        ),
+      );
+      return o.release(worker, call);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20).unref());
+  }
+  o.release(worker, call);
+}

@@ -1,0 +1,70 @@
+import { describe, expect, it } from "vitest";
+import type { PendingCall } from "./call-queue.js";
+import { WorkerSet } from "./worker-set.js";
+import type { WorkerSlot } from "./worker-slot.js";
+
+const call = (id: string) => ({ id }) as PendingCall;
+
+type W = WorkerSlot<PendingCall>;
+
+function set(count: number, capacity = 1) {
+  const workers = new WorkerSet<PendingCall>("p");
+  const list = Array.from({ length: count }, () => workers.create(capacity, undefined));
+  return { workers, list: list as [W, W, W] };
+}
+
+describe("WorkerSet", () => {
+  it("names workers <prefix>-1, -2 ... and counts the ready ones through transitions", () => {
+    const { workers, list } = set(3);
+    expect(list.map((w) => w.id)).toEqual(["p-1", "p-2", "p-3"]);
+    expect(workers.readyCount).toBe(0);
+    for (const w of list) workers.transition(w, { kind: "ready" });
+    expect(workers.readyCount).toBe(3);
+    workers.transition(list[0], { kind: "draining", reason: "manual" });
+    expect(workers.readyCount).toBe(2);
+    expect(workers.transition(list[0], { kind: "ready" })).toBe(false);
+    workers.transition(list[1], { kind: "exited", exit: undefined, expected: false });
+    workers.delete(list[1]);
+    expect(workers.readyCount).toBe(1);
+    expect(workers.size).toBe(2);
+  });
+
+  it("LRU: the worker with room used longest ago comes first; booking and releasing touch it", () => {
+    const { workers, list } = set(3);
+    const [a, b, c] = list as [(typeof list)[0], (typeof list)[0], (typeof list)[0]];
+    for (const w of list) workers.transition(w, { kind: "ready" });
+    expect(workers.withRoom().map((w) => w.id)).toEqual(["p-1", "p-2", "p-3"]);
+    const ca = call("a");
+    workers.book(a, ca);
+    expect(workers.leastRecentlyUsed()).toBe(b);
+    workers.book(b, call("b"));
+    workers.release(a, ca);
+    // a finished after c last worked: c has waited longest
+    expect(workers.withRoom()).toEqual([c, a]);
+    workers.touch(c);
+    expect(workers.withRoom()).toEqual([a, c]);
+  });
+
+  it("a worker with capacity 2 stays listed until both places are taken", () => {
+    const { workers, list } = set(1, 2);
+    const w = list[0];
+    workers.transition(w, { kind: "ready" });
+    const [x, y] = [call("x"), call("y")];
+    workers.book(w, x);
+    expect(workers.leastRecentlyUsed()).toBe(w);
+    workers.book(w, y);
+    expect(workers.leastRecentlyUsed()).toBeUndefined();
+    expect(workers.heldCount).toBe(2);
+    expect(workers.release(w, x)).toBe(true);
+    expect(workers.leastRecentlyUsed()).toBe(w);
+    expect(workers.heldCount).toBe(1);
+  });
+
+  it("a worker that is not ready is never listed, even with room", () => {
+    const { workers, list } = set(2);
+    workers.transition(list[1], { kind: "ready" });
+    expect(workers.withRoom()).toEqual([list[1]]);
+    workers.transition(list[1], { kind: "stopping", reason: "unhealthy" });
+    expect(workers.withRoom()).toEqual([]);
+  });
+});

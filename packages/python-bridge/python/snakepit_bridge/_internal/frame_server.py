@@ -1,0 +1,441 @@
+"""The frames transport's worker side: the WorkerService over length-prefixed `Frame`s on an
+inherited socket (see proto/snakepit/bridge/v1/frame.proto), without grpcio on the hot path.
+
+Threads:
+- one reader (`snakepit-frames-reader`) parses every complete frame it has received and answers
+  control frames itself (ping, heartbeat, describe, cancel, credit): it never runs a tool, so a
+  heartbeat is answered while a sync tool runs;
+- `concurrency` call threads (`snakepit-call-N`) take tool calls from one queue, in order (the
+  process profile has one: calls the host sent ahead wait in the queue, so Python never idles
+  for a round trip between calls); async tools run on the worker's event loop as with gRPC.
+
+Writes from every thread go through `FrameWriter`, which coalesces what is waiting into one
+`sendmsg`. A malformed, truncated or oversized frame closes the connection; so does EOF. Either way
+the worker terminates (`on_closed`), and the host fails the calls that were on it.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import logging
+import os
+import queue
+import socket
+import threading
+import time
+from typing import Any, Callable, ContextManager, Dict, List, Optional
+
+from . import otel
+from .call_context import CallContext
+from .errors import BridgeError, error_to_proto
+from ..gen import frame_pb2, worker_pb2
+from .tool_call import CORRELATION_METADATA, CallTracker, ToolRunner, PayloadTooLargeError
+
+log = logging.getLogger("snakepit_bridge.frames")
+
+_HEADER = 4
+_READ_SIZE = 256 * 1024
+_IOV_MAX = 512
+# Tags of the Frame fields written by hand around an already-serialised answer (the envelope is
+# two fields: the call id, then the answer, in field-number order as protobuf serialises them).
+_TAG_CALL_ID = (1 << 3) | 0
+_ANSWER_TAGS = {"pong": 10, "heartbeat_ack": 11, "tools": 12, "execute_result": 13, "stream_event": 14,
+                "shutdown_done": 15, "failed": 16}
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while value > 0x7F:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def envelope(call_id: int, kind: str, body: bytes) -> List[bytes]:
+    """The frame `Frame(call_id=call_id, <kind>=<body>)` as header + envelope bytes, then `body`
+    itself (never copied: a 1 MiB result goes to `sendmsg` as it is). Byte-identical to
+    `Frame.SerializeToString()` (tested)."""
+    head = bytearray()
+    if call_id:
+        head.append(_TAG_CALL_ID)
+        head += _varint(call_id)
+    head += _varint((_ANSWER_TAGS[kind] << 3) | 2)
+    head += _varint(len(body))
+    size = len(head) + len(body)
+    return [size.to_bytes(_HEADER, "big") + bytes(head), body]
+
+
+class ProtocolError(Exception):
+    """The peer broke the frame protocol; the connection closes."""
+
+
+class FrameWriter:
+    """Sends frames from any thread; what queues up while one thread writes goes out in its next
+    `sendmsg` (a combining writer: no thread waits for another's write to start its own)."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self._lock = threading.Lock()
+        self._pending: List[bytes] = []
+        self._writing = False
+        self.broken = False
+
+    def send(self, parts: List[bytes]) -> None:
+        with self._lock:
+            if self.broken:
+                return
+            self._pending.extend(parts)
+            if self._writing:
+                return
+            self._writing = True
+        while True:
+            with self._lock:
+                batch, self._pending = self._pending, []
+                if not batch or self.broken:
+                    self._writing = False
+                    return
+            try:
+                self._send_all(batch)
+            except OSError:
+                with self._lock:
+                    self.broken = True
+                    self._writing = False
+                    self._pending = []
+                return
+
+    def _send_all(self, parts: List[bytes]) -> None:
+        views = [memoryview(p) for p in parts if len(p)]
+        while views:
+            batch = views[:_IOV_MAX]
+            sent = self._sock.sendmsg(batch)
+            i = 0
+            while i < len(batch) and sent >= len(batch[i]):
+                sent -= len(batch[i])
+                i += 1
+            if i < len(batch) and sent:
+                batch[i] = batch[i][sent:]
+            views = batch[i:] + views[_IOV_MAX:]
+
+
+class _Stream:
+    """Credit of one streaming call: the call thread waits for it before each chunk."""
+
+    def __init__(self, call: CallContext) -> None:
+        self.credit = 0
+        self.cond = threading.Condition()
+        call.on_cancel(self.wake)
+
+    def add(self, chunks: int) -> None:
+        with self.cond:
+            self.credit += chunks
+            self.cond.notify()
+
+    def wake(self) -> None:
+        with self.cond:
+            self.cond.notify()
+
+    def take(self, call: CallContext) -> bool:
+        """Waits for one chunk of credit; False when the call was cancelled meanwhile."""
+        with self.cond:
+            while self.credit <= 0:
+                if call.cancelled.is_set():
+                    return False
+                self.cond.wait(0.5)
+            self.credit -= 1
+            return True
+
+
+class _Call:
+    __slots__ = ("call", "call_id", "frame", "stream")
+
+    def __init__(self, call_id: int, frame: Any, call: CallContext, stream: Optional[_Stream]) -> None:
+        self.call_id = call_id
+        self.frame = frame
+        self.call = call
+        self.stream = stream
+
+
+_STOP = object()
+
+
+class FrameServer:
+    """Serves one connection (the host's end of the socketpair) until EOF, a protocol error or
+    `stop()`. `on_closed(reason, eof)` runs once when the connection ends by itself: `eof` is
+    true when the host closed it (or it failed), false for a protocol error."""
+
+    def __init__(self, sock: socket.socket, runner: ToolRunner, tracker: CallTracker, concurrency: int,
+                 max_message_bytes: int, on_shutdown: Callable[[], None],
+                 on_closed: Callable[[str, bool], None]) -> None:
+        self._sock = sock
+        self._runner = runner
+        self._tracker = tracker
+        self._limit = max_message_bytes
+        self._on_shutdown = on_shutdown
+        self._on_closed = on_closed
+        self._writer = FrameWriter(sock)
+        self._calls: Dict[int, _Call] = {}
+        self._calls_lock = threading.Lock()
+        self._queue: "queue.SimpleQueue[Any]" = queue.SimpleQueue()
+        self._closed = threading.Event()
+        self._buf = bytearray()
+        # The process profile (one call at a time) runs a call on the thread that read it: no
+        # hand-off on the critical path. Two threads take turns: while one runs a tool, the other
+        # holds the reader role (heartbeats, cancels and credit are still read and answered).
+        self._inline = concurrency == 1
+        self._reader_lock = threading.Lock()
+        self._runner_lock = threading.Lock()
+        self._pending: "collections.deque[_Call]" = collections.deque()
+        if self._inline:
+            self._threads = [threading.Thread(target=self._read_loop, name=f"snakepit-frames-{i}", daemon=True)
+                             for i in range(2)]
+        else:
+            self._threads = [threading.Thread(target=self._read_loop, name="snakepit-frames-reader", daemon=True)]
+            self._threads += [threading.Thread(target=self._call_loop, name=f"snakepit-call-{i}", daemon=True)
+                              for i in range(concurrency)]
+
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
+    def drain(self, grace_s: float, settle_s: float = 0.5) -> None:
+        self._tracker.drain(grace_s, settle_s)
+
+    def stop(self) -> None:
+        """Closes the connection and ends the call threads (the tools they run are cancelled)."""
+        if self._closed.is_set():
+            return
+        self._closed.set()
+        with self._calls_lock:
+            calls = list(self._calls.values())
+        for entry in calls:
+            entry.call.cancel()
+        if not self._inline:
+            for _ in self._threads[1:]:
+                self._queue.put(_STOP)
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def _read_loop(self) -> None:
+        reason, eof = "the host closed the frames connection", True
+        try:
+            while not self._closed.is_set():
+                with self._reader_lock:
+                    if self._closed.is_set() or not self._read_once():
+                        break
+                if self._inline:
+                    self._run_pending()
+        except ProtocolError as error:
+            reason, eof = f"protocol error on the frames connection: {error}", False
+            log.error("%s; closing it", reason)
+        except OSError as error:
+            reason = f"frames connection failed ({error.strerror})"
+        if not self._closed.is_set():
+            self.stop()
+            self._on_closed(reason, eof)
+
+    def _read_once(self) -> bool:
+        """Reads what has arrived and dispatches every complete frame; False at EOF."""
+        sock, limit, buf = self._sock, self._limit, self._buf
+        chunk = sock.recv(_READ_SIZE)
+        if not chunk:
+            if buf:
+                raise ProtocolError(f"EOF inside a frame ({len(buf)} bytes of it received)")
+            return False
+        buf += chunk
+        pos, end = 0, len(buf)
+        frames = []
+        while end - pos >= _HEADER:
+            size = int.from_bytes(buf[pos:pos + _HEADER], "big")
+            if limit and size > limit:
+                raise ProtocolError(f"a frame of {size} bytes is over the {limit}-byte limit")
+            if end - pos - _HEADER < size:
+                if size > _READ_SIZE:  # a large frame: read the rest straight into its own buffer
+                    body = bytearray(size)
+                    have = end - pos - _HEADER
+                    body[:have] = buf[pos + _HEADER:end]
+                    self._read_exact(memoryview(body)[have:])
+                    frames.append(self._parse(body))
+                    pos = end
+                break
+            frames.append(self._parse(memoryview(buf)[pos + _HEADER:pos + _HEADER + size]))
+            pos += _HEADER + size
+        del buf[:pos]
+        for frame in frames:
+            self._dispatch(frame)
+        return True
+
+    def _run_pending(self) -> None:
+        """Runs the calls read so far, in order, unless another thread is running them (it will
+        run these too: it re-checks after letting go of the runner role)."""
+        while self._pending and not self._closed.is_set():
+            if not self._runner_lock.acquire(blocking=False):
+                return
+            try:
+                while True:
+                    try:
+                        entry = self._pending.popleft()
+                    except IndexError:
+                        break
+                    self._run_entry(entry)
+            finally:
+                self._runner_lock.release()
+
+    def _read_exact(self, view: memoryview) -> None:
+        while len(view):
+            n = self._sock.recv_into(view)
+            if n == 0:
+                raise ProtocolError("EOF inside a frame")
+            view = view[n:]
+
+    @staticmethod
+    def _parse(data: Any) -> Any:
+        try:
+            return frame_pb2.Frame.FromString(bytes(data))
+        except Exception as error:  # noqa: BLE001 - DecodeError and friends
+            raise ProtocolError(f"a frame does not parse ({type(error).__name__})") from None
+
+    def _dispatch(self, frame: Any) -> None:
+        kind = frame.WhichOneof("body")
+        call_id = frame.call_id
+        if kind == "execute" or kind == "execute_stream":
+            self._start_call(call_id, kind, frame)
+        elif kind == "cancel":
+            entry = self._calls.get(call_id)
+            if entry is not None:
+                entry.call.cancel()
+        elif kind == "credit":
+            entry = self._calls.get(call_id)
+            if entry is not None and entry.stream is not None:
+                entry.stream.add(frame.credit.chunks)
+        elif kind == "heartbeat":
+            running, served = self._tracker.counts()
+            self._answer(call_id, "heartbeat_ack", worker_pb2.HeartbeatResponse(
+                sequence=frame.heartbeat.sequence, in_flight=running, calls_served=served))
+        elif kind == "ping":
+            self._answer(call_id, "pong", worker_pb2.PingResponse(
+                message=frame.ping.message, worker_id=self._runner.worker_id, pid=os.getpid(),
+                server_time_ms=int(time.time() * 1000)))
+        elif kind == "describe_tools":
+            adapter = self._runner.adapter
+            self._answer(call_id, "tools", worker_pb2.DescribeToolsResponse(
+                tools=[t.spec() for t in adapter.tools.values()], adapter=adapter.spec))
+        elif kind == "shutdown":
+            threading.Thread(target=self._shutdown, args=(call_id, frame.shutdown.grace_ms),
+                             name="snakepit-frames-shutdown", daemon=True).start()
+        else:
+            raise ProtocolError(f"unexpected frame kind {kind!r} from the host")
+
+    def _answer(self, call_id: int, kind: str, message: Any) -> None:
+        self._writer.send(envelope(call_id, kind, message.SerializeToString()))
+
+    def _fail(self, call_id: int, code: str, message: str) -> None:
+        self._answer(call_id, "failed", frame_pb2.CallFailed(code=code, message=message))
+
+    def _shutdown(self, call_id: int, grace_ms: int) -> None:
+        self._tracker.drain(grace_ms / 1000)
+        self._answer(call_id, "shutdown_done", worker_pb2.ShutdownResponse())
+        self._on_shutdown()
+
+    # -- calls ----------------------------------------------------------------------------------
+
+    def _start_call(self, call_id: int, kind: str, frame: Any) -> None:
+        request = frame.execute if kind == "execute" else frame.execute_stream
+        if call_id == 0 or call_id in self._calls:
+            raise ProtocolError(f"call id {call_id} is zero or already in use")
+        refusal = self._tracker.admit()
+        if refusal is not None:
+            self._fail(call_id, "TRANSPORT_ERROR", refusal[1])
+            return
+        metadata = frame.metadata
+        call = self._runner.new_call(request, metadata.get(CORRELATION_METADATA, ""))
+        stream = _Stream(call) if kind == "execute_stream" else None
+        entry = _Call(call_id, frame, call, stream)
+        with self._calls_lock:
+            self._calls[call_id] = entry
+        if self._inline:
+            self._pending.append(entry)
+        else:
+            self._queue.put(entry)
+
+    def _call_loop(self) -> None:
+        while True:
+            entry = self._queue.get()
+            if entry is _STOP:
+                return
+            self._run_entry(entry)
+
+    def _run_entry(self, entry: _Call) -> None:
+        try:
+            self._run(entry)
+        except BaseException:
+            log.exception("frame call %d failed outside its tool", entry.call_id)
+        finally:
+            with self._calls_lock:
+                self._calls.pop(entry.call_id, None)
+
+    def _span(self, entry: _Call) -> Callable[[], ContextManager[Any]]:
+        if not otel.enabled():
+            return _no_span
+        metadata = dict(entry.frame.metadata)
+        call = entry.call
+        return lambda: otel.start_tool_span(call.tool, metadata, worker_id=self._runner.worker_id,
+                                            correlation_id=call.correlation_id)
+
+    def _run(self, entry: _Call) -> None:
+        call, call_id = entry.call, entry.call_id
+        frame = entry.frame
+        if call.cancelled.is_set():
+            # Cancelled while it waited in the queue (the host's window): never started.
+            self._tracker.release()
+            error = error_to_proto(call.cancellation_error())
+            if entry.stream is None:
+                self._answer(call_id, "execute_result", worker_pb2.ExecuteResponse(error=error))
+            else:
+                self._answer(call_id, "stream_event", worker_pb2.ExecuteStreamResponse(error=error))
+            return
+        span = self._span(entry)
+        if entry.stream is None:
+            response = self._runner.execute(frame.execute, call, span)
+            body = response.SerializeToString()
+            if self._limit and len(body) + 16 > self._limit:
+                size = len(body)
+                response = worker_pb2.ExecuteResponse(error=error_to_proto(_too_large(size, self._limit)))
+                body = response.SerializeToString()
+            self._writer.send(envelope(call_id, "execute_result", body))
+            return
+        stream = entry.stream
+        active = lambda: not self._closed.is_set()  # noqa: E731 - a one-line predicate
+        messages = self._runner.stream(frame.execute_stream, call, span, active)
+        try:
+            for message in messages:
+                if message.WhichOneof("event") == "chunk" and not stream.take(call):
+                    continue  # cancelled while waiting for credit: the generator ends next
+                self._answer(call_id, "stream_event", message)
+        finally:
+            messages.close()
+
+def _too_large(size: int, limit: int) -> BridgeError:
+    return PayloadTooLargeError(size, limit)
+
+
+_NO_SPAN: ContextManager[Any] = contextlib.nullcontext()
+
+
+def _no_span() -> ContextManager[Any]:
+    return _NO_SPAN
+
+
+def frames_socket(fd: int) -> socket.socket:
+    """The inherited frames socket (a socketpair end), as a blocking socket."""
+    sock = socket.socket(fileno=fd)
+    sock.setblocking(True)
+    return sock
+
+
+__all__ = ["FrameServer", "FrameWriter", "ProtocolError", "envelope", "frames_socket"]

@@ -1,0 +1,329 @@
+"""Running one tool call, the same for every transport (the gRPC servicer and the frame server).
+
+`CallTracker` admits calls, hands out the `concurrency` slots and counts what heartbeats report;
+`ToolRunner` binds arguments, runs a sync, async or generator tool with its `CallContext` active and
+turns the outcome into the contract's `ExecuteResponse` / `ExecuteStreamResponse`. A transport only
+builds the `CallContext` (from its metadata), wires its own cancellation to `call.cancel()`, and
+carries the messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import inspect
+import logging
+import threading
+import time
+from contextlib import contextmanager
+from typing import Any, Callable, ContextManager, Dict, Generator, List, Optional, Tuple
+
+from . import codec
+from .adapter import LoadedAdapter
+from .call_context import CallContext, activate, deactivate
+from ..gen.constants import (
+    CORRELATION_ID_METADATA,
+    INVALID_ARGUMENTS,
+    PAYLOAD_TOO_LARGE,
+    TOOL_NOT_FOUND,
+    WORKER_STOPPED,
+)
+from .errors import BridgeError, ContainedError, error_to_proto, uncontain
+from .event_loop import AsyncCall, EventLoopThread
+from ..gen import worker_pb2
+from .session import SessionStore, session_for
+from .tools import ToolDefinition
+
+log = logging.getLogger("snakepit_bridge.servicer")
+
+CORRELATION_METADATA = CORRELATION_ID_METADATA
+_CANCELLED_ERRORS = (concurrent.futures.CancelledError, asyncio.CancelledError)
+
+
+def _elapsed_ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+class CallTracker:
+    """At most `concurrency` tools run at once; at most `max_admitted` calls are held (running or
+    waiting for a slot). Counts what heartbeats report."""
+
+    def __init__(self, worker_id: str, concurrency: int) -> None:
+        self._worker_id = worker_id
+        self._slots = threading.Semaphore(concurrency)
+        self.max_admitted = 2 * concurrency + 2
+        self._cond = threading.Condition()
+        self._admitted = 0
+        self._running = 0
+        self._calls_served = 0
+        self._calls: "set[CallContext]" = set()
+        self._draining = False
+
+    def counts(self) -> Tuple[int, int]:
+        """(calls held now — running, or admitted and waiting for a slot — and calls served so far).
+        Held, not only running: a call the host cancelled counts until the worker has let go of it,
+        also while a call dispatched ahead waits behind it (the pool's `stuck` check relies on it)."""
+        with self._cond:
+            return self._admitted, self._calls_served
+
+    def admit(self) -> Optional[Tuple[str, str]]:
+        """Count the call in, or return why not: `("unavailable" | "exhausted", message)`."""
+        with self._cond:
+            if self._draining:
+                return ("unavailable", "worker is shutting down")
+            if self._admitted >= self.max_admitted:
+                return ("exhausted", f"worker {self._worker_id} already holds {self._admitted} calls")
+            self._admitted += 1
+            return None
+
+    def release(self) -> None:
+        """Count out an admitted call that never took a slot (cancelled while it waited)."""
+        with self._cond:
+            self._admitted -= 1
+            self._cond.notify_all()
+
+    def drain(self, grace_s: float, settle_s: float = 0.5) -> None:
+        """Refuse new calls, wait up to `grace_s` for running ones, then cancel what is left and
+        give cooperative tools up to `settle_s` to notice."""
+        deadline = time.monotonic() + grace_s
+        with self._cond:
+            self._draining = True
+            while self._admitted and time.monotonic() < deadline:
+                self._cond.wait(max(deadline - time.monotonic(), 0))
+            leftovers = list(self._calls)
+        for call in leftovers:
+            call.cancel(WORKER_STOPPED)
+        with self._cond:  # give cooperative tools a moment to notice the cancellation
+            settle = time.monotonic() + settle_s
+            while self._admitted and time.monotonic() < settle:
+                self._cond.wait(max(settle - time.monotonic(), 0))
+
+    @contextmanager
+    def slot(self, call: CallContext) -> Generator[None, None, None]:
+        """Wait for one of the `concurrency` slots; always releases the admission."""
+        acquired = False
+        try:
+            # A free slot without a timed wait (the common case: the timed acquire costs more).
+            while not self._slots.acquire(blocking=False) and not self._slots.acquire(timeout=0.05):
+                if call.cancelled.is_set():
+                    raise call.cancellation_error()
+            acquired = True
+            with self._cond:
+                self._running += 1
+                self._calls.add(call)
+            yield
+        finally:
+            with self._cond:
+                self._admitted -= 1
+                if acquired:
+                    self._running -= 1
+                    self._calls_served += 1
+                    self._calls.discard(call)
+                self._cond.notify_all()
+            if acquired:
+                self._slots.release()
+
+
+class ToolRunner:
+    """Runs the adapter's tools: binding, the current call, async tools on the event loop,
+    generators, errors as `ToolError`s, and the result size limit."""
+
+    def __init__(
+        self,
+        adapter: LoadedAdapter,
+        worker_id: str,
+        loop: EventLoopThread,
+        session_store: Optional[SessionStore],
+        host_call: Optional[Callable[..., Any]],
+        tracker: CallTracker,
+        max_message_bytes: int = 0,
+    ) -> None:
+        self.adapter = adapter
+        self.worker_id = worker_id
+        self.loop = loop
+        self.session_store = session_store
+        self.host_call = host_call
+        self.tracker = tracker
+        self.max_message_bytes = max_message_bytes
+
+    def new_call(self, request: Any, correlation_id: str) -> CallContext:
+        ctx = request.context
+        call = CallContext(
+            call_id=ctx.call_id,
+            correlation_id=correlation_id,
+            session_id=ctx.session_id,
+            timeout_ms=ctx.timeout_ms,
+            metadata=dict(ctx.metadata),
+            tool=request.tool,
+            _host_call=self.host_call,
+        )
+        call.session = session_for(call.session_id, self.session_store)
+        return call
+
+    def prepare(self, request: Any, streaming: bool) -> "tuple[ToolDefinition, inspect.BoundArguments]":
+        tool = self.adapter.tools.get(request.tool)
+        if tool is None:
+            available = ", ".join(sorted(self.adapter.tools)) or "(none)"
+            raise BridgeError(TOOL_NOT_FOUND, f"Unknown tool {request.tool!r}; available tools: {available}",
+                              type="LookupError")
+        if tool.streaming and not streaming:
+            raise BridgeError(INVALID_ARGUMENTS, f"Tool {tool.name!r} is a streaming tool: call it with ExecuteStream")
+        if streaming and not tool.streaming:
+            raise BridgeError(INVALID_ARGUMENTS, f"Tool {tool.name!r} is not a streaming tool: call it with Execute")
+        return tool, tool.bind(codec.decode_arguments(request.arguments))
+
+    def _await(self, awaitable: Any, call: CallContext) -> Any:
+        running = self.loop.submit(awaitable)
+        call.on_cancel(running.cancel)
+        try:
+            return running.result()
+        except _CANCELLED_ERRORS:
+            if call.cancelled.is_set():
+                raise call.cancellation_error() from None
+            raise  # cancelled by the tool's own code: a tool error like any other
+
+    def _check_size(self, payload: Any) -> None:
+        limit = self.max_message_bytes
+        if limit and len(payload.data) > limit:
+            raise PayloadTooLargeError(len(payload.data), limit)
+
+    def execute(self, request: Any, call: CallContext,
+                span: Callable[[], ContextManager[Any]]) -> worker_pb2.ExecuteResponse:
+        """Runs a unary tool (already admitted) and returns its response; never raises."""
+        started = time.perf_counter()
+        response = worker_pb2.ExecuteResponse()
+        try:
+            with self.tracker.slot(call), span():
+                tool, bound = self.prepare(request, streaming=False)
+                token = activate(call)
+                try:
+                    result = tool.fn(*bound.args, **bound.kwargs)
+                    if inspect.isawaitable(result):
+                        result = self._await(result, call)
+                finally:
+                    deactivate(token)
+                payload = codec.encode(result, tool.name)
+                self._check_size(payload)
+                response.result.CopyFrom(payload)
+        # BaseException: a tool's SystemExit, KeyboardInterrupt, GeneratorExit or a library's own
+        # BaseException is a ToolError too (see the README); escaping, it would leave the call
+        # unanswered forever.
+        except BaseException as error:  # noqa: BLE001 - every tool failure becomes a ToolError
+            if not isinstance(error, BridgeError):
+                log_call_error(call, error)
+            response.error.CopyFrom(error_to_proto(error))
+        response.duration_ms = _elapsed_ms(started)
+        return response
+
+    def stream(self, request: Any, call: CallContext, span: Callable[[], ContextManager[Any]],
+               active: Callable[[], bool]) -> Generator[worker_pb2.ExecuteStreamResponse, None, None]:
+        """Runs a generator tool (already admitted), yielding its stream messages; the last one is
+        `end` or `error`, unless the call was cancelled and the peer is gone (`active()` false)."""
+        started = time.perf_counter()
+        chunks = 0
+        try:
+            with self.tracker.slot(call), span():
+                tool, bound = self.prepare(request, streaming=True)
+                token = activate(call)
+                try:
+                    source = tool.fn(*bound.args, **bound.kwargs)
+                finally:
+                    deactivate(token)
+                values = self._iterate_async(source, call) if tool.is_async else _iterate_sync(source, call)
+                try:
+                    for value in values:
+                        payload = codec.encode(value, tool.name)
+                        self._check_size(payload)
+                        yield worker_pb2.ExecuteStreamResponse(chunk=payload)
+                        chunks += 1
+                finally:
+                    values.close()  # runs the tool's `finally` even when the client went away
+                if call.cancelled.is_set():
+                    if active():
+                        call.raise_if_cancelled()
+                    return
+                yield worker_pb2.ExecuteStreamResponse(
+                    end=worker_pb2.StreamEnd(chunks=chunks, duration_ms=_elapsed_ms(started)))
+        except GeneratorExit:
+            raise  # the transport closed this stream at one of our yields (the peer went away): no answer
+        except BaseException as error:  # noqa: BLE001 - the tool's own BaseExceptions arrive contained
+            if not isinstance(error, BridgeError):
+                log_call_error(call, error)
+            yield worker_pb2.ExecuteStreamResponse(error=error_to_proto(error))
+
+    def _iterate_async(self, agen: Any, call: CallContext) -> Generator[Any, None, None]:
+        current: List[Optional[AsyncCall]] = [None]
+
+        def cancel_current() -> None:
+            running = current[0]
+            if running is not None:
+                running.cancel()
+
+        call.on_cancel(cancel_current)
+        try:
+            while not call.cancelled.is_set():
+                token = activate(call)
+                try:
+                    current[0] = running = self.loop.submit(agen.__anext__())
+                finally:
+                    deactivate(token)
+                try:
+                    value = running.result()
+                except StopAsyncIteration:
+                    return
+                except _CANCELLED_ERRORS:
+                    return
+                yield value
+        finally:
+            token = activate(call)
+            try:
+                self.loop.run(agen.aclose(), timeout=5)
+            except BaseException:  # already finished or failing in finally
+                log.debug("closing async generator failed", exc_info=True)
+            finally:
+                deactivate(token)
+
+
+class PayloadTooLargeError(BridgeError):
+    """A result (or stream chunk) over the message limit: fails that call alone."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(PAYLOAD_TOO_LARGE, f"The result is {size} bytes, over the {limit}-byte message limit "
+                                            "(`maxMessageBytes`)", type="PayloadTooLargeError")
+        self.details: Dict[str, int] = {"size": size, "limit": limit}
+
+
+def _iterate_sync(gen: Any, call: CallContext) -> Generator[Any, None, None]:
+    try:
+        while not call.cancelled.is_set():
+            token = activate(call)
+            try:
+                value = next(gen)
+            except StopIteration:
+                return
+            except Exception:
+                raise
+            except BaseException as error:  # noqa: BLE001 - contained: see ContainedError
+                raise ContainedError(error) from None
+            finally:
+                deactivate(token)
+            if call.cancelled.is_set():
+                return
+            yield value
+    finally:
+        token = activate(call)
+        try:
+            gen.close()  # runs the tool's `finally` when the stream stopped early (cancelled)
+        except BaseException:  # nobody waits for an answer any more
+            log.debug("closing the generator failed", exc_info=True)
+        finally:
+            deactivate(token)
+
+
+def log_call_error(call: CallContext, error: BaseException) -> None:
+    error = uncontain(error)
+    token = activate(call)
+    try:
+        log.info("tool %s raised %s: %s", call.tool, type(error).__name__, error)
+    finally:
+        deactivate(token)

@@ -1,0 +1,156 @@
+"""The frames transport's worker side, in process: envelope bytes, control path, cancel, credit, bad input."""
+
+import socket
+import time
+
+import pytest
+
+from conftest import ECHO, args, wait_until
+from snakepit_bridge._internal.adapter import load_adapter
+from snakepit_bridge._internal.event_loop import EventLoopThread
+from snakepit_bridge._internal.frame_server import FrameServer, envelope
+from snakepit_bridge._internal.tool_call import CallTracker, ToolRunner
+from snakepit_bridge.gen import common_pb2, frame_pb2, worker_pb2
+
+LIMIT = 1024 * 1024
+
+
+class Host:
+    """The host's end of the socketpair: writes request frames, reads answers by call id."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.buf = b""
+        sock.settimeout(20)
+
+    def send(self, frame: frame_pb2.Frame) -> None:
+        body = frame.SerializeToString()
+        self.sock.sendall(len(body).to_bytes(4, "big") + body)
+
+    def read(self) -> frame_pb2.Frame:
+        while True:
+            if len(self.buf) >= 4:
+                size = int.from_bytes(self.buf[:4], "big")
+                if len(self.buf) >= 4 + size:
+                    frame = frame_pb2.Frame.FromString(self.buf[4:4 + size])
+                    self.buf = self.buf[4 + size:]
+                    return frame
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError
+            self.buf += chunk
+
+    def eof(self) -> bool:
+        try:
+            return self.sock.recv(1) == b""
+        except OSError:
+            return True
+
+
+@pytest.fixture
+def served():
+    adapter = load_adapter(ECHO)
+    loop = EventLoopThread()
+    tracker = CallTracker("w-frames", 1)
+    runner = ToolRunner(adapter, "w-frames", loop, None, None, tracker, LIMIT)
+    host_end, worker_end = socket.socketpair()
+    closed = []
+    server = FrameServer(worker_end, runner, tracker, 1, LIMIT, on_shutdown=lambda: None,
+                         on_closed=lambda reason, eof: closed.append(reason))
+    server.start()
+    yield Host(host_end), closed
+    server.stop()
+    host_end.close()
+    loop.stop()
+
+
+def execute(call_id: int, tool: str, **kwargs) -> frame_pb2.Frame:
+    return frame_pb2.Frame(call_id=call_id, execute=worker_pb2.ExecuteRequest(tool=tool, arguments=args(**kwargs)),
+                           metadata={"x-snakepit-correlation-id": f"corr-{call_id}"})
+
+
+@pytest.mark.parametrize("call_id", [0, 1, 127, 128, 300, 2**32 - 1])
+@pytest.mark.parametrize("kind, message", [
+    ("pong", worker_pb2.PingResponse(message="ü", worker_id="w", pid=7)),
+    ("heartbeat_ack", worker_pb2.HeartbeatResponse(sequence=2**63, in_flight=1)),
+    ("execute_result", worker_pb2.ExecuteResponse(result=common_pb2.Payload(content_type="application/json"))),
+    ("execute_result", worker_pb2.ExecuteResponse(
+        result=common_pb2.Payload(content_type="application/octet-stream", data=b"\0" * 300_000))),
+    ("stream_event", worker_pb2.ExecuteStreamResponse(end=worker_pb2.StreamEnd(chunks=3))),
+    ("shutdown_done", worker_pb2.ShutdownResponse()),
+    ("failed", frame_pb2.CallFailed(code="PAYLOAD_TOO_LARGE", message="x")),
+])
+def test_the_hand_written_envelope_is_byte_identical_to_protobuf(call_id, kind, message):
+    header, body = envelope(call_id, kind, message.SerializeToString())
+    expected = frame_pb2.Frame(call_id=call_id, **{kind: message}).SerializeToString()
+    assert int.from_bytes(header[:4], "big") == len(expected)
+    assert header[4:] + body == expected
+
+
+def test_answers_calls_and_heartbeats_while_a_sync_tool_runs(served):
+    host, _ = served
+    host.send(execute(1, "cpu_burn", seconds=1.0))
+    time.sleep(0.1)
+    started = time.monotonic()
+    host.send(frame_pb2.Frame(call_id=2, heartbeat=worker_pb2.HeartbeatRequest(sequence=9)))
+    ack = host.read()
+    assert ack.call_id == 2 and ack.heartbeat_ack.sequence == 9 and ack.heartbeat_ack.in_flight == 1
+    assert time.monotonic() - started < 0.9  # answered by the reader thread, not after the tool
+    result = host.read()
+    assert result.call_id == 1 and result.execute_result.WhichOneof("outcome") == "result"
+
+
+def test_a_call_cancelled_while_it_waits_in_the_queue_never_runs(served):
+    host, _ = served
+    host.send(execute(1, "sleep", seconds=0.5))
+    host.send(execute(2, "whoami"))
+    host.send(frame_pb2.Frame(call_id=2, cancel=frame_pb2.CancelCall()))
+    answers = {f.call_id: f for f in (host.read(), host.read())}
+    assert answers[2].execute_result.error.code == "ABORTED"
+    assert answers[1].execute_result.WhichOneof("outcome") == "result"
+
+
+def test_a_cancel_reaches_a_running_tool(served):
+    host, _ = served
+    host.send(execute(1, "sleep", seconds=30))
+    time.sleep(0.1)
+    started = time.monotonic()
+    host.send(frame_pb2.Frame(call_id=1, cancel=frame_pb2.CancelCall()))
+    assert host.read().call_id == 1
+    assert time.monotonic() - started < 5
+
+
+def test_a_stream_sends_no_more_chunks_than_its_credit(served):
+    host, _ = served
+    host.send(frame_pb2.Frame(call_id=5, execute_stream=worker_pb2.ExecuteStreamRequest(
+        tool="count", arguments=args(n=10))))
+    host.send(frame_pb2.Frame(call_id=5, credit=frame_pb2.StreamCredit(chunks=2)))
+    assert [host.read().stream_event.WhichOneof("event") for _ in range(2)] == ["chunk", "chunk"]
+    host.sock.settimeout(0.3)
+    with pytest.raises(socket.timeout):
+        host.read()
+    host.sock.settimeout(20)
+    host.send(frame_pb2.Frame(call_id=5, credit=frame_pb2.StreamCredit(chunks=100)))
+    events = [host.read().stream_event for _ in range(9)]
+    assert [e.WhichOneof("event") for e in events] == ["chunk"] * 8 + ["end"]
+
+
+@pytest.mark.parametrize("data", [
+    (LIMIT + 1).to_bytes(4, "big"),  # oversized: refused from the header alone
+    (3).to_bytes(4, "big") + b"\xff\xff\xff",  # malformed
+    (2).to_bytes(4, "big") + frame_pb2.Frame(call_id=1, pong=worker_pb2.PingResponse()).SerializeToString()[:2],
+])
+def test_bad_input_closes_the_connection(served, data):
+    host, closed = served
+    host.sock.sendall(data)
+    assert wait_until(lambda: bool(closed), 5)
+    assert "protocol error" in closed[0] or "frame" in closed[0]
+    assert host.eof()
+
+
+def test_eof_inside_a_frame_is_a_protocol_error(served):
+    host, closed = served
+    host.sock.sendall((100).to_bytes(4, "big") + b"\x08")
+    host.sock.shutdown(socket.SHUT_WR)
+    assert wait_until(lambda: bool(closed), 5)
+    assert "protocol error" in closed[0]

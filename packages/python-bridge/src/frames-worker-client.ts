@@ -1,0 +1,428 @@
+import type { Socket } from "node:net";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { type ErrorCode, errorCodes, SnakepitError } from "@snakepit/errors";
+import { frame, metadataKeys, worker } from "./contract.js";
+import { FrameDecoder } from "./frame-decoder.js";
+import { FrameWriter } from "./frame-writer.js";
+import { decodePayload } from "./payload-codec.js";
+import { toolErrorToSnakepitError } from "./tool-error.js";
+import type { ExecuteRpcOptions, RpcOptions, ToolResult, WorkerClient } from "./worker-client.js";
+import {
+  toExecuteRequest,
+  toExecuteStreamRequest,
+  toToolDescriptions,
+  toToolResult,
+} from "./worker-messages.js";
+
+/** Options of {@link createFramesWorkerClient}. */
+export interface FramesWorkerClientOptions {
+  /** Largest frame in either direction, in bytes (the worker's `--max-message-bytes`). Default 100 MiB. */
+  readonly maxMessageBytes?: number;
+  /** Chunks a stream may send ahead of the consumer (the credit window). Default 16. */
+  readonly streamWindow?: number;
+  /** A name for error messages, e.g. the worker id. Default `"worker"`. */
+  readonly label?: string;
+}
+
+type Body = frame.Frame["body"];
+type Answer = Exclude<Body["case"], undefined>;
+
+/** One call in flight on the connection. */
+interface Call {
+  readonly id: number;
+  /** The answer kind that ends it (`stream_event` for streams). */
+  readonly answer: Answer;
+  readonly operation: string;
+  /** `performance.now()` deadline, 0 for none. */
+  readonly deadline: number;
+  readonly signal: AbortSignal | undefined;
+  resolve(value: unknown): void;
+  reject(error: SnakepitError): void;
+  /** Streams only: received events and the consumer's wake-up. */
+  readonly events?: worker.ExecuteStreamResponse[];
+  wake?: (() => void) | undefined;
+  failure?: SnakepitError | undefined;
+}
+
+const MiB = 1024 * 1024;
+const knownCodes = new Set<string>(errorCodes);
+const noop = () => undefined;
+
+/**
+ * A {@link WorkerClient} over the frames transport: protobuf `Frame`s, length-prefixed, on the
+ * worker's private socket (an inherited socketpair end; see frame.proto). Calls are multiplexed
+ * by call id; writes are coalesced per tick; cancellation (abort, deadline, a stream left early)
+ * sends a `cancel` frame, which sets the call's `cancelled` event in Python. Deadlines share one
+ * timer and signals one listener each, whatever the number of calls. A malformed, truncated or
+ * oversized frame closes the connection: every call on it fails with `PROTOCOL_ERROR` (the
+ * worker, seeing EOF, exits and is replaced); a connection that closes under calls fails them
+ * with `TRANSPORT_ERROR`.
+ */
+export function createFramesWorkerClient(
+  socket: Socket,
+  options: FramesWorkerClientOptions = {},
+): WorkerClient {
+  const maxBytes = options.maxMessageBytes ?? 100 * MiB;
+  const window = options.streamWindow ?? 16;
+  const label = options.label ?? "worker";
+  const address = `frames:${label}`;
+  const calls = new Map<number, Call>();
+  const bySignal = new WeakMap<AbortSignal, Set<Call>>();
+  const writer = new FrameWriter(socket);
+  let nextId = 0;
+  let closed: SnakepitError | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let timerAt = 0;
+
+  const decoder = new FrameDecoder(maxBytes, onFrame);
+  socket.on("data", (chunk: Buffer) => {
+    try {
+      decoder.push(chunk);
+    } catch (err) {
+      fail(SnakepitError.from(err, "PROTOCOL_ERROR"));
+    }
+  });
+  socket.on("error", noop);
+  socket.on("close", () => {
+    fail(
+      decoder.partial
+        ? new SnakepitError(
+            "PROTOCOL_ERROR",
+            `The frames connection to ${label} ended inside a frame`,
+          )
+        : new SnakepitError(
+            "TRANSPORT_ERROR",
+            `The frames connection to ${label} closed (the worker exited or closed it)`,
+          ),
+    );
+  });
+  socket.unref();
+
+  /** Closes the connection for good: every call fails with `error` (the first reason wins). */
+  function fail(error: SnakepitError): void {
+    if (closed !== undefined) return;
+    closed = error;
+    clearTimeout(timer);
+    socket.destroy();
+    for (const call of [...calls.values()]) settle(call, error);
+  }
+
+  function send(body: Body, callId: number, metadata?: Record<string, string>): void {
+    const message = create(frame.FrameSchema, { callId, body, metadata });
+    writer.push(toBinary(frame.FrameSchema, message));
+  }
+
+  function onFrame(bytes: Uint8Array): void {
+    let message: frame.Frame;
+    try {
+      message = fromBinary(frame.FrameSchema, bytes);
+    } catch (cause) {
+      throw new SnakepitError("PROTOCOL_ERROR", `${label} sent a frame that does not parse`, {
+        cause,
+      });
+    }
+    const call = calls.get(message.callId);
+    const body = message.body;
+    if (call === undefined) {
+      // Answers of calls the host has given up on (cancelled, timed out) are dropped.
+      if (body.case === undefined || !isAnswer(body.case))
+        throw new SnakepitError("PROTOCOL_ERROR", `${label} sent an unexpected frame`, {
+          details: { kind: body.case ?? "none", callId: message.callId },
+        });
+      return;
+    }
+    if (body.case === "failed") {
+      settle(call, callFailed(body.value, call));
+      return;
+    }
+    if (body.case !== call.answer)
+      throw new SnakepitError(
+        "PROTOCOL_ERROR",
+        `${label} answered ${call.operation} with a "${body.case ?? "empty"}" frame`,
+      );
+    if (body.case === "streamEvent") {
+      call.events?.push(body.value);
+      const event = body.value.event.case;
+      if (event !== "chunk") forget(call);
+      call.wake?.();
+      return;
+    }
+    forget(call);
+    call.resolve(body.value);
+  }
+
+  function isAnswer(kind: Answer): boolean {
+    return (
+      kind === "pong" ||
+      kind === "heartbeatAck" ||
+      kind === "tools" ||
+      kind === "executeResult" ||
+      kind === "streamEvent" ||
+      kind === "shutdownDone" ||
+      kind === "failed"
+    );
+  }
+
+  function callFailed(failed: frame.CallFailed, call: Call): SnakepitError {
+    const code: ErrorCode = knownCodes.has(failed.code)
+      ? (failed.code as ErrorCode)
+      : "TRANSPORT_ERROR";
+    let details: unknown;
+    try {
+      details = failed.detailsJson === "" ? undefined : JSON.parse(failed.detailsJson);
+    } catch {
+      details = undefined;
+    }
+    return new SnakepitError(code, `${call.operation} failed: ${failed.message}`, {
+      details: details as Record<string, unknown> | undefined,
+    });
+  }
+
+  /** Registers a call: id, deadline, signal. The caller has checked `closed` and the signal. */
+  function register(
+    answer: Answer,
+    operation: string,
+    opts: RpcOptions | undefined,
+    resolve: (value: unknown) => void,
+    reject: (error: SnakepitError) => void,
+    stream: boolean,
+  ): Call {
+    do nextId = nextId >= 0xffffffff ? 1 : nextId + 1;
+    while (calls.has(nextId));
+    const timeoutMs = opts?.timeoutMs;
+    const deadline = timeoutMs === undefined || timeoutMs <= 0 ? 0 : performance.now() + timeoutMs;
+    const call: Call = {
+      id: nextId,
+      answer,
+      operation,
+      deadline,
+      signal: opts?.signal,
+      resolve,
+      reject,
+      ...(stream ? { events: [] } : {}),
+    };
+    if (calls.size === 0) socket.ref();
+    calls.set(call.id, call);
+    if (deadline > 0 && (timer === undefined || deadline < timerAt)) arm(deadline);
+    const signal = opts?.signal;
+    if (signal !== undefined) watch(signal, call);
+    return call;
+  }
+
+  /** The call is over on the wire: no more frames are expected for it. */
+  function forget(call: Call): void {
+    if (!calls.delete(call.id)) return;
+    if (call.signal !== undefined) bySignal.get(call.signal)?.delete(call);
+    if (calls.size === 0) socket.unref();
+  }
+
+  /** Ends a call with `error`, telling the worker to stop it if it is still running there. */
+  function settle(call: Call, error: SnakepitError): void {
+    if (calls.has(call.id) && closed === undefined)
+      send({ case: "cancel", value: create(frame.CancelCallSchema) }, call.id);
+    forget(call);
+    if (call.events !== undefined) {
+      call.failure ??= error;
+      call.wake?.();
+    } else call.reject(error);
+  }
+
+  function watch(signal: AbortSignal, call: Call): void {
+    let set = bySignal.get(signal);
+    if (set === undefined) {
+      const fresh = new Set<Call>();
+      set = fresh;
+      bySignal.set(signal, fresh);
+      signal.addEventListener(
+        "abort",
+        () => {
+          bySignal.delete(signal);
+          for (const c of [...fresh]) settle(c, abortError(signal.reason, c.operation));
+        },
+        { once: true },
+      );
+    }
+    set.add(call);
+  }
+
+  /** One timer for every deadline: armed for the earliest, re-armed as calls expire. */
+  function arm(at: number): void {
+    clearTimeout(timer);
+    timerAt = at;
+    timer = setTimeout(expire, Math.max(0, at - performance.now()));
+    timer.unref();
+  }
+
+  function expire(): void {
+    timer = undefined;
+    const now = performance.now();
+    let next = 0;
+    for (const call of [...calls.values()]) {
+      if (call.deadline === 0) continue;
+      if (call.deadline <= now + 1)
+        settle(
+          call,
+          new SnakepitError("CALL_TIMEOUT", `${call.operation} ran past its deadline`, {
+            details: { deadlineExceeded: true },
+          }),
+        );
+      else if (next === 0 || call.deadline < next) next = call.deadline;
+    }
+    if (next > 0) arm(next);
+  }
+
+  function unary<T>(
+    body: Body,
+    answer: Answer,
+    operation: string,
+    opts: RpcOptions | undefined,
+    metadata?: Record<string, string>,
+  ): Promise<T> {
+    const signal = opts?.signal;
+    if (signal?.aborted) return Promise.reject(abortError(signal.reason, operation));
+    if (closed !== undefined) return Promise.reject(closed);
+    return new Promise<T>((resolve, reject) => {
+      const call = register(
+        answer,
+        operation,
+        opts,
+        resolve as (v: unknown) => void,
+        reject,
+        false,
+      );
+      send(body, call.id, metadata);
+    });
+  }
+
+  function metadataFor(opts: RpcOptions | undefined): Record<string, string> | undefined {
+    const id = opts?.correlationId;
+    const extra = opts?.metadata;
+    if (id === undefined) return extra === undefined ? undefined : { ...extra };
+    return extra === undefined
+      ? { [metadataKeys.correlationId]: id }
+      : { ...extra, [metadataKeys.correlationId]: id };
+  }
+
+  return {
+    address,
+    ping(message = "", opts) {
+      return unary(
+        { case: "ping", value: create(worker.PingRequestSchema, { message }) },
+        "pong",
+        `ping ${label}`,
+        opts,
+      );
+    },
+    heartbeat(sequence, opts) {
+      return unary(
+        { case: "heartbeat", value: create(worker.HeartbeatRequestSchema, { sequence }) },
+        "heartbeatAck",
+        `heartbeat ${label}`,
+        opts,
+      );
+    },
+    async describeTools(opts) {
+      return toToolDescriptions(
+        await unary<worker.DescribeToolsResponse>(
+          { case: "describeTools", value: create(worker.DescribeToolsRequestSchema) },
+          "tools",
+          `describe tools of ${label}`,
+          opts,
+        ),
+      );
+    },
+    async execute<T>(
+      tool: string,
+      args: Readonly<Record<string, unknown>> | undefined,
+      opts?: ExecuteRpcOptions,
+    ): Promise<ToolResult<T>> {
+      const request = toExecuteRequest(tool, args, opts, maxBytes);
+      const response = await unary<worker.ExecuteResponse>(
+        { case: "execute", value: request },
+        "executeResult",
+        `call "${tool}"`,
+        opts,
+        metadataFor(opts),
+      );
+      return toToolResult<T>(response, tool);
+    },
+    executeStream<T>(
+      tool: string,
+      args: Readonly<Record<string, unknown>> | undefined,
+      opts?: ExecuteRpcOptions,
+    ): AsyncIterable<T> {
+      const operation = `stream "${tool}"`;
+      return {
+        async *[Symbol.asyncIterator]() {
+          const signal = opts?.signal;
+          if (signal?.aborted) throw abortError(signal.reason, operation);
+          if (closed !== undefined) throw closed;
+          const request = toExecuteStreamRequest(tool, args, opts, maxBytes);
+          const call = register("streamEvent", operation, opts, noop, noop, true);
+          send({ case: "executeStream", value: request }, call.id, metadataFor(opts));
+          send(
+            { case: "credit", value: create(frame.StreamCreditSchema, { chunks: window }) },
+            call.id,
+          );
+          const events = call.events as worker.ExecuteStreamResponse[];
+          let consumed = 0;
+          try {
+            for (;;) {
+              const message = events.shift();
+              if (message === undefined) {
+                if (call.failure !== undefined) throw call.failure;
+                if (!calls.has(call.id))
+                  throw new SnakepitError(
+                    "PROTOCOL_ERROR",
+                    `${operation}: the worker closed the stream without an end marker`,
+                  );
+                await new Promise<void>((resolve) => {
+                  call.wake = resolve;
+                });
+                call.wake = undefined;
+                continue;
+              }
+              const event = message.event;
+              if (event.case === "chunk") {
+                // Credit goes back in batches of half the window, not one frame per chunk.
+                if (++consumed >= window / 2 && calls.has(call.id)) {
+                  send(
+                    {
+                      case: "credit",
+                      value: create(frame.StreamCreditSchema, { chunks: consumed }),
+                    },
+                    call.id,
+                  );
+                  consumed = 0;
+                }
+                yield decodePayload(event.value) as T;
+              } else if (event.case === "error") throw toolErrorToSnakepitError(event.value, tool);
+              else if (event.case === "end") return;
+            }
+          } finally {
+            // The consumer left early (break, throw, abort): cancel, which closes the generator in Python.
+            if (calls.has(call.id)) settle(call, abortError(undefined, operation));
+          }
+        },
+      };
+    },
+    async shutdown(graceMs, opts) {
+      await unary(
+        { case: "shutdown", value: create(worker.ShutdownRequestSchema, { graceMs }) },
+        "shutdownDone",
+        `shut down ${label}`,
+        opts,
+      );
+    },
+    close() {
+      fail(new SnakepitError("TRANSPORT_ERROR", `The frames client of ${label} was closed`));
+    },
+  };
+}
+
+/** The error of an aborted call: the caller's `SnakepitError` reason as is, else `ABORTED`. */
+function abortError(reason: unknown, operation: string): SnakepitError {
+  return reason instanceof SnakepitError
+    ? reason
+    : new SnakepitError("ABORTED", `${operation} was aborted`, { cause: reason });
+}
