@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { canFork } from "@snakepit/python-bridge";
 import { isRunning, parentPid, waitFor } from "@snakepit/testing";
@@ -59,6 +60,12 @@ async function killHostAndTime(
   return elapsed;
 }
 
+/** The session id of `pid` (field 6 of `/proc/<pid>/stat`; the command name may hold spaces). */
+function sessionOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[3]);
+}
+
 const busyCalls = [
   ["cpu_burn", { seconds: 60 }],
   ["cpu_burn", { seconds: 60 }],
@@ -90,6 +97,24 @@ describe("no orphans when the host is SIGKILLed", () => {
       const host = await startHost({ size: 8, calls: busyCalls, registry: false });
       expect(host.pids).toHaveLength(8);
       const elapsed = await killHostAndTime(host, host.pids, 2000);
+      expect(elapsed).toBeLessThan(2000);
+    },
+  );
+
+  // Linux shares the CPU between sessions (autogroups) before processes: forked workers left in
+  // their fork server's session shared one share, and on a loaded machine took seconds to exit.
+  it.runIf(canFork())(
+    "fork mode: 8 workers (idle, CPU-busy, sleeping), each leading its own session, are all gone within 2 s",
+    async () => {
+      const host = await startHost({
+        size: 8,
+        calls: busyCalls,
+        registry: false,
+        startMode: "fork",
+      });
+      const sessions = host.pids.map(sessionOf);
+      const elapsed = await killHostAndTime(host, host.pids, 2000);
+      expect(sessions).toEqual(host.pids);
       expect(elapsed).toBeLessThan(2000);
     },
   );

@@ -106,6 +106,40 @@ def test_reports_ready_then_forks_a_worker_in_its_own_group_and_reports_its_exit
         assert server.read() == {"event": "exited", "worker_id": "w1", "pid": pid, "code": None, "signal": "SIGKILL"}
 
 
+def _autogroup(pid: int) -> "str | None":
+    try:
+        with open(f"/proc/{pid}/autogroup") as f:
+            return f.read().split()[0]
+    except OSError:
+        return None  # a kernel without CONFIG_SCHED_AUTOGROUP
+
+
+def test_each_forked_worker_leads_its_own_session_before_the_server_reports_its_pid(server: Server) -> None:
+    # Linux shares the CPU between sessions (autogroups) first: workers left in the fork server's
+    # session all shared one share, and on a loaded machine took seconds to exit after the host
+    # died. The host reads the group (and kills by it) as soon as it learns the pid.
+    server.read()
+    with tempfile.TemporaryDirectory() as d:
+        batch = "".join(json.dumps({"op": "fork", "ref": i, "worker_id": f"w{i}", "args": [
+            "--adapter", ECHO, "--listen", f"unix:{d}/w{i}.sock", "--worker-id", f"w{i}",
+            "--snakepit-run-id", "pyrun", "--host-pid", str(os.getpid())]}) + "\n" for i in range(3))
+        server.host.sendall(batch.encode())  # one batch: forked together, then let start
+        pids = []
+        while len(pids) < 3:
+            message = server.read()
+            if message["event"] != "forked":
+                continue
+            pid = message["pid"]
+            pids.append(pid)
+            assert (os.getsid(pid), os.getpgid(pid)) == (pid, pid)
+        server_group = _autogroup(server.proc.pid)
+        for pid in pids:
+            assert server_group is None or _autogroup(pid) != server_group
+            os.kill(pid, signal.SIGKILL)
+        exits = {server.read()["pid"] for _ in pids}
+        assert exits == set(pids)
+
+
 def test_server_has_one_thread_and_never_a_grpc_object(server: Server) -> None:
     server.read()
     assert os.listdir(f"/proc/{server.proc.pid}/task") == [str(server.proc.pid)]

@@ -117,6 +117,8 @@ class ForkServer:
         os.set_blocking(self.wake_w, False)
         # The start gate of the batch being forked (see `open_gate`): (read end, write end).
         self.gate: Optional["tuple[int, int]"] = None
+        # The batch's children not yet reported `forked`: (read end of the child's session pipe, message).
+        self.unreported: List["tuple[int, Dict[str, Any]]"] = []
         signal.signal(signal.SIGCHLD, lambda *_: None)
         signal.set_wakeup_fd(self.wake_w)
 
@@ -146,6 +148,7 @@ class ForkServer:
                 while b"\n" in self.buffer:
                     line, self.buffer = self.buffer.split(b"\n", 1)
                     self.handle(line)
+                self.report_forked()
                 self.open_gate()
 
     def handle(self, line: bytes) -> None:
@@ -193,35 +196,48 @@ class ForkServer:
         pairs = [_socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM) for _ in streams]
         host_ends = [a.detach() for a, _ in pairs]
         child_ends = [b.detach() for _, b in pairs]
+        # Only the child holds the write end: EOF once it leads its own session (or died).
+        session_r, session_w = os.pipe()
         sys.stdout.flush()
         sys.stderr.flush()
         try:
             pid = os.fork()
         except OSError as error:
-            for fd in host_ends + child_ends:
+            for fd in [*host_ends, *child_ends, session_r, session_w]:
                 os.close(fd)
             self.send({"event": "fork-failed", "ref": ref, "worker_id": request.worker_id,
                        "message": f"fork failed: {error}"})
             return
         if pid == 0:
-            self._become_child(request, child_ends)
-        for fd in child_ends:
+            self._become_child(request, child_ends, session_w)
+        for fd in [*child_ends, session_w]:
             os.close(fd)
-        try:
-            os.setpgid(pid, pid)  # also done by the child: whichever runs first wins the race
-        except OSError:
-            pass
         self.children[pid] = request.worker_id
         for stream, fd in zip(streams, host_ends):
             self.send({"event": "fd", "ref": ref, "stream": stream}, fd)
             os.close(fd)
-        self.send({"event": "forked", "ref": ref, "worker_id": request.worker_id, "pid": pid})
-        if os.environ.get('NOGATE'):
-            self.open_gate()
+        self.unreported.append((session_r, {"event": "forked", "ref": ref, "worker_id": request.worker_id,
+                                            "pid": pid}))
 
-    def _become_child(self, request: fork_child.ForkRequest, child_ends: List[int]) -> None:
+    def report_forked(self) -> None:
+        """Sends `forked` for the batch just forked, each once its child leads its own session, so
+        the host never sees a pid whose process group is not yet its own (it reads the group at
+        once, and kills by group). The children start their `setsid()` while later ones are still
+        being forked: the batch costs one wait, not one per child."""
+        for session_r, message in self.unreported:
+            while os.read(session_r, 64):  # EOF: the child called setsid() (or died)
+                pass
+            os.close(session_r)
+            self.send(message)
+        self.unreported = []
+
+    def _become_child(self, request: fork_child.ForkRequest, child_ends: List[int], session_w: int) -> None:
         code = 1
         try:
+            try:
+                fork_child.lead_new_session()
+            finally:
+                os.close(session_w)  # tells the server (see `report_forked`)
             self.control.detach()  # the fd number is reused for the child's own control socket
             assert self.gate is not None
             gate_r, gate_w = self.gate
