@@ -18,7 +18,6 @@ import {
   streamCall,
 } from "./run-call.js";
 import { SessionAffinity } from "./session-affinity.js";
-import { validateSessionId } from "./session-input.js";
 import { createMemorySessionStore, type SessionStore } from "./session-store.js";
 import { settledWithin, untilAborted } from "./settled-within.js";
 import { closeOnSignals } from "./signal-handlers.js";
@@ -158,9 +157,7 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
   ): PendingCall {
     const refusal = state.refusal();
     if (refusal !== undefined) throw refusal;
-    const validated = validateExecuteOptions(callOptions);
-    if (validated.sessionId !== undefined) validateSessionId(validated.sessionId);
-    return dispatcher.newCall(tool, args, validated);
+    return dispatcher.newCall(tool, args, validateExecuteOptions(callOptions));
   }
 
   const self: Pool = {

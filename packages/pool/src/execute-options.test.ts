@@ -19,7 +19,6 @@ describe("validateExecuteOptions (per-call options, checked like pool options)",
     [{ timeoutMs: 1.5 }, "timeoutMs", "an integer >= 0"],
     [{ affinity: "sticky" }, "affinity", '"strict-queue"'],
     [{ idempotent: "yes" }, "idempotent", "a boolean"],
-    [{ sessionId: "" }, "sessionId", "a non-empty string"],
     [{ correlationId: 7 }, "correlationId", "a non-empty string"],
     [{ metadata: { a: 1 } }, "metadata.a", "a string"],
     [{ metadata: "x" }, "metadata", "an object of strings"],
@@ -30,6 +29,12 @@ describe("validateExecuteOptions (per-call options, checked like pool options)",
     expect(err.code).toBe("INVALID_OPTIONS");
     expect(err.details.option).toBe(option);
     expect(err.message).toContain(text);
+  });
+
+  it.each(["", 7, null])("a session id %j is data, not an option: INVALID_ARGUMENTS", (sessionId) => {
+    expect(() => validateExecuteOptions({ sessionId } as never)).toThrow(
+      expect.objectContaining({ code: "INVALID_ARGUMENTS" }),
+    );
   });
 
   it("accepts every known option, undefined values and no options at all", () => {

@@ -6,6 +6,7 @@ import {
   rejectUnknownKeys,
 } from "@snakepit/errors/internal";
 import type { AffinityMode, ExecuteOptions } from "./pool-types.js";
+import { validateSessionId } from "./session-input.js";
 
 const KNOWN = [
   "signal",
@@ -40,8 +41,11 @@ export function validateExecuteOptions(options: unknown): ExecuteOptions {
         expectInteger("timeoutMs", value, 0);
         break;
       case "correlationId":
-      case "sessionId":
         expectString(key, value);
+        break;
+      case "sessionId":
+        // The rule every session store shares (and its code, INVALID_ARGUMENTS: it is data).
+        validateSessionId(value);
         break;
       case "affinity":
         if (!AFFINITY_MODES.includes(value as AffinityMode))
