@@ -31,11 +31,14 @@ describe("validateExecuteOptions (per-call options, checked like pool options)",
     expect(err.message).toContain(text);
   });
 
-  it.each(["", 7, null])("a session id %j is data, not an option: INVALID_ARGUMENTS", (sessionId) => {
-    expect(() => validateExecuteOptions({ sessionId } as never)).toThrow(
-      expect.objectContaining({ code: "INVALID_ARGUMENTS" }),
-    );
-  });
+  it.each(["", 7, null])(
+    "a session id %j is data, not an option: INVALID_ARGUMENTS",
+    (sessionId) => {
+      expect(() => validateExecuteOptions({ sessionId } as never)).toThrow(
+        expect.objectContaining({ code: "INVALID_ARGUMENTS" }),
+      );
+    },
+  );
 
   it("accepts every known option, undefined values and no options at all", () => {
     const options = {
