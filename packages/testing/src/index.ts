@@ -18,6 +18,7 @@ export {
   processGroup,
   processState,
 } from "./proc.js";
+export { runReadmeExample } from "./readme-example.js";
 export type { RedisServer, RedisServerOptions } from "./redis-server.js";
 export { findRedisServer, startRedisServer } from "./redis-server.js";
 export type { SecondUser } from "./second-user.js";
