@@ -1,13 +1,17 @@
 """The frames transport's worker side: the WorkerService over length-prefixed `Frame`s on an
 inherited socket (see proto/snakepit/bridge/v1/frame.proto), without grpcio on the hot path.
 
-Threads:
-- one reader (`snakepit-frames-reader`) parses every complete frame it has received and answers
-  control frames itself (ping, heartbeat, describe, cancel, credit): it never runs a tool, so a
-  heartbeat is answered while a sync tool runs;
-- `concurrency` call threads (`snakepit-call-N`) take tool calls from one queue, in order (the
-  process profile has one: calls the host sent ahead wait in the queue, so Python never idles
-  for a round trip between calls); async tools run on the worker's event loop as with gRPC.
+Threads, process profile (one call at a time):
+- the serving thread (`snakepit-frames`) reads every complete frame received, answers control
+  frames (ping, heartbeat, describe, cancel, credit) and runs calls itself, in order, with no
+  hand-off: calls the host sent ahead (its pipeline window) are read in one `recv` and wait in
+  `_pending`, so Python never idles for a round trip between calls;
+- a standby thread (`snakepit-frames-standby`) takes the reader role while the serving thread is
+  inside one tool for longer than a tick (`_STANDBY_S`), or at once when a stream waits for
+  credit, so a heartbeat or a cancel is answered while a sync tool runs.
+Threads, thread profile: one reader (`snakepit-frames-reader`) that answers control frames and
+queues calls for `concurrency` call threads (`snakepit-call-N`). Async tools run on the worker's
+event loop in both.
 
 Writes from every thread go through `FrameWriter`, which coalesces what is waiting into one
 `sendmsg`. A malformed, truncated or oversized frame closes the connection; so does EOF. Either way
@@ -37,6 +41,9 @@ log = logging.getLogger("snakepit_bridge.frames")
 _HEADER = 4
 _READ_SIZE = 256 * 1024
 _IOV_MAX = 512
+# How often the process profile's standby thread checks whether the serving thread is inside a
+# tool (and so cannot read): a heartbeat or cancel waits at most about two ticks behind a tool.
+_STANDBY_S = 0.025
 # Tags of the Frame fields written by hand around an already-serialised answer (the envelope is
 # two fields: the call id, then the answer, in field-number order as protobuf serialises them).
 _TAG_CALL_ID = (1 << 3) | 0
@@ -122,9 +129,10 @@ class FrameWriter:
 class _Stream:
     """Credit of one streaming call: the call thread waits for it before each chunk."""
 
-    def __init__(self, call: CallContext) -> None:
+    def __init__(self, call: CallContext, need_reader: Callable[[], None]) -> None:
         self.credit = 0
         self.cond = threading.Condition()
+        self._need_reader = need_reader
         call.on_cancel(self.wake)
 
     def add(self, chunks: int) -> None:
@@ -139,6 +147,8 @@ class _Stream:
     def take(self, call: CallContext) -> bool:
         """Waits for one chunk of credit; False when the call was cancelled meanwhile."""
         with self.cond:
+            if self.credit <= 0:
+                self._need_reader()
             while self.credit <= 0:
                 if call.cancelled.is_set():
                     return False
@@ -179,17 +189,24 @@ class FrameServer:
         self._calls_lock = threading.Lock()
         self._queue: "queue.SimpleQueue[Any]" = queue.SimpleQueue()
         self._closed = threading.Event()
-        self._buf = bytearray()
+        # Received bytes land in one reused buffer (no allocation per read); a frame split across
+        # reads is carried over in `_carry`.
+        self._rbuf = bytearray(_READ_SIZE)
+        self._rview = memoryview(self._rbuf)
+        self._carry = bytearray()
         # The process profile (one call at a time) runs a call on the thread that read it: no
-        # hand-off on the critical path. Two threads take turns: while one runs a tool, the other
-        # holds the reader role (heartbeats, cancels and credit are still read and answered).
+        # hand-off, no lock passed per call. While that thread is inside a tool for longer than one
+        # `_STANDBY_S` tick, a standby thread takes the reader role until the tool returns, so
+        # heartbeats, cancels and stream credit are still read and answered.
         self._inline = concurrency == 1
         self._reader_lock = threading.Lock()
-        self._runner_lock = threading.Lock()
         self._pending: "collections.deque[_Call]" = collections.deque()
+        self._in_tool = False
+        self._tool_seq = 0
+        self._standby_wake = threading.Event()
         if self._inline:
-            self._threads = [threading.Thread(target=self._read_loop, name=f"snakepit-frames-{i}", daemon=True)
-                             for i in range(2)]
+            self._threads = [threading.Thread(target=self._serve_inline, name="snakepit-frames", daemon=True),
+                             threading.Thread(target=self._standby, name="snakepit-frames-standby", daemon=True)]
         else:
             self._threads = [threading.Thread(target=self._read_loop, name="snakepit-frames-reader", daemon=True)]
             self._threads += [threading.Thread(target=self._call_loop, name=f"snakepit-call-{i}", daemon=True)
@@ -207,6 +224,7 @@ class FrameServer:
         if self._closed.is_set():
             return
         self._closed.set()
+        self._standby_wake.set()
         with self._calls_lock:
             calls = list(self._calls.values())
         for entry in calls:
@@ -222,69 +240,104 @@ class FrameServer:
     # -- reading --------------------------------------------------------------------------------
 
     def _read_loop(self) -> None:
-        reason, eof = "the host closed the frames connection", True
-        try:
-            while not self._closed.is_set():
-                with self._reader_lock:
-                    if self._closed.is_set() or not self._read_once():
+        """The reader thread of the thread profile: reads until the connection ends."""
+        while not self._closed.is_set() and self._read_guarded():
+            pass
+
+    def _serve_inline(self) -> None:
+        """The process profile's serving thread: runs what was read, else reads."""
+        pending, lock, closed = self._pending, self._reader_lock, self._closed
+        while not closed.is_set():
+            if pending:
+                entry = pending.popleft()
+                self._tool_seq += 1
+                self._in_tool = True
+                try:
+                    self._run_entry(entry)
+                finally:
+                    self._in_tool = False
+                continue
+            with lock:
+                if pending or closed.is_set():
+                    continue
+                if not self._read_guarded():
+                    return
+
+    def _standby(self) -> None:
+        """Reads for the serving thread while it is inside one tool for longer than a tick."""
+        seen = -1
+        closed, lock, wake = self._closed, self._reader_lock, self._standby_wake
+        while True:
+            woken = wake.wait(_STANDBY_S)
+            wake.clear()
+            if closed.is_set():
+                return
+            seq = self._tool_seq
+            if not self._in_tool or (seq != seen and not woken):
+                seen = seq
+                continue
+            while self._in_tool and self._tool_seq == seq and not closed.is_set():
+                with lock:
+                    if closed.is_set() or not (self._in_tool and self._tool_seq == seq):
                         break
-                if self._inline:
-                    self._run_pending()
+                    if not self._read_guarded():
+                        return
+
+    def _read_guarded(self) -> bool:
+        """One `_read_once`; False (after closing the connection) when the connection ended."""
+        try:
+            if self._read_once():
+                return True
+            reason, eof = "the host closed the frames connection", True
         except ProtocolError as error:
             reason, eof = f"protocol error on the frames connection: {error}", False
             log.error("%s; closing it", reason)
         except OSError as error:
-            reason = f"frames connection failed ({error.strerror})"
+            reason, eof = f"frames connection failed ({error.strerror})", True
         if not self._closed.is_set():
             self.stop()
             self._on_closed(reason, eof)
+        return False
 
     def _read_once(self) -> bool:
         """Reads what has arrived and dispatches every complete frame; False at EOF."""
-        sock, limit, buf = self._sock, self._limit, self._buf
-        chunk = sock.recv(_READ_SIZE)
-        if not chunk:
-            if buf:
-                raise ProtocolError(f"EOF inside a frame ({len(buf)} bytes of it received)")
+        limit, carry = self._limit, self._carry
+        n = self._sock.recv_into(self._rview)
+        if n == 0:
+            if carry:
+                raise ProtocolError(f"EOF inside a frame ({len(carry)} bytes of it received)")
             return False
-        buf += chunk
-        pos, end = 0, len(buf)
+        if carry:
+            carry += self._rview[:n]
+            data = memoryview(carry)
+        else:
+            data = self._rview[:n]
+        pos, end = 0, len(data)
         frames = []
         while end - pos >= _HEADER:
-            size = int.from_bytes(buf[pos:pos + _HEADER], "big")
+            size = int.from_bytes(data[pos:pos + _HEADER], "big")
             if limit and size > limit:
                 raise ProtocolError(f"a frame of {size} bytes is over the {limit}-byte limit")
             if end - pos - _HEADER < size:
                 if size > _READ_SIZE:  # a large frame: read the rest straight into its own buffer
                     body = bytearray(size)
                     have = end - pos - _HEADER
-                    body[:have] = buf[pos + _HEADER:end]
+                    body[:have] = data[pos + _HEADER:end]
                     self._read_exact(memoryview(body)[have:])
                     frames.append(self._parse(body))
                     pos = end
                 break
-            frames.append(self._parse(memoryview(buf)[pos + _HEADER:pos + _HEADER + size]))
+            frames.append(self._parse(data[pos + _HEADER:pos + _HEADER + size]))
             pos += _HEADER + size
-        del buf[:pos]
+        rest = bytes(data[pos:end]) if pos < end else b""
+        data.release()
+        if carry:
+            carry.clear()
+        if rest:
+            carry += rest
         for frame in frames:
             self._dispatch(frame)
         return True
-
-    def _run_pending(self) -> None:
-        """Runs the calls read so far, in order, unless another thread is running them (it will
-        run these too: it re-checks after letting go of the runner role)."""
-        while self._pending and not self._closed.is_set():
-            if not self._runner_lock.acquire(blocking=False):
-                return
-            try:
-                while True:
-                    try:
-                        entry = self._pending.popleft()
-                    except IndexError:
-                        break
-                    self._run_entry(entry)
-            finally:
-                self._runner_lock.release()
 
     def _read_exact(self, view: memoryview) -> None:
         while len(view):
@@ -296,7 +349,7 @@ class FrameServer:
     @staticmethod
     def _parse(data: Any) -> Any:
         try:
-            return frame_pb2.Frame.FromString(bytes(data))
+            return frame_pb2.Frame.FromString(data)
         except Exception as error:  # noqa: BLE001 - DecodeError and friends
             raise ProtocolError(f"a frame does not parse ({type(error).__name__})") from None
 
@@ -354,7 +407,7 @@ class FrameServer:
             return
         metadata = frame.metadata
         call = self._runner.new_call(request, metadata.get(CORRELATION_METADATA, ""))
-        stream = _Stream(call) if kind == "execute_stream" else None
+        stream = _Stream(call, self._standby_wake.set) if kind == "execute_stream" else None
         entry = _Call(call_id, frame, call, stream)
         with self._calls_lock:
             self._calls[call_id] = entry
