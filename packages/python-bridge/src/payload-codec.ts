@@ -137,7 +137,23 @@ export function decodePayload(payload: Payload | undefined): unknown {
  * throws `INVALID_ARGUMENTS` naming its path, e.g. ``args.items[2].when``.
  */
 export function encodeArguments(args: Readonly<Record<string, unknown>> | undefined): Arguments {
-  if (args === undefined) return create(ArgumentsSchema, { json: encodePayload({}) });
+  const { json, binary } = splitArguments(args);
+  return create(ArgumentsSchema, {
+    json: create(PayloadSchema, { contentType: contentTypes.json, data: encoder.encode(json) }),
+    binary: binary ?? {},
+  });
+}
+
+/**
+ * Tool arguments as {@link encodeArguments} carries them, before any message is built: the JSON
+ * text of the non-binary ones (`application/json`) and the top-level binary ones (`undefined`
+ * when there are none). Throws as {@link encodeArguments}.
+ */
+export function splitArguments(args: Readonly<Record<string, unknown>> | undefined): {
+  json: string;
+  binary: Record<string, Uint8Array> | undefined;
+} {
+  if (args === undefined) return { json: "{}", binary: undefined };
   if (typeof args !== "object" || args === null || Array.isArray(args)) {
     throw new SnakepitError(
       "INVALID_ARGUMENTS",
@@ -157,7 +173,7 @@ export function encodeArguments(args: Readonly<Record<string, unknown>> | undefi
       delete json[key];
     }
   }
-  return create(ArgumentsSchema, { json: encodePayload(json, "args"), binary: binary ?? {} });
+  return { json: toJson(json, "args"), binary };
 }
 
 /** Decodes {@link Arguments} back to one object of keyword arguments (binary ones as `Uint8Array`). */
