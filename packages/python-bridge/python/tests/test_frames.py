@@ -8,7 +8,8 @@ import pytest
 from conftest import ECHO, args, wait_until
 from snakepit_bridge._internal.adapter import load_adapter
 from snakepit_bridge._internal.event_loop import EventLoopThread
-from snakepit_bridge._internal.frame_server import FrameServer, envelope
+from snakepit_bridge._internal.frame_server import FrameServer, envelope, envelope_parts
+from snakepit_bridge._internal.tool_call import serialized_result
 from snakepit_bridge._internal.tool_call import CallTracker, ToolRunner
 from snakepit_bridge.gen import common_pb2, frame_pb2, worker_pb2
 
@@ -154,3 +155,46 @@ def test_eof_inside_a_frame_is_a_protocol_error(served):
     host.sock.shutdown(socket.SHUT_WR)
     assert wait_until(lambda: bool(closed), 5)
     assert "protocol error" in closed[0]
+
+
+@pytest.mark.parametrize("content_type, data", [
+    ("", b""), ("application/json", b""), ("application/json", b'"x"'), ("application/octet-stream", b"\0" * 300),
+    ("application/json", "ü€😀".encode() * 50_000), ("tÿpe/ü", b"\xff"),
+])
+@pytest.mark.parametrize("duration_ms", [0.0, 0.001, 1.5, 123456.789, 1e300])
+def test_a_hand_serialised_result_is_byte_identical_to_protobuf(content_type, data, duration_ms):
+    expected = worker_pb2.ExecuteResponse(
+        result=common_pb2.Payload(content_type=content_type, data=data), duration_ms=duration_ms).SerializeToString()
+    assert b"".join(serialized_result(content_type, data, duration_ms)) == expected
+    framed = b"".join(envelope_parts(77, "execute_result", serialized_result(content_type, data, duration_ms),
+                                     len(expected)))
+    parsed = frame_pb2.Frame.FromString(framed[4:])
+    assert int.from_bytes(framed[:4], "big") == len(framed) - 4
+    assert parsed.call_id == 77 and parsed.execute_result.SerializeToString() == expected
+
+
+def test_arguments_are_checked_by_name_without_bind_and_with_it():
+    from snakepit_bridge._internal.errors import BridgeError
+    from snakepit_bridge._internal.tools import ToolDefinition, tool
+
+    @tool
+    def kw(a, b=1, *, c):
+        return a, b, c
+
+    @tool
+    def pos(a, /, b=2):
+        return a, b
+
+    @tool
+    def anything(a, **rest):
+        return a, rest
+
+    fast = ToolDefinition.from_callable(kw)
+    assert fast.arguments({"a": 1, "c": 3}) == ((), {"a": 1, "c": 3})
+    for wrong in ({"c": 3}, {"a": 1}, {"a": 1, "c": 3, "d": 4}):
+        with pytest.raises(BridgeError, match="Invalid arguments for tool 'kw'"):
+            fast.arguments(wrong)
+    assert ToolDefinition.from_callable(anything).arguments({"a": 1, "z": 2}) == ((), {"a": 1, "z": 2})
+    # A positional-only parameter cannot be given by name: `bind` says so.
+    with pytest.raises(BridgeError, match="positional only"):
+        ToolDefinition.from_callable(pos).arguments({"a": 1})
