@@ -60,12 +60,14 @@ export interface PoolOptions {
   /** Calls one worker serves at once with the `thread` profile. Default 4. */
   readonly threadsPerWorker?: number;
   /**
-   * `process` profile: calls dispatched ahead to one worker (1–4). The worker still runs one at a
-   * time; the next ones wait in its socket, so Python never idles for a round trip between calls
-   * (what python-shell's pipelined stdin gets for free). A call waiting there has been dispatched:
-   * its deadline runs, an abort cancels it (it then never starts), a crash fails it with
-   * `WORKER_CRASHED` (an `idempotent` call runs again elsewhere), and it no longer counts towards
-   * `maxQueue` or `queueTimeoutMs`. Default 1 (no window).
+   * `process` profile: calls one worker may hold at once (1–4), its pipeline window. The worker
+   * still runs one at a time, in order; the next ones wait in its socket, so Python never idles
+   * for a round trip between calls (what python-shell's pipelined stdin gets for free). A call
+   * goes into a busy worker's window only when no worker is idle. A call waiting there has been
+   * dispatched: its deadline runs, an abort cancels it (it then never starts), a crash fails it
+   * with `WORKER_CRASHED` (an `idempotent` call runs again elsewhere), and it no longer counts
+   * towards `maxQueue` or `queueTimeoutMs`. Default 4; 1 turns the window off (a call then waits
+   * in the pool's queue until a worker is free, and may take whichever frees first).
    */
   readonly pipelineDepth?: number;
   /** `ready()` resolves once this many workers are ready (the rest keep starting). Default: `size`. */
@@ -420,7 +422,7 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
     queueTimeoutMs: int("queueTimeoutMs", 0, 0),
     cancelGraceMs: int("cancelGraceMs", 2000, 0),
     profile,
-    capacity: profile === "thread" ? int("threadsPerWorker", 4, 1) : int("pipelineDepth", 1, 1),
+    capacity: profile === "thread" ? int("threadsPerWorker", 4, 1) : int("pipelineDepth", 4, 1),
     concurrency: profile === "thread" ? int("threadsPerWorker", 4, 1) : 1,
     minReady,
     affinity: o.affinity ?? "hint",

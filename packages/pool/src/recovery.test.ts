@@ -112,7 +112,12 @@ describe("start failures", () => {
       ].join("\n"),
     );
     try {
-      const pool = usePool({ adapter: `${adapterFile}:FlakyAdapter`, size: 1, heartbeat: false });
+      const pool = usePool({
+        adapter: `${adapterFile}:FlakyAdapter`,
+        size: 1,
+        heartbeat: false,
+        pipelineDepth: 1, // the second call waits in the queue
+      });
       await pool.ready();
       // Remove the model file, then crash the worker: every replacement now fails in setup().
       rmSync(modelFile);
