@@ -101,6 +101,32 @@ def test_answers_calls_and_heartbeats_while_a_sync_tool_runs(served):
     assert result.call_id == 1 and result.execute_result.WhichOneof("outcome") == "result"
 
 
+def test_pipelined_quick_results_share_a_write_but_never_wait_behind_a_long_call(served):
+    host, _ = served
+    for i in range(1, 4):  # the server learns that echo and cpu_burn are quick
+        host.send(execute(i, "echo", value=i))
+        assert host.read().call_id == i
+        host.send(execute(100 + i, "cpu_burn", seconds=0))
+        assert host.read().call_id == 100 + i
+    # Three quick calls in one write: their results may travel together, all promptly.
+    host.sock.sendall(b"".join(_framed(execute(i, "echo", value=i)) for i in (10, 11, 12)))
+    assert sorted(host.read().call_id for _ in range(3)) == [10, 11, 12]
+    # A quick call, then one of a usually quick tool that runs long this time: the first result,
+    # held back for a shared write, is not held for the second's whole run (the standby thread
+    # writes it within a couple of 25 ms ticks).
+    host.sock.sendall(_framed(execute(20, "echo", value=1)) + _framed(execute(21, "cpu_burn", seconds=1.0)))
+    started = time.monotonic()
+    first = host.read()
+    assert first.call_id == 20
+    assert time.monotonic() - started < 0.5
+    assert host.read().call_id == 21
+
+
+def _framed(frame: frame_pb2.Frame) -> bytes:
+    body = frame.SerializeToString()
+    return len(body).to_bytes(4, "big") + body
+
+
 def test_a_call_cancelled_while_it_waits_in_the_queue_never_runs(served):
     host, _ = served
     host.send(execute(1, "sleep", seconds=0.5))
