@@ -18,6 +18,21 @@ describe("deadlines and stuck tools", () => {
     await waitFor(() => !isRunning(stuckPid), { message: "the stuck worker to be killed" });
   });
 
+  it("aborting a call that waits in a worker's window does not get the call running there killed as stuck", async () => {
+    const pool = usePool({ adapter: echoAdapter, size: 1, pipelineDepth: 2, cancelGraceMs: 300 });
+    await pool.ready();
+    const [pid] = pool.stats().pids as [number];
+    const running = pool.execute("sleep", { seconds: 1 });
+    const controller = new AbortController();
+    const waiting = rejection(pool.execute("pid", {}, { signal: controller.signal }));
+    await waitFor(() => pool.stats().inFlight === 2);
+    controller.abort();
+    expect((await waiting).code).toBe("ABORTED");
+    await running;
+    expect(await pool.execute("pid")).toBe(pid);
+    expect(pool.stats().restarts).toBe(0);
+  });
+
   it("a tool that honours cancellation: the same worker serves the next call", async () => {
     const pool = usePool({ adapter: echoAdapter, size: 1, cancelGraceMs: 2000 });
     await pool.ready();
