@@ -18,6 +18,18 @@ describe("deadlines and stuck tools", () => {
     await waitFor(() => !isRunning(stuckPid), { message: "the stuck worker to be killed" });
   });
 
+  it("a call waiting in a stuck worker's window never started: it runs on the replacement", async () => {
+    const pool = usePool({ adapter: echoAdapter, size: 1, pipelineDepth: 2, cancelGraceMs: 300 });
+    await pool.ready();
+    const [stuckPid] = pool.stats().pids as [number];
+    const stuck = rejection(pool.execute("sleep_forever", {}, { timeoutMs: 200 }));
+    const behind = pool.execute("pid");
+    expect((await stuck).code).toBe("CALL_TIMEOUT");
+    const pid = await behind;
+    expect(pid).not.toBe(stuckPid);
+    expect(pool.stats().restartsByReason.stuck).toBe(1);
+  });
+
   it("aborting a call that waits in a worker's window does not get the call running there killed as stuck", async () => {
     const pool = usePool({ adapter: echoAdapter, size: 1, pipelineDepth: 2, cancelGraceMs: 300 });
     await pool.ready();
