@@ -60,7 +60,37 @@ function checkingReplacer(produced: Map<object, unknown>) {
   };
 }
 
+/**
+ * True for a plain object whose own and inherited enumerable values are all strings, finite
+ * numbers, booleans or null: JSON keeps it exactly, so it needs no checking replacer (which
+ * costs more than the rest of a small call, and takes `JSON.stringify` off its fast path).
+ */
+function isFlatJson(value: unknown): boolean {
+  if (
+    typeof value !== "object" ||
+    value === null ||
+    Object.getPrototypeOf(value) !== Object.prototype
+  )
+    return false;
+  for (const key in value) {
+    const v = (value as Record<string, unknown>)[key];
+    switch (typeof v) {
+      case "string":
+      case "boolean":
+        continue;
+      case "number":
+        if (Number.isFinite(v)) continue;
+        return false;
+      default:
+        if (v === null) continue;
+        return false;
+    }
+  }
+  return true;
+}
+
 function toJson(value: unknown, root: string): string {
+  if (isFlatJson(value)) return JSON.stringify(value);
   const produced = new Map<object, unknown>();
   try {
     const text = JSON.stringify(value, checkingReplacer(produced));
