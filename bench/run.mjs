@@ -2,6 +2,10 @@
 // `SNAKEPIT_BENCH_QUICK=1` shrinks every benchmark to a smoke run (the doc says so);
 // `SNAKEPIT_BENCH_ORPHAN_RUNS` sets the number of host SIGKILLs per start mode (default 100);
 // `SNAKEPIT_BENCH_ONLY=orphans,startup` runs only those sections and replaces only them in the doc.
+// Keys: transport, overhead, pool-size, peers, startup, heartbeat, telemetry, sessions, orphans.
+// Not part of the run: `C=64 SIZE=1 T=frames node bench/cpu-per-call.mjs` prints calls/s, Node CPU
+// and Python CPU µs per call of one pool (env: C, SIZE, T, DEPTH, PROFILE, BYTES; see its top
+// comment), the quick check while optimising the hot path.
 import { readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
@@ -57,7 +61,7 @@ await section(
 await section(
   "pool-size",
   "Host cost per call against pool size",
-  "Node CPU time (user + system of the benchmark process) per 100-byte echo with 256 workers vs 2 workers, at the same client concurrency: c=512 keeps calls waiting in the queue (each completion hands its worker to the next call), c=1 finds a free worker at once, c=128 leaves half the large pool busy. Workers forked (fork mode), heartbeats both ways, health checks and memory samples off (they cost per worker per second, not per call). Both pools live side by side; rounds alternate between them; medians. Target (issue 13): 256 ÷ 2 ≤ 1.2.",
+  `Node CPU time (user + system of the benchmark process) per 100-byte echo with ${quick ? "32" : "256"} workers vs 2 workers, at the same client concurrency, on the default transport and profile (frames; process, pipelineDepth 4: a worker holds up to 4 calls): c=1 finds a free worker at once; c=128 leaves half the large pool idle; c=512 leaves none idle (calls go into busy workers' windows); at c=2048 the large pool's windows are full (1,024 calls held) and the rest wait in the queue, each completion handing its room to the next waiting call (on 2 workers, calls wait from c=8 on). Workers forked (fork mode: 256 spawned Pythons take minutes on 2 cores), heartbeats both ways, health checks and memory samples off (they cost per worker per second, not per call, and would be charged to the large pool's calls). Both pools live side by side; ${quick ? "2" : "7"} alternating rounds of up to ${quick ? 300 : "3,000"} calls (at least 3 per client lane) / ${quick ? 0.3 : 1.5} s; medians. Target (issue 13): 256 ÷ 2 ≤ 1.2. On a small machine the 256 idle Python processes still cost the host something (their sockets, the OS scheduler), and the large pool's throughput is what 2 cores give it: read the CPU per call, not calls/s.`,
   async () => {
     const own = await benchDispatchCost();
     const real = await benchPoolSize();
