@@ -65,7 +65,8 @@ export interface PoolOptions {
    * for a round trip between calls (what python-shell's pipelined stdin gets for free). A call
    * goes into a busy worker's window only when no worker is idle. A call waiting there has been
    * dispatched: its deadline runs, an abort cancels it (it then never starts), a crash fails it
-   * with `WORKER_CRASHED` (an `idempotent` call runs again elsewhere), and it no longer counts
+   * with `WORKER_CRASHED` (an `idempotent` call runs again elsewhere), a worker found stuck on an
+   * earlier call sends it to another worker (it never started), and it no longer counts
    * towards `maxQueue` or `queueTimeoutMs`. Default 4; 1 turns the window off (a call then waits
    * in the pool's queue until a worker is free, and may take whichever frees first).
    */

@@ -137,6 +137,21 @@ def test_a_call_cancelled_while_it_waits_in_the_queue_never_runs(served):
     assert answers[1].execute_result.WhichOneof("outcome") == "result"
 
 
+def test_a_call_cancelled_in_the_window_is_answered_at_once_not_after_the_running_call(served):
+    host, _ = served
+    host.send(execute(1, "sleep", seconds=1.0))
+    host.send(execute(2, "whoami"))
+    time.sleep(0.1)  # both read: 1 runs, 2 waits behind it
+    started = time.monotonic()
+    host.send(frame_pb2.Frame(call_id=2, cancel=frame_pb2.CancelCall()))
+    answer = host.read()
+    assert answer.call_id == 2 and answer.execute_result.error.code == "ABORTED"
+    assert time.monotonic() - started < 0.5  # not after the sleep
+    host.send(frame_pb2.Frame(call_id=3, heartbeat=worker_pb2.HeartbeatRequest(sequence=1)))
+    assert host.read().heartbeat_ack.in_flight == 1  # only the running call is held
+    assert host.read().call_id == 1
+
+
 def test_a_cancel_reaches_a_running_tool(served):
     host, _ = served
     host.send(execute(1, "sleep", seconds=30))

@@ -377,6 +377,7 @@ class FrameServer:
             entry = self._calls.get(call_id)
             if entry is not None:
                 entry.call.cancel()
+                self._answer_if_waiting(entry)
         elif kind == "credit":
             entry = self._calls.get(call_id)
             if entry is not None and entry.stream is not None:
@@ -467,17 +468,34 @@ class FrameServer:
         return lambda: otel.start_tool_span(call.tool, metadata, worker_id=self._runner.worker_id,
                                             correlation_id=call.correlation_id)
 
+    def _answer_if_waiting(self, entry: _Call) -> None:
+        """A call cancelled while it waits in the process profile's window is answered now, not
+        when its turn comes: it holds no place behind a long call (the host's stuck check counts
+        the calls a worker holds, and must not blame the call that runs for one that waits)."""
+        if not self._inline:
+            return
+        try:
+            self._pending.remove(entry)  # atomic under the GIL, like the serving thread's popleft
+        except ValueError:
+            return  # the serving thread took it first: it answers it
+        self._calls.pop(entry.call_id, None)
+        self._answer_cancelled(entry)
+
+    def _answer_cancelled(self, entry: _Call) -> None:
+        """Answers a call that was cancelled before it started."""
+        self._tracker.release()
+        error = error_to_proto(entry.call.cancellation_error())
+        if entry.stream is None:
+            self._answer(entry.call_id, "execute_result", worker_pb2.ExecuteResponse(error=error))
+        else:
+            self._answer(entry.call_id, "stream_event", worker_pb2.ExecuteStreamResponse(error=error))
+
     def _run(self, entry: _Call) -> None:
         call, call_id = entry.call, entry.call_id
         frame = entry.frame
         if call.cancelled.is_set():
             # Cancelled while it waited in the queue (the host's window): never started.
-            self._tracker.release()
-            error = error_to_proto(call.cancellation_error())
-            if entry.stream is None:
-                self._answer(call_id, "execute_result", worker_pb2.ExecuteResponse(error=error))
-            else:
-                self._answer(call_id, "stream_event", worker_pb2.ExecuteStreamResponse(error=error))
+            self._answer_cancelled(entry)
             return
         span = self._span(entry)
         if entry.stream is None:

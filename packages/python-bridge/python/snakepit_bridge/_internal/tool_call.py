@@ -53,7 +53,8 @@ class CallTracker:
         self._worker_id = worker_id
         self._slots = threading.Semaphore(concurrency)
         self.max_admitted = 2 * concurrency + 2
-        self._cond = threading.Condition()
+        # Never re-entered: a plain Lock is cheaper than the default RLock.
+        self._cond = threading.Condition(threading.Lock())
         self._admitted = 0
         self._running = 0
         self._calls_served = 0
