@@ -21,7 +21,8 @@ class CallContext:
     """What a tool knows about the call it is serving.
 
     `cancelled` is set when the host cancels the call or its deadline passes; sync tools poll it
-    (or call `raise_if_cancelled()`), async tools are cancelled, generators are closed.
+    (or call `raise_if_cancelled()`, or read `is_cancelled`), async tools are cancelled,
+    generators are closed.
     """
 
     call_id: str = ""
@@ -29,17 +30,38 @@ class CallContext:
     session_id: str = ""
     timeout_ms: int = 0
     metadata: Dict[str, str] = field(default_factory=dict)
-    cancelled: threading.Event = field(default_factory=threading.Event)
     session: Optional["SessionContext"] = None
     tool: str = ""
     _host_call: Optional[Callable[..., Any]] = field(default=None, repr=False)
     _cancel_hooks: List[Callable[[], None]] = field(default_factory=list, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _cancel_code: str = field(default=ABORTED, repr=False)
+    _is_cancelled: bool = field(default=False, repr=False)
+    # Made on first use of `cancelled`: most calls never wait on it, and an Event costs more to
+    # make than the rest of a small call's context.
+    _event: Optional[threading.Event] = field(default=None, repr=False)
+
+    @property
+    def cancelled(self) -> threading.Event:
+        """Set when the call is cancelled; wait on it, or poll `is_set()` (`is_cancelled` is cheaper)."""
+        event = self._event
+        if event is None:
+            with self._lock:
+                event = self._event
+                if event is None:
+                    event = self._event = threading.Event()
+                    if self._is_cancelled:
+                        event.set()
+        return event
+
+    @property
+    def is_cancelled(self) -> bool:
+        """True once the call is cancelled."""
+        return self._is_cancelled
 
     def raise_if_cancelled(self) -> None:
         """Raise the call's cancellation error (see `cancellation_error`) if it was cancelled."""
-        if self.cancelled.is_set():
+        if self._is_cancelled:
             raise self.cancellation_error()
 
     def cancellation_error(self) -> BridgeError:
@@ -58,10 +80,12 @@ class CallContext:
     def cancel(self, code: str = ABORTED) -> None:
         """Cancel the call (the first cancellation's `code` wins) and run its cancel hooks."""
         with self._lock:
-            if self.cancelled.is_set():
+            if self._is_cancelled:
                 return
             self._cancel_code = code
-            self.cancelled.set()
+            self._is_cancelled = True
+            if self._event is not None:
+                self._event.set()
             hooks, self._cancel_hooks = self._cancel_hooks, []
         for hook in hooks:
             hook()
@@ -69,7 +93,7 @@ class CallContext:
     def on_cancel(self, hook: Callable[[], None]) -> None:
         """Run `hook` when the call is cancelled (now, if it already is)."""
         with self._lock:
-            if not self.cancelled.is_set():
+            if not self._is_cancelled:
                 self._cancel_hooks.append(hook)
                 return
         hook()

@@ -107,18 +107,43 @@ def decode(payload: common_pb2.Payload) -> Any:
     raise ValueError(f"Unsupported payload content type {payload.content_type!r}")
 
 
+_raw_decode = json.JSONDecoder().raw_decode
+
+
+def _loads_object(data: bytes) -> Any:
+    """`json.loads(data)`, faster for what the host sends (compact JSON, no surrounding space):
+    `raw_decode` without `loads`'s two whitespace scans, falling back to `loads` (and its error)
+    for anything else."""
+    try:
+        text = data.decode("utf-8")
+        value, end = _raw_decode(text)
+        if end == len(text):
+            return value
+    except ValueError:
+        pass
+    return json.loads(data)
+
+
 def decode_arguments(arguments: common_pb2.Arguments) -> Dict[str, Any]:
     """The keyword arguments of a call: the JSON object merged with the binary map."""
-    kwargs: Dict[str, Any] = {}
-    if arguments.HasField("json") and arguments.json.data:
+    kwargs: Dict[str, Any]
+    payload = arguments.json
+    data = payload.data
+    if data:
+        content_type = payload.content_type
         try:
-            decoded = decode(arguments.json)
+            decoded = _loads_object(data) if content_type == JSON else decode(payload)
         except ValueError as error:
             raise BridgeError(INVALID_ARGUMENTS, f"Arguments are not valid JSON: {error}") from None
         if decoded is not None and not isinstance(decoded, dict):
             raise BridgeError(INVALID_ARGUMENTS, f"Arguments must be a JSON object, got {type(decoded).__name__}")
-        kwargs.update(decoded or {})
-    for name, data in arguments.binary.items():
+        kwargs = decoded or {}
+    else:
+        kwargs = {}
+    binary = arguments.binary
+    if not binary:
+        return kwargs
+    for name, data in binary.items():
         if name in kwargs:
             raise BridgeError(INVALID_ARGUMENTS, f"Argument {name!r} appears both in json and binary")
         kwargs[name] = bytes(data)

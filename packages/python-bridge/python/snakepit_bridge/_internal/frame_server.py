@@ -157,7 +157,7 @@ class _Stream:
             if self.credit <= 0:
                 self._need_reader()
             while self.credit <= 0:
-                if call.cancelled.is_set():
+                if call.is_cancelled:
                     return False
                 self.cond.wait(0.5)
             self.credit -= 1
@@ -493,7 +493,7 @@ class FrameServer:
     def _run(self, entry: _Call) -> None:
         call, call_id = entry.call, entry.call_id
         frame = entry.frame
-        if call.cancelled.is_set():
+        if call.is_cancelled:
             # Cancelled while it waited in the queue (the host's window): never started.
             self._answer_cancelled(entry)
             return

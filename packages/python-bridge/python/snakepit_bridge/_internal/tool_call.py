@@ -105,7 +105,7 @@ class CallTracker:
         cancelled meanwhile); then `leave(call, True)`. On a raise, `leave(call, False)`."""
         # A free slot without a timed wait (the common case: the timed acquire costs more).
         while not self._slots.acquire(blocking=False) and not self._slots.acquire(timeout=0.05):
-            if call.cancelled.is_set():
+            if call.is_cancelled:
                 raise call.cancellation_error()
         with self._cond:
             self._running += 1
@@ -165,7 +165,7 @@ class ToolRunner:
             correlation_id=correlation_id,
             session_id=ctx.session_id,
             timeout_ms=ctx.timeout_ms,
-            metadata=dict(ctx.metadata),
+            metadata=dict(ctx.metadata) if len(ctx.metadata) else {},
             tool=request.tool,
             _host_call=self.host_call,
         )
@@ -191,7 +191,7 @@ class ToolRunner:
         try:
             return running.result()
         except _CANCELLED_ERRORS:
-            if call.cancelled.is_set():
+            if call.is_cancelled:
                 raise call.cancellation_error() from None
             raise  # cancelled by the tool's own code: a tool error like any other
 
@@ -281,7 +281,7 @@ class ToolRunner:
                         chunks += 1
                 finally:
                     values.close()  # runs the tool's `finally` even when the client went away
-                if call.cancelled.is_set():
+                if call.is_cancelled:
                     if active():
                         call.raise_if_cancelled()
                     return
@@ -304,7 +304,7 @@ class ToolRunner:
 
         call.on_cancel(cancel_current)
         try:
-            while not call.cancelled.is_set():
+            while not call.is_cancelled:
                 token = activate(call)
                 try:
                     current[0] = running = self.loop.submit(agen.__anext__())
@@ -338,7 +338,7 @@ class PayloadTooLargeError(BridgeError):
 
 def _iterate_sync(gen: Any, call: CallContext) -> Generator[Any, None, None]:
     try:
-        while not call.cancelled.is_set():
+        while not call.is_cancelled:
             token = activate(call)
             try:
                 value = next(gen)
@@ -350,7 +350,7 @@ def _iterate_sync(gen: Any, call: CallContext) -> Generator[Any, None, None]:
                 raise ContainedError(error) from None
             finally:
                 deactivate(token)
-            if call.cancelled.is_set():
+            if call.cancelled.is_set():  # (not `is_cancelled`: mypy would take it for still False)
                 return
             yield value
     finally:
