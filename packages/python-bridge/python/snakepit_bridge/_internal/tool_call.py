@@ -51,7 +51,7 @@ class CallTracker:
 
     def __init__(self, worker_id: str, concurrency: int) -> None:
         self._worker_id = worker_id
-        self._slots = threading.Semaphore(concurrency)
+        self._concurrency = concurrency
         self.max_admitted = 2 * concurrency + 2
         # Never re-entered: a plain Lock is cheaper than the default RLock.
         self._cond = threading.Condition(threading.Lock())
@@ -60,6 +60,7 @@ class CallTracker:
         self._calls_served = 0
         self._calls: "set[CallContext]" = set()
         self._draining = False
+        self._slot_waiters = 0
 
     def counts(self) -> Tuple[int, int]:
         """(calls held now — running, or admitted and waiting for a slot — and calls served so far).
@@ -103,11 +104,15 @@ class CallTracker:
     def enter(self, call: CallContext) -> None:
         """Wait for one of the `concurrency` slots (raising the call's cancellation error if it is
         cancelled meanwhile); then `leave(call, True)`. On a raise, `leave(call, False)`."""
-        # A free slot without a timed wait (the common case: the timed acquire costs more).
-        while not self._slots.acquire(blocking=False) and not self._slots.acquire(timeout=0.05):
-            if call.is_cancelled:
-                raise call.cancellation_error()
         with self._cond:
+            while self._running >= self._concurrency:
+                if call.is_cancelled:
+                    raise call.cancellation_error()
+                self._slot_waiters += 1
+                try:
+                    self._cond.wait(0.05)  # woken by `leave`; the timeout re-checks cancellation
+                finally:
+                    self._slot_waiters -= 1
             self._running += 1
             self._calls.add(call)
 
@@ -119,10 +124,8 @@ class CallTracker:
                 self._running -= 1
                 self._calls_served += 1
                 self._calls.discard(call)
-            if self._draining:  # only `drain` waits on this condition
+            if self._draining or self._slot_waiters:  # only they wait on this condition
                 self._cond.notify_all()
-        if entered:
-            self._slots.release()
 
     @contextmanager
     def slot(self, call: CallContext) -> Generator[None, None, None]:
