@@ -1,16 +1,27 @@
-// Per-call overhead of the pool: `pool.execute("echo")` vs the fastest raw client
-// (`createGrpcJsWorkerClient`, see transport.mjs) calling the same Python workers directly: the
-// raw clients connect to the pool's own workers (`stats().workerDetails[].address`), spawned
-// plainly with the thread profile and 64 slots, so at every client concurrency both sides can have
-// the same calls in flight on the same processes and the only difference is the pool's own path
-// (queue, worker selection, deadline/abort wiring, telemetry publish, correlation and call ids;
-// heartbeats on by default run under both). Raw calls to 2 workers go round-robin over 2 clients.
-// 100-byte string and 1 MiB Buffer payloads (raw bytes on the wire), concurrency 1 / 8 / 64, 1 and
-// 2 workers; each round runs both sides back to back, and a cell's ratio is the median of its
-// rounds' ratios.
+// Per-call overhead of the pool against a raw client of the same transport calling the same kind
+// of Python workers directly, on both transports. Workers: the thread profile with 64 slots, so at
+// every client concurrency both sides can have the same calls in flight.
+// - gRPC: `createGrpcJsWorkerClient` (the fastest raw gRPC client, see transport.mjs) connected to
+//   the pool's own workers (`stats().workerDetails[].address`): the same processes.
+// - frames: a frames worker's socket is an inherited socketpair, owned by the pool's client, so
+//   nothing else can connect to it. The raw side spawns its own workers with the same
+//   `spawnWorker` the pool uses (transport "frames", 64 slots, the same lifelines) and calls each
+//   `WorkerProcess.client` — the very `createFramesWorkerClient` the pool calls through — directly.
+//   The twin processes run the same flags but `--host-address` (no host service to call back;
+//   the echo tool never calls back, and the worker's heartbeat to the host costs per second, not
+//   per call).
+// The difference is the pool's own path (queue, worker selection, deadline/abort wiring, telemetry
+// publish, correlation and call ids; the pool's heartbeats run under both sides in the gRPC case).
+// Raw calls to 2 workers go round-robin over 2 clients. 100-byte string and 1 MiB Buffer payloads
+// (raw bytes on the wire), concurrency 1 / 8 / 64, 1 and 2 workers; each round runs both sides back
+// to back, and a cell's ratio is the median of its rounds' ratios.
 import { fileURLToPath } from "node:url";
 import { createPool } from "@snakepit/pool";
-import { createGrpcJsWorkerClient, resolvePythonEnvironment } from "@snakepit/python-bridge";
+import {
+  createGrpcJsWorkerClient,
+  resolvePythonEnvironment,
+  spawnWorker,
+} from "@snakepit/python-bridge";
 import { echoAdapter as adapter, closedLoop, median, quick, rate } from "./load.mjs";
 
 const THREADS = 64;
@@ -18,24 +29,67 @@ const THREADS = 64;
 export const payloads = {
   // A round is bounded by calls and by time. Many short rounds for small calls (drift between
   // the two sides of a round stays small); fewer, longer ones for 1 MiB, so each holds enough calls.
-  "100 B": { args: { value: "x".repeat(100) }, maxCalls: 3000, maxMs: 150, rounds: 60, size: 100 },
+  "100 B": { args: { value: "x".repeat(100) }, maxCalls: 3000, maxMs: 150, rounds: 40, size: 100 },
   "1 MiB": {
     args: { value: Buffer.alloc(1024 * 1024, 7) },
     maxCalls: 300,
-    maxMs: 800,
-    rounds: 15,
+    maxMs: 500,
+    rounds: 11,
     size: 1024 * 1024,
   },
 };
 
 /** Raw grpc-js clients to the pool's own workers: the same Python processes, without the pool. */
-function rawClients(pool) {
+async function rawGrpcClients(pool) {
   const clients = pool.stats().workerDetails.map((w) => createGrpcJsWorkerClient(w.address));
   return {
     execute: (i, args) => clients[i % clients.length].execute("echo", args),
-    close() {
+    async close() {
       for (const c of clients) c.close();
     },
+  };
+}
+
+/**
+ * Raw frames clients: `n` workers spawned with the pool's own `spawnWorker` (frames, `THREADS`
+ * slots), each called through its `WorkerProcess.client` (a `createFramesWorkerClient`).
+ */
+async function rawFramesClients(python, n) {
+  const started = await Promise.allSettled(
+    Array.from({ length: n }, (_, i) =>
+      spawnWorker({
+        pythonExecutable: python,
+        adapter,
+        workerId: `raw-frames-${i}`,
+        runId: `bench-overhead-${process.pid}`,
+        transport: "frames",
+        concurrency: THREADS,
+      }),
+    ),
+  );
+  const procs = started.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+  const close = async () => {
+    await Promise.all(
+      procs.map(async (p) => {
+        await p.client.shutdown(1000).catch(() => undefined);
+        p.client.close();
+        const timer = setTimeout(
+          () => p.exit === undefined && process.kill(-p.pgid, "SIGKILL"),
+          3000,
+        );
+        await p.exited;
+        clearTimeout(timer);
+      }),
+    );
+  };
+  const failed = started.find((s) => s.status === "rejected");
+  if (failed !== undefined) {
+    await close();
+    throw failed.reason;
+  }
+  return {
+    execute: (i, args) => procs[i % procs.length].client.execute("echo", args),
+    close,
   };
 }
 
@@ -45,6 +99,7 @@ function check(value, size) {
 }
 
 export async function benchOverhead({
+  transports = ["grpc", "frames"],
   workerCounts = [1, 2],
   concurrencies = [1, 8, 64],
   rounds,
@@ -53,89 +108,97 @@ export async function benchOverhead({
 } = {}) {
   const python = (await resolvePythonEnvironment()).executable;
   const rows = [];
-  for (const n of workerCounts) {
-    let raw;
-    const pool = createPool({
-      adapter,
-      pythonExecutable: python,
-      name: `overhead${n}`,
-      size: n,
-      profile: "thread",
-      threadsPerWorker: THREADS,
-      startMode: "spawn",
-      // The raw clients connect to the workers' gRPC sockets (frames workers have none).
-      transport: "grpc",
-      registry: false,
-    });
-    try {
-      await pool.ready();
-      raw = rawClients(pool);
-      const sides = {
-        raw: (i, args) => raw.execute(i, args).then((r) => r.value),
-        pool: (_i, args) => pool.execute("echo", args),
-      };
-      for (const [name, p] of Object.entries(payloads)) {
-        for (const execute of Object.values(sides)) check(await execute(0, p.args), p.size);
-        for (const c of concurrencies) {
-          const rates = { raw: [], pool: [] };
-          // Each round runs both sides back to back: its pool ÷ raw compares two runs under
-          // the same machine load, so drift between rounds cancels out of the ratio.
-          const ratios = [];
-          const cpu = { raw: [], pool: [] };
-          const maxCalls = quick ? Math.ceil(p.maxCalls / 10) : p.maxCalls;
-          const maxMs = quick ? quickMs : p.maxMs;
-          const roundCount = rounds ?? (quick ? 1 : p.rounds);
-          // Warm-up at this concurrency, then alternate which side goes first.
-          for (const execute of Object.values(sides))
-            await closedLoop((i) => execute(i, p.args), {
-              concurrency: c,
-              maxCalls: c * 4,
-              maxMs,
-            });
-          for (let r = 0; r < roundCount; r++) {
-            const order = r % 2 === 0 ? ["raw", "pool"] : ["pool", "raw"];
-            for (const side of order) {
-              const result = await closedLoop((i) => sides[side](i, p.args), {
+  for (const transport of transports)
+    for (const n of workerCounts) {
+      let raw;
+      const pool = createPool({
+        adapter,
+        pythonExecutable: python,
+        name: `overhead-${transport}-${n}`,
+        size: n,
+        profile: "thread",
+        threadsPerWorker: THREADS,
+        startMode: "spawn",
+        transport,
+        registry: false,
+      });
+      try {
+        await pool.ready();
+        raw = transport === "grpc" ? await rawGrpcClients(pool) : await rawFramesClients(python, n);
+        const sides = {
+          raw: (i, args) => raw.execute(i, args).then((r) => r.value),
+          pool: (_i, args) => pool.execute("echo", args),
+        };
+        for (const [name, p] of Object.entries(payloads)) {
+          for (const execute of Object.values(sides)) check(await execute(0, p.args), p.size);
+          for (const c of concurrencies) {
+            const rates = { raw: [], pool: [] };
+            // Each round runs both sides back to back: its pool ÷ raw compares two runs under
+            // the same machine load, so drift between rounds cancels out of the ratio.
+            const ratios = [];
+            const cpu = { raw: [], pool: [] };
+            const maxCalls = quick ? Math.ceil(p.maxCalls / 10) : p.maxCalls;
+            const maxMs = quick ? quickMs : p.maxMs;
+            const roundCount = rounds ?? (quick ? 1 : p.rounds);
+            // Warm-up at this concurrency, then alternate which side goes first.
+            for (const execute of Object.values(sides))
+              await closedLoop((i) => execute(i, p.args), {
                 concurrency: c,
-                maxCalls,
+                maxCalls: c * 4,
                 maxMs,
               });
-              rates[side].push(result.perSecond);
-              cpu[side].push(result.cpuUsPerCall);
+            for (let r = 0; r < roundCount; r++) {
+              const order = r % 2 === 0 ? ["raw", "pool"] : ["pool", "raw"];
+              for (const side of order) {
+                const result = await closedLoop((i) => sides[side](i, p.args), {
+                  concurrency: c,
+                  maxCalls,
+                  maxMs,
+                });
+                rates[side].push(result.perSecond);
+                cpu[side].push(result.cpuUsPerCall);
+              }
+              ratios.push(rates.pool[r] / rates.raw[r]);
             }
-            ratios.push(rates.pool[r] / rates.raw[r]);
+            const row = {
+              transport,
+              workers: n,
+              payload: name,
+              concurrency: c,
+              raw: median(rates.raw),
+              pool: median(rates.pool),
+              rawCpu: median(cpu.raw),
+              poolCpu: median(cpu.pool),
+            };
+            row.ratio = median(ratios);
+            rows.push(row);
+            print(
+              `  ${transport}, ${n} worker(s), ${name}, c=${c}: raw ${rate(row.raw)}/s, pool ${rate(row.pool)}/s, ratio ${row.ratio.toFixed(3)}; host CPU/call raw ${row.rawCpu.toFixed(1)} µs, pool ${row.poolCpu.toFixed(1)} µs`,
+            );
           }
-          const row = {
-            workers: n,
-            payload: name,
-            concurrency: c,
-            raw: median(rates.raw),
-            pool: median(rates.pool),
-            rawCpu: median(cpu.raw),
-            poolCpu: median(cpu.pool),
-          };
-          row.ratio = median(ratios);
-          rows.push(row);
-          print(
-            `  ${n} worker(s), ${name}, c=${c}: raw ${rate(row.raw)}/s, pool ${rate(row.pool)}/s, ratio ${row.ratio.toFixed(3)}; host CPU/call raw ${row.rawCpu.toFixed(0)} µs, pool ${row.poolCpu.toFixed(0)} µs`,
-          );
         }
+      } finally {
+        await raw?.close();
+        await pool.close();
       }
-    } finally {
-      raw?.close();
-      await pool.close();
     }
-  }
   const met = rows.filter((r) => r.ratio >= 0.9).length;
   const lines = [
-    "| workers | payload | concurrency | raw grpc-js calls/s | pool calls/s | pool ÷ raw (target ≥ 0.9) | Node CPU µs/call raw | Node CPU µs/call pool |",
-    "|---|---|---|---|---|---|---|---|",
+    "| transport | workers | payload | concurrency | raw client calls/s | pool calls/s | pool ÷ raw (target ≥ 0.9) | Node CPU µs/call raw | Node CPU µs/call pool |",
+    "|---|---|---|---|---|---|---|---|---|",
     ...rows.map(
       (r) =>
-        `| ${r.workers} | ${r.payload} | ${r.concurrency} | ${rate(r.raw)} | ${rate(r.pool)} | ${r.ratio.toFixed(3)}${r.ratio >= 0.9 ? "" : " ✗"} | ${r.rawCpu.toFixed(0)} | ${r.poolCpu.toFixed(0)} |`,
+        `| ${r.transport === "grpc" ? "gRPC (grpc-js)" : "frames"} | ${r.workers} | ${r.payload} | ${r.concurrency} | ${rate(r.raw)} | ${rate(r.pool)} | ${r.ratio.toFixed(3)}${r.ratio >= 0.9 ? "" : " ✗"} | ${r.rawCpu.toFixed(1)} | ${r.poolCpu.toFixed(1)} |`,
     ),
     "",
-    `Target pool ≥ 0.9 × raw met in ${met} of ${rows.length} cells${met === rows.length ? "" : `; lowest ${Math.min(...rows.map((r) => r.ratio)).toFixed(3)}`}.`,
+    ...transports.flatMap((t) => {
+      const own = rows.filter((r) => r.transport === t);
+      const ok = own.filter((r) => r.ratio >= 0.9).length;
+      return [
+        `${t === "grpc" ? "gRPC" : "Frames"}: target pool ≥ 0.9 × raw (issue 13) met in ${ok} of ${own.length} cells ${ok === own.length ? "✓" : `✗ (lowest ${Math.min(...own.map((r) => r.ratio)).toFixed(3)})`}.`,
+        "",
+      ];
+    }),
   ];
   const table = lines.join("\n");
   print(table);

@@ -34,6 +34,8 @@ export interface CallLeaseOptions {
   readonly queueDepth: () => number;
   /** Frees the room the call held on its worker. */
   readonly release: (worker: Worker, call: PendingCall) => void;
+  /** Counts a call cancelled while running in or out of its worker's `cancelling` (see WorkerSet.setCancelling). */
+  readonly setCancelling?: (worker: Worker, cancelling: boolean) => void;
   /** Stops a worker that kept running a cancelled call (a replacement starts). */
   readonly stopStuck: (worker: Worker, error: SnakepitError) => void;
   /** Stops a worker whose connection broke the wire protocol (a replacement starts). */
@@ -153,9 +155,13 @@ export function leaseWorker(o: CallLeaseOptions, call: PendingCall, worker: Work
     // aborting without a reason builds a DOMException with a stack trace (~15 µs a call).
     worker.callsServed++;
     // A call cancelled while running keeps its place on the worker until Python has let go of it.
-    if (error?.code === "CALL_TIMEOUT" || error?.code === "ABORTED")
-      void awaitCancelled(o, worker, call);
-    else o.release(worker, call);
+    if (error?.code === "CALL_TIMEOUT" || error?.code === "ABORTED") {
+      o.setCancelling?.(worker, true);
+      void awaitCancelled(o, worker, call).finally(() => {
+        o.setCancelling?.(worker, false);
+        o.release(worker, call);
+      });
+    } else o.release(worker, call);
   };
   const proc = worker.process as WorkerProcess;
   return {
@@ -206,9 +212,13 @@ async function awaitCancelled(
   while (proc !== undefined && worker.state.kind === "ready") {
     const others = worker.inFlight.size - 1;
     const res = await proc.client.heartbeat(0n, { timeoutMs: 1000 }).catch(() => undefined);
-    if (res !== undefined && res.inFlight <= others) return o.release(worker, call);
+    if (res !== undefined && res.inFlight <= others) return;
     if (performance.now() >= deadline) {
-      // Stopped first, so the room freed below is not handed to a waiting call.
+      // A sequential worker runs one call at a time, in order: while it still runs this one,
+      // every other call it holds waits behind it, never started. They go back for another worker.
+      if (worker.sequential)
+        for (const other of worker.inFlight) if (other !== call) other.neverStarted = true;
+      // Stopped first, so the room freed afterwards is not handed to a waiting call.
       o.stopStuck(
         worker,
         new SnakepitError(
@@ -217,9 +227,8 @@ async function awaitCancelled(
           { details: { workerId: worker.id, reason: "stuck" } },
         ),
       );
-      return o.release(worker, call);
+      return;
     }
     await new Promise((resolve) => setTimeout(resolve, 20).unref());
   }
-  o.release(worker, call);
 }

@@ -17,6 +17,11 @@ export interface PendingCall {
   controller?: AbortController;
   /** Why the running call was cancelled (deadline, caller's abort, worker crash or stop): the error it fails with. */
   abortReason?: SnakepitError;
+  /**
+   * Set when its worker was stopped as stuck while this call waited in the worker's pipeline
+   * window behind the stuck call: it never started, so it is dispatched again (idempotent or not).
+   */
+  neverStarted?: boolean;
 }
 
 interface Waiter<W> {

@@ -175,7 +175,8 @@ describe("createPool", () => {
   });
 
   it("close({ signal }): aborting ends the drain — running calls fail with WORKER_STOPPED, the pool closes", async () => {
-    const p = pool({ adapter: echoAdapter, size: 1 });
+    // No pipeline window, so the second call waits in the pool's queue.
+    const p = pool({ adapter: echoAdapter, size: 1, pipelineDepth: 1 });
     await p.ready();
     const running = rejection(p.execute("sleep", { seconds: 30 }));
     const queued = rejection(p.execute("echo", { value: 1 }));

@@ -96,6 +96,7 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
     stats,
     queueDepth: () => dispatcher.queueSize,
     release: (w, c) => dispatcher.release(w, c),
+    setCancelling: (w, cancelling) => workers.setCancelling(w, cancelling),
     stopStuck: (w, error) => void supervisor.stopBroken(w, "stuck", error),
     stopUnhealthy: (w, error) => void supervisor.stopBroken(w, "unhealthy", error),
   };

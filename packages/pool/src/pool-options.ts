@@ -60,12 +60,17 @@ export interface PoolOptions {
   /** Calls one worker serves at once with the `thread` profile. Default 4. */
   readonly threadsPerWorker?: number;
   /**
-   * `process` profile: calls dispatched ahead to one worker (1–4). The worker still runs one at a
-   * time; the next ones wait in its socket, so Python never idles for a round trip between calls
-   * (what python-shell's pipelined stdin gets for free). A call waiting there has been dispatched:
-   * its deadline runs, an abort cancels it (it then never starts), a crash fails it with
-   * `WORKER_CRASHED` (an `idempotent` call runs again elsewhere), and it no longer counts towards
-   * `maxQueue` or `queueTimeoutMs`. Default 1 (no window).
+   * `process` profile: calls one worker may hold at once (1–4), its pipeline window. The worker
+   * still runs one at a time, in order; the next ones wait in its socket, so Python never idles
+   * for a round trip between calls (what python-shell's pipelined stdin gets for free). A call
+   * goes into a busy worker's window only when no worker is idle. A call waiting there has been
+   * dispatched: its deadline runs, an abort cancels it (it then never starts), a crash fails it
+   * with `WORKER_CRASHED` (an `idempotent` call runs again elsewhere), a worker found stuck on an
+   * earlier call sends it to another worker (it never started), and it no longer counts
+   * towards `maxQueue` or `queueTimeoutMs`. Default 4 with the frames transport; 1 (no window: a
+   * call waits in the pool's queue until a worker is free, and may take whichever frees first)
+   * with gRPC, whose worker runs the calls of its window one at a time but not necessarily in
+   * dispatch order.
    */
   readonly pipelineDepth?: number;
   /** `ready()` resolves once this many workers are ready (the rest keep starting). Default: `size`. */
@@ -400,6 +405,7 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
     throw invalidOption("pipelineDepth", 'used only with `profile: "process"`', o.pipelineDepth);
   if (o.pipelineDepth !== undefined && expectInteger("pipelineDepth", o.pipelineDepth, 1) > 4)
     throw invalidOption("pipelineDepth", "an integer from 1 to 4", o.pipelineDepth);
+  const transport = resolveTransport(o.transport);
   const minReady = int("minReady", size, 1);
   if (minReady > size) throw invalidOption("minReady", `at most \`size\` (${size})`, minReady);
   return {
@@ -420,7 +426,10 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
     queueTimeoutMs: int("queueTimeoutMs", 0, 0),
     cancelGraceMs: int("cancelGraceMs", 2000, 0),
     profile,
-    capacity: profile === "thread" ? int("threadsPerWorker", 4, 1) : int("pipelineDepth", 1, 1),
+    capacity:
+      profile === "thread"
+        ? int("threadsPerWorker", 4, 1)
+        : int("pipelineDepth", transport === "grpc" ? 1 : 4, 1),
     concurrency: profile === "thread" ? int("threadsPerWorker", 4, 1) : 1,
     minReady,
     affinity: o.affinity ?? "hint",
@@ -436,7 +445,7 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
     ...resolveRecycle(o.recycle),
     startMode: resolveStartMode(o.startMode),
     preload: resolvePreload(o.preload),
-    transport: resolveTransport(o.transport),
+    transport,
     maxMessageBytes: int("maxMessageBytes", 100 * 1024 * 1024, 1),
     registry: resolveRegistry(o.registry),
     tracerProvider: resolveTracerProvider(o.tracerProvider),

@@ -8,7 +8,7 @@ import {
 
 describe("the queue", () => {
   it("fails fast with QUEUE_FULL when maxQueue calls already wait", async () => {
-    const pool = usePool({ adapter: echoAdapter, size: 1, maxQueue: 2 });
+    const pool = usePool({ adapter: echoAdapter, size: 1, maxQueue: 2, pipelineDepth: 1 });
     await pool.ready();
     const running = pool.execute("sleep", { seconds: 0.5 });
     const queued = [pool.execute("echo", { value: 1 }), pool.execute("echo", { value: 2 })];
@@ -23,7 +23,7 @@ describe("the queue", () => {
   });
 
   it("fails a call that waited longer than queueTimeoutMs with QUEUE_TIMEOUT, and serves the rest", async () => {
-    const pool = usePool({ adapter: echoAdapter, size: 1, queueTimeoutMs: 200 });
+    const pool = usePool({ adapter: echoAdapter, size: 1, queueTimeoutMs: 200, pipelineDepth: 1 });
     await pool.ready();
     const running = pool.execute("sleep", { seconds: 1 });
     const err = await rejection(pool.execute("echo", { value: 1 }));
@@ -34,7 +34,8 @@ describe("the queue", () => {
   });
 
   it("reports wait and run time summaries", async () => {
-    const pool = usePool({ adapter: echoAdapter, size: 1 });
+    // No pipeline window: the second call waits in the queue, not in the worker's window.
+    const pool = usePool({ adapter: echoAdapter, size: 1, pipelineDepth: 1 });
     await pool.ready();
     await Promise.all([
       pool.execute("sleep", { seconds: 0.2 }),

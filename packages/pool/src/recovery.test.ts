@@ -18,6 +18,33 @@ describe("deadlines and stuck tools", () => {
     await waitFor(() => !isRunning(stuckPid), { message: "the stuck worker to be killed" });
   });
 
+  it("a call waiting in a stuck worker's window never started: it runs on the replacement", async () => {
+    const pool = usePool({ adapter: echoAdapter, size: 1, pipelineDepth: 2, cancelGraceMs: 300 });
+    await pool.ready();
+    const [stuckPid] = pool.stats().pids as [number];
+    const stuck = rejection(pool.execute("sleep_forever", {}, { timeoutMs: 200 }));
+    const behind = pool.execute("pid");
+    expect((await stuck).code).toBe("CALL_TIMEOUT");
+    const pid = await behind;
+    expect(pid).not.toBe(stuckPid);
+    expect(pool.stats().restartsByReason.stuck).toBe(1);
+  });
+
+  it("aborting a call that waits in a worker's window does not get the call running there killed as stuck", async () => {
+    const pool = usePool({ adapter: echoAdapter, size: 1, pipelineDepth: 2, cancelGraceMs: 300 });
+    await pool.ready();
+    const [pid] = pool.stats().pids as [number];
+    const running = pool.execute("sleep", { seconds: 1 });
+    const controller = new AbortController();
+    const waiting = rejection(pool.execute("pid", {}, { signal: controller.signal }));
+    await waitFor(() => pool.stats().inFlight === 2);
+    controller.abort();
+    expect((await waiting).code).toBe("ABORTED");
+    await running;
+    expect(await pool.execute("pid")).toBe(pid);
+    expect(pool.stats().restarts).toBe(0);
+  });
+
   it("a tool that honours cancellation: the same worker serves the next call", async () => {
     const pool = usePool({ adapter: echoAdapter, size: 1, cancelGraceMs: 2000 });
     await pool.ready();
@@ -112,7 +139,12 @@ describe("start failures", () => {
       ].join("\n"),
     );
     try {
-      const pool = usePool({ adapter: `${adapterFile}:FlakyAdapter`, size: 1, heartbeat: false });
+      const pool = usePool({
+        adapter: `${adapterFile}:FlakyAdapter`,
+        size: 1,
+        heartbeat: false,
+        pipelineDepth: 1, // the second call waits in the queue
+      });
       await pool.ready();
       // Remove the model file, then crash the worker: every replacement now fails in setup().
       rmSync(modelFile);

@@ -42,8 +42,28 @@ export async function executeOnce<T>(o: CallRunnerOptions, call: PendingCall): P
     lease.succeed();
     return result.value;
   } catch (err) {
-    throw await lease.fail(err);
+    const error = await lease.fail(err);
+    if (call.neverStarted === true && call.options.signal?.aborted !== true) {
+      o.log.info(
+        { tool: call.tool, callId: call.id },
+        "dispatching again a call that waited behind a stuck one",
+      );
+      return executeOnce<T>(o, again(call));
+    }
+    throw error;
   }
+}
+
+/** The same call, ready to be dispatched again (same ids; its deadline starts over). */
+function again(call: PendingCall): PendingCall {
+  return {
+    id: call.id,
+    tool: call.tool,
+    args: call.args,
+    options: call.options,
+    correlationId: call.correlationId,
+    enqueuedAt: performance.now(),
+  };
 }
 
 /** `execute` of an idempotent call: runs it again on another worker after a crash or hang. */

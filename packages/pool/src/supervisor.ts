@@ -66,7 +66,11 @@ export class Supervisor {
   /** Starts one worker; resolves when it is ready; rejects (and leaves nothing behind) if it can't start. */
   async startWorker(): Promise<void> {
     const { opts, workers, resources } = this.#o;
-    const worker = workers.create(opts.capacity, resolveMaxRequests(opts.recycle));
+    const worker = workers.create(
+      opts.capacity,
+      resolveMaxRequests(opts.recycle),
+      opts.profile === "process",
+    );
     const startedAt = performance.now();
     let proc: WorkerProcess;
     try {

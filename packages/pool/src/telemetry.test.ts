@@ -48,6 +48,7 @@ describe("every catalogued event is emitted", () => {
     const pool = usePool({
       adapter: echoAdapter,
       size: 2,
+      pipelineDepth: 1, // calls wait in the queue (queue events) rather than in a worker's window
       maxQueue: 1,
       queueTimeoutMs: 300,
       heartbeat: { intervalMs: 100, timeoutMs: 400 },

@@ -67,4 +67,39 @@ describe("WorkerSet", () => {
     workers.transition(list[1], { kind: "stopping", reason: "unhealthy" });
     expect(workers.withRoom()).toEqual([]);
   });
+
+  it("an idle worker comes before a busy one with room, whatever their LRU order", () => {
+    const { workers, list } = set(3, 4);
+    const [a, b, c] = list;
+    for (const w of list) workers.transition(w, { kind: "ready" });
+    const first = call("1");
+    workers.book(a, first);
+    workers.book(b, call("2"));
+    // a and b are busy with room left; c is idle though it was listed after them.
+    expect(workers.leastRecentlyUsed()).toBe(c);
+    workers.book(c, call("3"));
+    expect(workers.withRoom()).toEqual([a, b, c]);
+    // a finished its call: it is idle again, so it comes first.
+    workers.release(a, first);
+    expect(workers.withRoom()).toEqual([a, b, c]);
+    expect(workers.leastRecentlyUsed()).toBe(a);
+    workers.book(a, call("4"));
+    expect(workers.withRoom()).toEqual([b, c, a]);
+  });
+
+  it("a sequential worker still running a cancelled call takes no new call until it lets go", () => {
+    const workers = new WorkerSet<PendingCall>("p");
+    const seq = workers.create(4, undefined, true);
+    const threads = workers.create(4, undefined, false);
+    for (const w of [seq, threads]) workers.transition(w, { kind: "ready" });
+    workers.book(seq, call("stuck"));
+    workers.book(threads, call("stuck too"));
+    workers.setCancelling(seq, true);
+    workers.setCancelling(threads, true);
+    // Only the thread-profile worker (its calls run side by side) still has room.
+    expect(workers.withRoom()).toEqual([threads]);
+    expect(seq.available).toBe(false);
+    workers.setCancelling(seq, false);
+    expect(workers.withRoom()).toEqual([threads, seq]);
+  });
 });

@@ -1,13 +1,25 @@
 import { WorkerSlot, type WorkerSlotState } from "./worker-slot.js";
 
+/** One intrusive list of workers (links on the workers themselves). */
+interface List<Call> {
+  head: WorkerSlot<Call> | undefined;
+  tail: WorkerSlot<Call> | undefined;
+}
+
+const IDLE = 0;
+const BUSY = 1;
+
 /**
- * The workers of one pool: membership, worker ids, the ready count, and the LRU list of workers
- * with room, kept in step with every state change and every booked or finished call. All O(1):
- * the host's cost per call does not grow with the pool's size.
+ * The workers of one pool: membership, worker ids, the ready count, and two LRU lists of
+ * workers with room — idle ones (no call) and busy ones that still have room (a thread-profile
+ * worker, or a process-profile worker with a pipeline window) — kept in step with every state
+ * change and every booked or finished call. All O(1): the host's cost per call does not grow
+ * with the pool's size.
  *
- * LRU order: a worker goes to the back of the list when it is given a call (if it still has
- * room) or when a finished call gives it room again ({@link touch}); {@link leastRecentlyUsed}
- * is the front — the worker with room that has waited longest.
+ * Order: an idle worker always comes before a busy one (a call waits behind another call only
+ * when every worker is busy); within each list, a worker goes to the back when it is given a
+ * call or a finished call gives it room again ({@link touch}), so {@link leastRecentlyUsed} is
+ * the worker with room that has waited longest.
  */
 export class WorkerSet<Call> {
   readonly #workers = new Map<string, WorkerSlot<Call>>();
@@ -15,8 +27,10 @@ export class WorkerSet<Call> {
   #counter = 0;
   #ready = 0;
   #held = 0;
-  #head: WorkerSlot<Call> | undefined;
-  #tail: WorkerSlot<Call> | undefined;
+  readonly #lists: [List<Call>, List<Call>] = [
+    { head: undefined, tail: undefined },
+    { head: undefined, tail: undefined },
+  ];
 
   /** @param prefix worker ids are `<prefix>-1`, `<prefix>-2`, ... */
   constructor(prefix: string) {
@@ -24,11 +38,12 @@ export class WorkerSet<Call> {
   }
 
   /** Adds a new worker in state `starting`, with the next id. */
-  create(capacity: number, maxRequests: number | undefined): WorkerSlot<Call> {
+  create(capacity: number, maxRequests: number | undefined, sequential = false): WorkerSlot<Call> {
     const worker = new WorkerSlot<Call>(
       `${this.#prefix}-${++this.#counter}`,
       capacity,
       maxRequests,
+      sequential,
     );
     this.#workers.set(worker.id, worker);
     return worker;
@@ -97,54 +112,71 @@ export class WorkerSet<Call> {
     return true;
   }
 
+  /**
+   * Counts a call cancelled while running on `worker` in (`true`) or out (`false`, it let go):
+   * a sequential worker takes no new call while it has one.
+   */
+  setCancelling(worker: WorkerSlot<Call>, cancelling: boolean): void {
+    worker.cancelling += cancelling ? 1 : -1;
+    this.#relist(worker);
+  }
+
   /** Stops (or, with `false`, resumes) booking calls on `worker` while it stays ready. */
   stopBooking(worker: WorkerSlot<Call>, stop = true): void {
     worker.atLimit = stop;
     this.#relist(worker);
   }
 
-  /** Marks `worker` as just used: it goes to the back of the LRU list (if it has room). */
+  /** Marks `worker` as just used: it goes to the back of its list (if it has room). */
   touch(worker: WorkerSlot<Call>): void {
     this.#unlink(worker);
     if (worker.available && this.#workers.get(worker.id) === worker) this.#append(worker);
   }
 
-  /** The worker with room that was used longest ago, if any. */
+  /** The idle worker used longest ago, else the busy worker with room used longest ago, if any. */
   leastRecentlyUsed(): WorkerSlot<Call> | undefined {
-    return this.#head;
+    return this.#lists[IDLE].head ?? this.#lists[BUSY].head;
   }
 
-  /** Workers with room, least recently used first (a copy: safe to book while iterating). */
+  /** Workers with room in {@link leastRecentlyUsed} order (a copy: safe to book while iterating). */
   withRoom(): WorkerSlot<Call>[] {
     const list: WorkerSlot<Call>[] = [];
-    for (let w = this.#head; w !== undefined; w = w.lruNext) list.push(w);
+    for (const { head } of this.#lists)
+      for (let w = head; w !== undefined; w = w.lruNext) list.push(w);
     return list;
   }
 
   #relist(worker: WorkerSlot<Call>): void {
     if (worker.available) {
-      if (!worker.lruListed && this.#workers.get(worker.id) === worker) this.#append(worker);
+      const listed = worker.lruList;
+      const list = worker.inFlight.size === 0 ? IDLE : BUSY;
+      if (listed === list) return;
+      if (listed !== undefined) this.#unlink(worker);
+      if (this.#workers.get(worker.id) === worker) this.#append(worker);
     } else this.#unlink(worker);
   }
 
   #append(worker: WorkerSlot<Call>): void {
-    worker.lruPrev = this.#tail;
+    const index = worker.inFlight.size === 0 ? IDLE : BUSY;
+    const list = this.#lists[index];
+    worker.lruPrev = list.tail;
     worker.lruNext = undefined;
-    if (this.#tail === undefined) this.#head = worker;
-    else this.#tail.lruNext = worker;
-    this.#tail = worker;
-    worker.lruListed = true;
+    if (list.tail === undefined) list.head = worker;
+    else list.tail.lruNext = worker;
+    list.tail = worker;
+    worker.lruList = index;
   }
 
   #unlink(worker: WorkerSlot<Call>): void {
-    if (!worker.lruListed) return;
+    if (worker.lruList === undefined) return;
+    const list = this.#lists[worker.lruList];
     const { lruPrev: prev, lruNext: next } = worker;
-    if (prev === undefined) this.#head = next;
+    if (prev === undefined) list.head = next;
     else prev.lruNext = next;
-    if (next === undefined) this.#tail = prev;
+    if (next === undefined) list.tail = prev;
     else next.lruPrev = prev;
     worker.lruPrev = undefined;
     worker.lruNext = undefined;
-    worker.lruListed = false;
+    worker.lruList = undefined;
   }
 }

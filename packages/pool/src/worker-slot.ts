@@ -63,18 +63,28 @@ export class WorkerSlot<Call> {
   atLimit = false;
   /** Wakes a recycle waiting for this worker to reach its own request limit. */
   limitReached: (() => void) | undefined;
-  /** Links of the set's LRU list of workers with room (owned by {@link WorkerSet}). */
+  /** Links of the set's LRU lists of workers with room (owned by {@link WorkerSet}). */
   lruPrev: WorkerSlot<Call> | undefined;
   lruNext: WorkerSlot<Call> | undefined;
-  lruListed = false;
+  /** Which of those lists it is on (0 idle, 1 busy with room), if any. */
+  lruList: 0 | 1 | undefined;
   #state: WorkerSlotState = { kind: "starting" };
   #drained: (() => void) | undefined;
   readonly #calls = new AbortController();
 
-  constructor(id: string, capacity = 1, maxRequests?: number) {
+  /**
+   * True when it runs its calls one at a time, in order (the process profile; its capacity is
+   * a pipeline window): then a call it still runs after it was cancelled holds back new calls.
+   */
+  readonly sequential: boolean;
+  /** Calls cancelled while running that the worker has not let go of yet (see {@link WorkerSet.setCancelling}). */
+  cancelling = 0;
+
+  constructor(id: string, capacity = 1, maxRequests?: number, sequential = false) {
     this.id = id;
     this.capacity = capacity;
     this.maxRequests = maxRequests;
+    this.sequential = sequential;
     // The grpc-js client listens once however many calls share it; the connect transport
     // (`AbortSignal.any`) once per running call, up to `capacity`: not a leak.
     setMaxListeners(0, this.#calls.signal);
@@ -94,9 +104,18 @@ export class WorkerSlot<Call> {
     return this.#state;
   }
 
-  /** True when the worker is ready and has room for another call. */
+  /**
+   * True when the worker is ready and has room for another call — and, if it is sequential, is
+   * not still running a call that was cancelled (a call put behind that one would wait for a
+   * tool that may never end, and fail with the worker if it is found stuck).
+   */
   get available(): boolean {
-    return this.#state.kind === "ready" && this.inFlight.size < this.capacity && !this.atLimit;
+    return (
+      this.#state.kind === "ready" &&
+      this.inFlight.size < this.capacity &&
+      !this.atLimit &&
+      (this.cancelling === 0 || !this.sequential)
+    );
   }
 
   /** Moves to `next`; returns false (and changes nothing) when the transition is not allowed. */

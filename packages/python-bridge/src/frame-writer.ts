@@ -39,6 +39,18 @@ export class FrameWriter {
     }
   }
 
+  /** Queues one frame already framed (length prefix included), as consecutive chunks. */
+  pushFramed(chunks: readonly Uint8Array[]): void {
+    for (const chunk of chunks) {
+      this.#chunks.push(chunk);
+      this.#bytes += chunk.length;
+    }
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      process.nextTick(this.#flush);
+    }
+  }
+
   /** Sends what is queued now (unless the socket asked us to wait for `'drain'`). */
   flush(): void {
     this.#scheduled = false;

@@ -1,18 +1,15 @@
 import type { Socket } from "node:net";
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { create, toBinary } from "@bufbuild/protobuf";
 import { type ErrorCode, errorCodes, SnakepitError } from "@snakepit/errors";
 import { frame, metadataKeys, worker } from "./contract.js";
+import { ExecuteFrame, encodeExecuteFrame } from "./execute-frame-encoder.js";
+import { decodeFrame } from "./frame-answer-decoder.js";
 import { FrameDecoder } from "./frame-decoder.js";
 import { FrameWriter } from "./frame-writer.js";
 import { decodePayload } from "./payload-codec.js";
 import { toolErrorToSnakepitError } from "./tool-error.js";
 import type { ExecuteRpcOptions, RpcOptions, ToolResult, WorkerClient } from "./worker-client.js";
-import {
-  toExecuteRequest,
-  toExecuteStreamRequest,
-  toToolDescriptions,
-  toToolResult,
-} from "./worker-messages.js";
+import { toExecuteStreamRequest, toToolDescriptions, toToolResult } from "./worker-messages.js";
 
 /** Options of {@link createFramesWorkerClient}. */
 export interface FramesWorkerClientOptions {
@@ -107,7 +104,15 @@ export function createFramesWorkerClient(
     for (const call of [...calls.values()]) settle(call, error);
   }
 
-  function send(body: Body, callId: number, metadata?: Record<string, string>): void {
+  function send(
+    body: Body | ExecuteFrame,
+    callId: number,
+    metadata?: Record<string, string>,
+  ): void {
+    if (body instanceof ExecuteFrame) {
+      writer.pushFramed(body.chunks(callId));
+      return;
+    }
     const message = create(frame.FrameSchema, { callId, body, metadata });
     writer.push(toBinary(frame.FrameSchema, message));
   }
@@ -115,7 +120,7 @@ export function createFramesWorkerClient(
   function onFrame(bytes: Uint8Array): void {
     let message: frame.Frame;
     try {
-      message = fromBinary(frame.FrameSchema, bytes);
+      message = decodeFrame(bytes);
     } catch (cause) {
       throw new SnakepitError("PROTOCOL_ERROR", `${label} sent a frame that does not parse`, {
         cause,
@@ -272,7 +277,7 @@ export function createFramesWorkerClient(
   }
 
   function unary<T>(
-    body: Body,
+    body: Body | ExecuteFrame,
     answer: Answer,
     operation: string,
     opts: RpcOptions | undefined,
@@ -336,13 +341,12 @@ export function createFramesWorkerClient(
       args: Readonly<Record<string, unknown>> | undefined,
       opts?: ExecuteRpcOptions,
     ): Promise<ToolResult<T>> {
-      const request = toExecuteRequest(tool, args, opts, maxBytes);
+      const request = encodeExecuteFrame(tool, args, opts, metadataFor(opts), maxBytes);
       const response = await unary<worker.ExecuteResponse>(
-        { case: "execute", value: request },
+        request,
         "executeResult",
         `call "${tool}"`,
         opts,
-        metadataFor(opts),
       );
       return toToolResult<T>(response, tool);
     },

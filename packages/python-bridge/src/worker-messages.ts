@@ -97,6 +97,14 @@ function executeFields(
 function checkSize(tool: string, args: Arguments, limit: number): void {
   let size = args.json?.data.length ?? 0;
   for (const key in args.binary) size += (args.binary[key] as Uint8Array).length + key.length;
+  checkArgumentsSize(tool, size, limit);
+}
+
+/**
+ * `PAYLOAD_TOO_LARGE` when `size` (the JSON bytes of a call's arguments, plus each binary
+ * argument's bytes and name length) is over `limit`.
+ */
+export function checkArgumentsSize(tool: string, size: number, limit: number): void {
   if (size > limit)
     throw new SnakepitError(
       "PAYLOAD_TOO_LARGE",

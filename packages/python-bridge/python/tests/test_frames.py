@@ -8,7 +8,8 @@ import pytest
 from conftest import ECHO, args, wait_until
 from snakepit_bridge._internal.adapter import load_adapter
 from snakepit_bridge._internal.event_loop import EventLoopThread
-from snakepit_bridge._internal.frame_server import FrameServer, envelope
+from snakepit_bridge._internal.frame_server import FrameServer, envelope, envelope_parts
+from snakepit_bridge._internal.tool_call import serialized_result
 from snakepit_bridge._internal.tool_call import CallTracker, ToolRunner
 from snakepit_bridge.gen import common_pb2, frame_pb2, worker_pb2
 
@@ -100,6 +101,32 @@ def test_answers_calls_and_heartbeats_while_a_sync_tool_runs(served):
     assert result.call_id == 1 and result.execute_result.WhichOneof("outcome") == "result"
 
 
+def test_pipelined_quick_results_share_a_write_but_never_wait_behind_a_long_call(served):
+    host, _ = served
+    for i in range(1, 4):  # the server learns that echo and cpu_burn are quick
+        host.send(execute(i, "echo", value=i))
+        assert host.read().call_id == i
+        host.send(execute(100 + i, "cpu_burn", seconds=0))
+        assert host.read().call_id == 100 + i
+    # Three quick calls in one write: their results may travel together, all promptly.
+    host.sock.sendall(b"".join(_framed(execute(i, "echo", value=i)) for i in (10, 11, 12)))
+    assert sorted(host.read().call_id for _ in range(3)) == [10, 11, 12]
+    # A quick call, then one of a usually quick tool that runs long this time: the first result,
+    # held back for a shared write, is not held for the second's whole run (the standby thread
+    # writes it within a couple of 25 ms ticks).
+    host.sock.sendall(_framed(execute(20, "echo", value=1)) + _framed(execute(21, "cpu_burn", seconds=1.0)))
+    started = time.monotonic()
+    first = host.read()
+    assert first.call_id == 20
+    assert time.monotonic() - started < 0.5
+    assert host.read().call_id == 21
+
+
+def _framed(frame: frame_pb2.Frame) -> bytes:
+    body = frame.SerializeToString()
+    return len(body).to_bytes(4, "big") + body
+
+
 def test_a_call_cancelled_while_it_waits_in_the_queue_never_runs(served):
     host, _ = served
     host.send(execute(1, "sleep", seconds=0.5))
@@ -108,6 +135,21 @@ def test_a_call_cancelled_while_it_waits_in_the_queue_never_runs(served):
     answers = {f.call_id: f for f in (host.read(), host.read())}
     assert answers[2].execute_result.error.code == "ABORTED"
     assert answers[1].execute_result.WhichOneof("outcome") == "result"
+
+
+def test_a_call_cancelled_in_the_window_is_answered_at_once_not_after_the_running_call(served):
+    host, _ = served
+    host.send(execute(1, "sleep", seconds=1.0))
+    host.send(execute(2, "whoami"))
+    time.sleep(0.1)  # both read: 1 runs, 2 waits behind it
+    started = time.monotonic()
+    host.send(frame_pb2.Frame(call_id=2, cancel=frame_pb2.CancelCall()))
+    answer = host.read()
+    assert answer.call_id == 2 and answer.execute_result.error.code == "ABORTED"
+    assert time.monotonic() - started < 0.5  # not after the sleep
+    host.send(frame_pb2.Frame(call_id=3, heartbeat=worker_pb2.HeartbeatRequest(sequence=1)))
+    assert host.read().heartbeat_ack.in_flight == 1  # only the running call is held
+    assert host.read().call_id == 1
 
 
 def test_a_cancel_reaches_a_running_tool(served):
@@ -154,3 +196,46 @@ def test_eof_inside_a_frame_is_a_protocol_error(served):
     host.sock.shutdown(socket.SHUT_WR)
     assert wait_until(lambda: bool(closed), 5)
     assert "protocol error" in closed[0]
+
+
+@pytest.mark.parametrize("content_type, data", [
+    ("", b""), ("application/json", b""), ("application/json", b'"x"'), ("application/octet-stream", b"\0" * 300),
+    ("application/json", "ü€😀".encode() * 50_000), ("tÿpe/ü", b"\xff"),
+])
+@pytest.mark.parametrize("duration_ms", [0.0, 0.001, 1.5, 123456.789, 1e300])
+def test_a_hand_serialised_result_is_byte_identical_to_protobuf(content_type, data, duration_ms):
+    expected = worker_pb2.ExecuteResponse(
+        result=common_pb2.Payload(content_type=content_type, data=data), duration_ms=duration_ms).SerializeToString()
+    assert b"".join(serialized_result(content_type, data, duration_ms)) == expected
+    framed = b"".join(envelope_parts(77, "execute_result", serialized_result(content_type, data, duration_ms),
+                                     len(expected)))
+    parsed = frame_pb2.Frame.FromString(framed[4:])
+    assert int.from_bytes(framed[:4], "big") == len(framed) - 4
+    assert parsed.call_id == 77 and parsed.execute_result.SerializeToString() == expected
+
+
+def test_arguments_are_checked_by_name_without_bind_and_with_it():
+    from snakepit_bridge._internal.errors import BridgeError
+    from snakepit_bridge._internal.tools import ToolDefinition, tool
+
+    @tool
+    def kw(a, b=1, *, c):
+        return a, b, c
+
+    @tool
+    def pos(a, /, b=2):
+        return a, b
+
+    @tool
+    def anything(a, **rest):
+        return a, rest
+
+    fast = ToolDefinition.from_callable(kw)
+    assert fast.arguments({"a": 1, "c": 3}) == ((), {"a": 1, "c": 3})
+    for wrong in ({"c": 3}, {"a": 1}, {"a": 1, "c": 3, "d": 4}):
+        with pytest.raises(BridgeError, match="Invalid arguments for tool 'kw'"):
+            fast.arguments(wrong)
+    assert ToolDefinition.from_callable(anything).arguments({"a": 1, "z": 2}) == ((), {"a": 1, "z": 2})
+    # A positional-only parameter cannot be given by name: `bind` says so.
+    with pytest.raises(BridgeError, match="positional only"):
+        ToolDefinition.from_callable(pos).arguments({"a": 1})

@@ -80,13 +80,20 @@ def dumps(value: Any, tool: str = "") -> bytes:
     return text.encode("utf-8")
 
 
-def encode(value: Any, tool: str = "") -> common_pb2.Payload:
-    """None -> empty content type, bytes-like -> octet-stream, anything else -> JSON (see `dumps`)."""
+def encode_value(value: Any, tool: str = "") -> "tuple[str, bytes]":
+    """`(content_type, data)` of a value: None -> `("", b"")`, bytes-like -> octet-stream,
+    anything else -> JSON (see `dumps`)."""
     if value is None:
-        return common_pb2.Payload()
+        return "", b""
     if isinstance(value, _BINARY_TYPES):
-        return common_pb2.Payload(content_type=OCTET_STREAM, data=bytes(value))
-    return common_pb2.Payload(content_type=JSON, data=dumps(value, tool))
+        return OCTET_STREAM, bytes(value)
+    return JSON, dumps(value, tool)
+
+
+def encode(value: Any, tool: str = "") -> common_pb2.Payload:
+    """`encode_value` as a `Payload`."""
+    content_type, data = encode_value(value, tool)
+    return common_pb2.Payload(content_type=content_type, data=data)
 
 
 def decode(payload: common_pb2.Payload) -> Any:
@@ -95,7 +102,8 @@ def decode(payload: common_pb2.Payload) -> Any:
     if payload.content_type == OCTET_STREAM:
         return bytes(payload.data)
     if payload.content_type == JSON:
-        return json.loads(payload.data.decode("utf-8")) if payload.data else None
+        data = payload.data
+        return json.loads(data) if data else None
     raise ValueError(f"Unsupported payload content type {payload.content_type!r}")
 
 

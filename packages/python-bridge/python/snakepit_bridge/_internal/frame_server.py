@@ -34,7 +34,7 @@ from . import otel
 from .call_context import CallContext
 from .errors import BridgeError, error_to_proto
 from ..gen import frame_pb2, worker_pb2
-from .tool_call import CORRELATION_METADATA, CallTracker, ToolRunner, PayloadTooLargeError
+from .tool_call import CORRELATION_METADATA, CallTracker, ToolRunner, PayloadTooLargeError, varint
 
 log = logging.getLogger("snakepit_bridge.frames")
 
@@ -44,34 +44,30 @@ _IOV_MAX = 512
 # How often the process profile's standby thread checks whether the serving thread is inside a
 # tool (and so cannot read): a heartbeat or cancel waits at most about two ticks behind a tool.
 _STANDBY_S = 0.025
+# A result may wait for the next one (to share its write) only when the next call's tool usually
+# takes less than this.
+_HOLD_UNDER_S = 0.0005
 # Tags of the Frame fields written by hand around an already-serialised answer (the envelope is
 # two fields: the call id, then the answer, in field-number order as protobuf serialises them).
-_TAG_CALL_ID = (1 << 3) | 0
-_ANSWER_TAGS = {"pong": 10, "heartbeat_ack": 11, "tools": 12, "execute_result": 13, "stream_event": 14,
-                "shutdown_done": 15, "failed": 16}
-
-
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while value > 0x7F:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
+_CALL_ID_TAG = bytes([(1 << 3) | 0])
+_ANSWER_TAGS = {kind: varint((number << 3) | 2) for kind, number in {
+    "pong": 10, "heartbeat_ack": 11, "tools": 12, "execute_result": 13, "stream_event": 14,
+    "shutdown_done": 15, "failed": 16}.items()}
 
 
 def envelope(call_id: int, kind: str, body: bytes) -> List[bytes]:
     """The frame `Frame(call_id=call_id, <kind>=<body>)` as header + envelope bytes, then `body`
     itself (never copied: a 1 MiB result goes to `sendmsg` as it is). Byte-identical to
     `Frame.SerializeToString()` (tested)."""
-    head = bytearray()
-    if call_id:
-        head.append(_TAG_CALL_ID)
-        head += _varint(call_id)
-    head += _varint((_ANSWER_TAGS[kind] << 3) | 2)
-    head += _varint(len(body))
-    size = len(head) + len(body)
-    return [size.to_bytes(_HEADER, "big") + bytes(head), body]
+    return envelope_parts(call_id, kind, [body], len(body))
+
+
+def envelope_parts(call_id: int, kind: str, body: List[bytes], size: int) -> List[bytes]:
+    """`envelope` of a body given as pieces (`size` bytes in all), which are not copied."""
+    head = (_CALL_ID_TAG + varint(call_id) if call_id else b"") + _ANSWER_TAGS[kind] + varint(size)
+    parts = [(len(head) + size).to_bytes(_HEADER, "big") + head]
+    parts += body
+    return parts
 
 
 class ProtocolError(Exception):
@@ -88,6 +84,17 @@ class FrameWriter:
         self._pending: List[bytes] = []
         self._writing = False
         self.broken = False
+
+    def hold(self, parts: List[bytes]) -> None:
+        """Queues frames without writing them: they go out with the next `send` or `flush`."""
+        with self._lock:
+            if not self.broken:
+                self._pending.extend(parts)
+
+    def flush(self) -> None:
+        """Writes what `hold` queued."""
+        if self._pending:
+            self.send([])
 
     def send(self, parts: List[bytes]) -> None:
         with self._lock:
@@ -185,8 +192,8 @@ class FrameServer:
         self._on_shutdown = on_shutdown
         self._on_closed = on_closed
         self._writer = FrameWriter(sock)
+        # Calls by id. Only ever changed by single dict operations (atomic under the GIL), so no lock.
         self._calls: Dict[int, _Call] = {}
-        self._calls_lock = threading.Lock()
         self._queue: "queue.SimpleQueue[Any]" = queue.SimpleQueue()
         self._closed = threading.Event()
         # Received bytes land in one reused buffer (no allocation per read); a frame split across
@@ -204,6 +211,9 @@ class FrameServer:
         self._in_tool = False
         self._tool_seq = 0
         self._standby_wake = threading.Event()
+        # Seconds each tool took, a moving average: a result is held back for one write with the
+        # next ones only while the next call waiting is of a tool that is usually quick.
+        self._durations: Dict[str, float] = {}
         if self._inline:
             self._threads = [threading.Thread(target=self._serve_inline, name="snakepit-frames", daemon=True),
                              threading.Thread(target=self._standby, name="snakepit-frames-standby", daemon=True)]
@@ -225,8 +235,7 @@ class FrameServer:
             return
         self._closed.set()
         self._standby_wake.set()
-        with self._calls_lock:
-            calls = list(self._calls.values())
+        calls = list(self._calls.values())  # one C call under the GIL: no torn read
         for entry in calls:
             entry.call.cancel()
         if not self._inline:
@@ -252,10 +261,15 @@ class FrameServer:
                 entry = pending.popleft()
                 self._tool_seq += 1
                 self._in_tool = True
+                started = time.perf_counter()
                 try:
                     self._run_entry(entry)
                 finally:
                     self._in_tool = False
+                    tool = entry.call.tool
+                    took = time.perf_counter() - started
+                    self._durations[tool] = took if tool not in self._durations else \
+                        0.8 * self._durations[tool] + 0.2 * took
                 continue
             with lock:
                 if pending or closed.is_set():
@@ -276,6 +290,7 @@ class FrameServer:
             if not self._in_tool or (seq != seen and not woken):
                 seen = seq
                 continue
+            self._writer.flush()  # results held back for a batch are not held behind a long tool
             while self._in_tool and self._tool_seq == seq and not closed.is_set():
                 with lock:
                     if closed.is_set() or not (self._in_tool and self._tool_seq == seq):
@@ -362,6 +377,7 @@ class FrameServer:
             entry = self._calls.get(call_id)
             if entry is not None:
                 entry.call.cancel()
+                self._answer_if_waiting(entry)
         elif kind == "credit":
             entry = self._calls.get(call_id)
             if entry is not None and entry.stream is not None:
@@ -409,12 +425,25 @@ class FrameServer:
         call = self._runner.new_call(request, metadata.get(CORRELATION_METADATA, ""))
         stream = _Stream(call, self._standby_wake.set) if kind == "execute_stream" else None
         entry = _Call(call_id, frame, call, stream)
-        with self._calls_lock:
-            self._calls[call_id] = entry
+        self._calls[call_id] = entry
         if self._inline:
             self._pending.append(entry)
         else:
             self._queue.put(entry)
+
+    def _send_result(self, parts: List[bytes]) -> None:
+        """Sends a unary result, or (process profile) holds it back to go out in one write with the
+        next result when the next call is already here and its tool usually takes under
+        `_HOLD_UNDER_S`: with calls pipelined, results then travel in batches, as calls do, and
+        each side makes one system call per batch rather than one per call. If that next call runs
+        long after all, the standby thread writes what is held within about two ticks."""
+        pending = self._pending
+        if self._inline and pending:
+            usual = self._durations.get(pending[0].call.tool)
+            if usual is not None and usual < _HOLD_UNDER_S:
+                self._writer.hold(parts)
+                return
+        self._writer.send(parts)
 
     def _call_loop(self) -> None:
         while True:
@@ -429,8 +458,7 @@ class FrameServer:
         except BaseException:
             log.exception("frame call %d failed outside its tool", entry.call_id)
         finally:
-            with self._calls_lock:
-                self._calls.pop(entry.call_id, None)
+            self._calls.pop(entry.call_id, None)
 
     def _span(self, entry: _Call) -> Callable[[], ContextManager[Any]]:
         if not otel.enabled():
@@ -440,27 +468,44 @@ class FrameServer:
         return lambda: otel.start_tool_span(call.tool, metadata, worker_id=self._runner.worker_id,
                                             correlation_id=call.correlation_id)
 
+    def _answer_if_waiting(self, entry: _Call) -> None:
+        """A call cancelled while it waits in the process profile's window is answered now, not
+        when its turn comes: it holds no place behind a long call (the host's stuck check counts
+        the calls a worker holds, and must not blame the call that runs for one that waits)."""
+        if not self._inline:
+            return
+        try:
+            self._pending.remove(entry)  # atomic under the GIL, like the serving thread's popleft
+        except ValueError:
+            return  # the serving thread took it first: it answers it
+        self._calls.pop(entry.call_id, None)
+        self._answer_cancelled(entry)
+
+    def _answer_cancelled(self, entry: _Call) -> None:
+        """Answers a call that was cancelled before it started."""
+        self._tracker.release()
+        error = error_to_proto(entry.call.cancellation_error())
+        if entry.stream is None:
+            self._answer(entry.call_id, "execute_result", worker_pb2.ExecuteResponse(error=error))
+        else:
+            self._answer(entry.call_id, "stream_event", worker_pb2.ExecuteStreamResponse(error=error))
+
     def _run(self, entry: _Call) -> None:
         call, call_id = entry.call, entry.call_id
         frame = entry.frame
         if call.cancelled.is_set():
             # Cancelled while it waited in the queue (the host's window): never started.
-            self._tracker.release()
-            error = error_to_proto(call.cancellation_error())
-            if entry.stream is None:
-                self._answer(call_id, "execute_result", worker_pb2.ExecuteResponse(error=error))
-            else:
-                self._answer(call_id, "stream_event", worker_pb2.ExecuteStreamResponse(error=error))
+            self._answer_cancelled(entry)
             return
         span = self._span(entry)
         if entry.stream is None:
-            response = self._runner.execute(frame.execute, call, span)
-            body = response.SerializeToString()
-            if self._limit and len(body) + 16 > self._limit:
-                size = len(body)
+            body = self._runner.execute_serialized(frame.execute, call, span)
+            size = sum(map(len, body))
+            if self._limit and size + 16 > self._limit:
                 response = worker_pb2.ExecuteResponse(error=error_to_proto(_too_large(size, self._limit)))
-                body = response.SerializeToString()
-            self._writer.send(envelope(call_id, "execute_result", body))
+                body = [response.SerializeToString()]
+                size = len(body[0])
+            self._send_result(envelope_parts(call_id, "execute_result", body, size))
             return
         stream = entry.stream
         active = lambda: not self._closed.is_set()  # noqa: E731 - a one-line predicate
@@ -491,4 +536,4 @@ def frames_socket(fd: int) -> socket.socket:
     return sock
 
 
-__all__ = ["FrameServer", "FrameWriter", "ProtocolError", "envelope", "frames_socket"]
+__all__ = ["FrameServer", "FrameWriter", "ProtocolError", "envelope", "envelope_parts", "frames_socket"]

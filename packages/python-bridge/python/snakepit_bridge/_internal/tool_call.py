@@ -13,6 +13,7 @@ import asyncio
 import concurrent.futures
 import inspect
 import logging
+import struct
 import threading
 import time
 from contextlib import contextmanager
@@ -52,7 +53,8 @@ class CallTracker:
         self._worker_id = worker_id
         self._slots = threading.Semaphore(concurrency)
         self.max_admitted = 2 * concurrency + 2
-        self._cond = threading.Condition()
+        # Never re-entered: a plain Lock is cheaper than the default RLock.
+        self._cond = threading.Condition(threading.Lock())
         self._admitted = 0
         self._running = 0
         self._calls_served = 0
@@ -98,30 +100,40 @@ class CallTracker:
             while self._admitted and time.monotonic() < settle:
                 self._cond.wait(max(settle - time.monotonic(), 0))
 
+    def enter(self, call: CallContext) -> None:
+        """Wait for one of the `concurrency` slots (raising the call's cancellation error if it is
+        cancelled meanwhile); then `leave(call, True)`. On a raise, `leave(call, False)`."""
+        # A free slot without a timed wait (the common case: the timed acquire costs more).
+        while not self._slots.acquire(blocking=False) and not self._slots.acquire(timeout=0.05):
+            if call.cancelled.is_set():
+                raise call.cancellation_error()
+        with self._cond:
+            self._running += 1
+            self._calls.add(call)
+
+    def leave(self, call: CallContext, entered: bool) -> None:
+        """Count out an admitted call after `enter` (`entered`: it got a slot)."""
+        with self._cond:
+            self._admitted -= 1
+            if entered:
+                self._running -= 1
+                self._calls_served += 1
+                self._calls.discard(call)
+            if self._draining:  # only `drain` waits on this condition
+                self._cond.notify_all()
+        if entered:
+            self._slots.release()
+
     @contextmanager
     def slot(self, call: CallContext) -> Generator[None, None, None]:
-        """Wait for one of the `concurrency` slots; always releases the admission."""
-        acquired = False
+        """`enter` / `leave` as a context manager; always releases the admission."""
+        entered = False
         try:
-            # A free slot without a timed wait (the common case: the timed acquire costs more).
-            while not self._slots.acquire(blocking=False) and not self._slots.acquire(timeout=0.05):
-                if call.cancelled.is_set():
-                    raise call.cancellation_error()
-            acquired = True
-            with self._cond:
-                self._running += 1
-                self._calls.add(call)
+            self.enter(call)
+            entered = True
             yield
         finally:
-            with self._cond:
-                self._admitted -= 1
-                if acquired:
-                    self._running -= 1
-                    self._calls_served += 1
-                    self._calls.discard(call)
-                self._cond.notify_all()
-            if acquired:
-                self._slots.release()
+            self.leave(call, entered)
 
 
 class ToolRunner:
@@ -160,7 +172,7 @@ class ToolRunner:
         call.session = session_for(call.session_id, self.session_store)
         return call
 
-    def prepare(self, request: Any, streaming: bool) -> "tuple[ToolDefinition, inspect.BoundArguments]":
+    def prepare(self, request: Any, streaming: bool) -> "tuple[ToolDefinition, Tuple[Any, ...], Dict[str, Any]]":
         tool = self.adapter.tools.get(request.tool)
         if tool is None:
             available = ", ".join(sorted(self.adapter.tools)) or "(none)"
@@ -170,7 +182,8 @@ class ToolRunner:
             raise BridgeError(INVALID_ARGUMENTS, f"Tool {tool.name!r} is a streaming tool: call it with ExecuteStream")
         if streaming and not tool.streaming:
             raise BridgeError(INVALID_ARGUMENTS, f"Tool {tool.name!r} is not a streaming tool: call it with Execute")
-        return tool, tool.bind(codec.decode_arguments(request.arguments))
+        args, kwargs = tool.arguments(codec.decode_arguments(request.arguments))
+        return tool, args, kwargs
 
     def _await(self, awaitable: Any, call: CallContext) -> Any:
         running = self.loop.submit(awaitable)
@@ -182,38 +195,68 @@ class ToolRunner:
                 raise call.cancellation_error() from None
             raise  # cancelled by the tool's own code: a tool error like any other
 
-    def _check_size(self, payload: Any) -> None:
+    def _check_size(self, data: bytes) -> None:
         limit = self.max_message_bytes
-        if limit and len(payload.data) > limit:
-            raise PayloadTooLargeError(len(payload.data), limit)
+        if limit and len(data) > limit:
+            raise PayloadTooLargeError(len(data), limit)
 
-    def execute(self, request: Any, call: CallContext,
-                span: Callable[[], ContextManager[Any]]) -> worker_pb2.ExecuteResponse:
-        """Runs a unary tool (already admitted) and returns its response; never raises."""
-        started = time.perf_counter()
-        response = worker_pb2.ExecuteResponse()
+    def _run_unary(self, request: Any, call: CallContext,
+                   span: Callable[[], ContextManager[Any]]) -> "tuple[str, bytes, Optional[BaseException]]":
+        """Runs a unary tool (already admitted): `(content_type, data, None)` or `("", b"", error)`;
+        never raises."""
+        tracker = self.tracker
+        entered = False
         try:
-            with self.tracker.slot(call), span():
-                tool, bound = self.prepare(request, streaming=False)
+            tracker.enter(call)
+            entered = True
+            with span():
+                tool, args, kwargs = self.prepare(request, streaming=False)
                 token = activate(call)
                 try:
-                    result = tool.fn(*bound.args, **bound.kwargs)
+                    result = tool.fn(*args, **kwargs)
                     if inspect.isawaitable(result):
                         result = self._await(result, call)
                 finally:
                     deactivate(token)
-                payload = codec.encode(result, tool.name)
-                self._check_size(payload)
-                response.result.CopyFrom(payload)
+                content_type, data = codec.encode_value(result, tool.name)
+                self._check_size(data)
+            return content_type, data, None
         # BaseException: a tool's SystemExit, KeyboardInterrupt, GeneratorExit or a library's own
         # BaseException is a ToolError too (see the README); escaping, it would leave the call
         # unanswered forever.
         except BaseException as error:  # noqa: BLE001 - every tool failure becomes a ToolError
             if not isinstance(error, BridgeError):
                 log_call_error(call, error)
+            return "", b"", error
+        finally:
+            tracker.leave(call, entered)
+
+    def execute(self, request: Any, call: CallContext,
+                span: Callable[[], ContextManager[Any]]) -> worker_pb2.ExecuteResponse:
+        """Runs a unary tool (already admitted) and returns its response; never raises."""
+        started = time.perf_counter()
+        content_type, data, error = self._run_unary(request, call, span)
+        response = worker_pb2.ExecuteResponse(duration_ms=_elapsed_ms(started))
+        if error is None:
+            response.result.SetInParent()
+            response.result.content_type = content_type
+            response.result.data = data
+        else:
             response.error.CopyFrom(error_to_proto(error))
-        response.duration_ms = _elapsed_ms(started)
         return response
+
+    def execute_serialized(self, request: Any, call: CallContext,
+                           span: Callable[[], ContextManager[Any]]) -> List[bytes]:
+        """`execute`, already serialised: the `ExecuteResponse` bytes as pieces to write in order
+        (a result's data is never copied). Byte-identical to `execute(...).SerializeToString()`
+        (tested); a result is written by hand, an error through protobuf."""
+        started = time.perf_counter()
+        content_type, data, error = self._run_unary(request, call, span)
+        duration_ms = _elapsed_ms(started)
+        if error is not None:
+            response = worker_pb2.ExecuteResponse(error=error_to_proto(error), duration_ms=duration_ms)
+            return [response.SerializeToString()]
+        return serialized_result(content_type, data, duration_ms)
 
     def stream(self, request: Any, call: CallContext, span: Callable[[], ContextManager[Any]],
                active: Callable[[], bool]) -> Generator[worker_pb2.ExecuteStreamResponse, None, None]:
@@ -223,17 +266,17 @@ class ToolRunner:
         chunks = 0
         try:
             with self.tracker.slot(call), span():
-                tool, bound = self.prepare(request, streaming=True)
+                tool, args, kwargs = self.prepare(request, streaming=True)
                 token = activate(call)
                 try:
-                    source = tool.fn(*bound.args, **bound.kwargs)
+                    source = tool.fn(*args, **kwargs)
                 finally:
                     deactivate(token)
                 values = self._iterate_async(source, call) if tool.is_async else _iterate_sync(source, call)
                 try:
                     for value in values:
                         payload = codec.encode(value, tool.name)
-                        self._check_size(payload)
+                        self._check_size(payload.data)
                         yield worker_pb2.ExecuteStreamResponse(chunk=payload)
                         chunks += 1
                 finally:
@@ -318,6 +361,40 @@ def _iterate_sync(gen: Any, call: CallContext) -> Generator[Any, None, None]:
             log.debug("closing the generator failed", exc_info=True)
         finally:
             deactivate(token)
+
+
+_DURATION_TAG = bytes([(3 << 3) | 1])  # ExecuteResponse.duration_ms, a fixed64 double
+_RESULT_TAG = bytes([(1 << 3) | 2])  # ExecuteResponse.result
+_CONTENT_TYPE_TAG = bytes([(1 << 3) | 2])  # Payload.content_type
+_DATA_TAG = bytes([(2 << 3) | 2])  # Payload.data
+_double = struct.Struct("<d").pack
+
+
+def varint(value: int) -> bytes:
+    """A protobuf varint (unsigned)."""
+    if value < 0x80:
+        return bytes((value,))
+    out = bytearray()
+    while value > 0x7F:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def serialized_result(content_type: str, data: bytes, duration_ms: float) -> List[bytes]:
+    """`ExecuteResponse(result=Payload(content_type, data), duration_ms).SerializeToString()` as
+    pieces: fields in number order, zero values left out as protobuf does; `data` is not copied."""
+    head = b""
+    if content_type:
+        ct = content_type.encode("utf-8")
+        head = _CONTENT_TYPE_TAG + varint(len(ct)) + ct
+    if data:
+        head += _DATA_TAG + varint(len(data))
+    tail = _DURATION_TAG + _double(duration_ms) if duration_ms != 0.0 else b""
+    payload_size = len(head) + len(data)
+    head = _RESULT_TAG + varint(payload_size) + head
+    return [head, data, tail] if data else [head + tail]
 
 
 def log_call_error(call: CallContext, error: BaseException) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import json
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, TypeVar, Union, overload
+from typing import Any, Callable, Dict, FrozenSet, List, Optional, Tuple, TypeVar, Union, overload
 
 from .codec import JSON
 from .docstrings import parse_docstring
@@ -82,6 +82,19 @@ class ToolDefinition:
     param_docs: Dict[str, str] = field(default_factory=dict)
     streaming: bool = False
     is_async: bool = False
+    # What `arguments` needs to skip `Signature.bind` (the common case; see __post_init__).
+    _by_keyword: bool = field(default=False, init=False, repr=False)
+    _names: FrozenSet[str] = field(default=frozenset(), init=False, repr=False)
+    _required: FrozenSet[str] = field(default=frozenset(), init=False, repr=False)
+    _any_name: bool = field(default=False, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        params = list(self.signature.parameters.values())
+        named = [p for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        self._by_keyword = all(p.kind not in (p.POSITIONAL_ONLY, p.VAR_POSITIONAL) for p in params)
+        self._names = frozenset(p.name for p in named)
+        self._required = frozenset(p.name for p in named if p.default is inspect.Parameter.empty)
+        self._any_name = any(p.kind == p.VAR_KEYWORD for p in params)
 
     @classmethod
     def from_callable(cls, fn: Callable[..., Any]) -> "ToolDefinition":
@@ -89,6 +102,17 @@ class ToolDefinition:
         d = describe(func if func is not None else fn, bound=func is not None)
         return cls(name=d.name, fn=fn, description=d.description, signature=d.signature,
                    param_docs=d.param_docs, streaming=d.streaming, is_async=d.is_async)
+
+    def arguments(self, kwargs: Dict[str, Any]) -> Tuple[Tuple[Any, ...], Dict[str, Any]]:
+        """The call's `(args, kwargs)` for `fn`, checked against the signature (INVALID_ARGUMENTS if
+        wrong). A signature whose parameters all take keywords is checked by name sets, without
+        `Signature.bind` (which costs more than a small tool call); the rest go through `bind`."""
+        if self._by_keyword:
+            keys = kwargs.keys()
+            if self._required <= keys and (self._any_name or keys <= self._names):
+                return (), kwargs
+        bound = self.bind(kwargs)
+        return bound.args, bound.kwargs
 
     def bind(self, kwargs: Dict[str, Any]) -> inspect.BoundArguments:
         """Check the call's keyword arguments against the signature (INVALID_ARGUMENTS if wrong)."""

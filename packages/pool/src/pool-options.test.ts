@@ -1,0 +1,31 @@
+import { describe, expect, it } from "vitest";
+import { resolvePoolOptions } from "./pool-options.js";
+
+const adapter = "adapter.py:Adapter";
+
+describe("resolvePoolOptions: a worker's capacity", () => {
+  it("is a pipeline window of 4 with frames, none with gRPC (whose calls would not keep their order)", () => {
+    expect(resolvePoolOptions({ adapter, transport: "frames" }).capacity).toBe(4);
+    expect(resolvePoolOptions({ adapter, transport: "grpc" }).capacity).toBe(1);
+    expect(resolvePoolOptions({ adapter, transport: "grpc", pipelineDepth: 3 }).capacity).toBe(3);
+    expect(resolvePoolOptions({ adapter, transport: "frames", pipelineDepth: 1 }).capacity).toBe(1);
+  });
+
+  it("is threadsPerWorker with the thread profile, which takes no pipelineDepth", () => {
+    expect(resolvePoolOptions({ adapter, profile: "thread", threadsPerWorker: 8 }).capacity).toBe(
+      8,
+    );
+    expect(() => resolvePoolOptions({ adapter, profile: "thread", pipelineDepth: 2 })).toThrow(
+      expect.objectContaining({ code: "INVALID_OPTIONS" }),
+    );
+  });
+
+  it.each([0, 5, 1.5, Number.NaN])("pipelineDepth %s is refused", (pipelineDepth) => {
+    expect(() => resolvePoolOptions({ adapter, pipelineDepth })).toThrow(
+      expect.objectContaining({
+        code: "INVALID_OPTIONS",
+        message: expect.stringContaining("pipelineDepth"),
+      }),
+    );
+  });
+});
