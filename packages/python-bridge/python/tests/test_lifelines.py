@@ -59,6 +59,55 @@ def test_when_the_host_is_gone_calls_in_flight_are_not_waited_for(workers, how):
     call.cancel()
 
 
+LIFECYCLE = f"{FIXTURES / 'lifecycle_adapter.py'}:LifecycleAdapter"
+
+
+def test_a_worker_whose_host_dies_while_a_tool_sleeps_exits_without_waiting_for_it(workers):
+    """`sleep_forever` ignores cancellation; the worker exits anyway, at once (the bound is a
+    generous ceiling, not a target)."""
+    worker = workers.spawn(ECHO, "--no-parent-death-signal", "--shutdown-grace-ms", "10000")
+    call = worker.stub.Execute.future(worker_pb2.ExecuteRequest(tool="sleep_forever", arguments=args()))
+    assert wait_until(lambda: worker.stub.Heartbeat(worker_pb2.HeartbeatRequest(), timeout=5).in_flight == 1, 5)
+    started = time.monotonic()
+    worker.control.close()
+    assert worker.proc.wait(10) == 0
+    assert time.monotonic() - started < 1.0
+    assert not os.path.exists(worker.address[5:]), "the socket file outlived the worker"
+    call.cancel()
+
+
+def test_with_the_host_gone_a_slow_cleanup_is_cut_short_and_children_still_go(workers):
+    """Cleanup runs when the host dies, for at most HOST_GONE_CLEANUP_S (not the shutdown grace:
+    a graceful stop would wait 10 s here and exit 70)."""
+    marker = workers.dir / "events"
+    worker = workers.spawn(LIFECYCLE, "--no-parent-death-signal", "--shutdown-grace-ms", "10000",
+                           env={"SNAKEPIT_TEST_MARKER": str(marker), "SNAKEPIT_TEST_CLEANUP_SECONDS": "30"})
+    child = _spawn_child(worker)
+    started = time.monotonic()
+    worker.control.close()
+    assert worker.proc.wait(10) == 0
+    assert time.monotonic() - started < 3
+    assert marker.read_text() == "setup\ncleanup\n", "cleanup() ran (and was cut short)"
+    assert wait_until(lambda: gone(child), 3), "the worker's child outlived it"
+
+
+def test_the_host_dying_during_a_graceful_stop_cuts_it_short(workers):
+    """A stop request runs the graceful shutdown (here stuck in a 30 s cleanup, with a 10 s grace);
+    the host dying meanwhile means nobody waits for it any more: the worker exits within the
+    host-gone bounds, with its children, instead of at the end of the grace (exit 70)."""
+    marker = workers.dir / "events"
+    worker = workers.spawn(LIFECYCLE, "--no-parent-death-signal", "--shutdown-grace-ms", "10000",
+                           env={"SNAKEPIT_TEST_MARKER": str(marker), "SNAKEPIT_TEST_CLEANUP_SECONDS": "30"})
+    child = _spawn_child(worker)
+    os.kill(worker.pid, signal.SIGTERM)  # the host (this test) is alive: a graceful stop begins
+    assert wait_until(lambda: marker.read_text() == "setup\ncleanup\n", 5)
+    started = time.monotonic()
+    worker.control.close()  # then the host dies
+    assert worker.proc.wait(10) == 0
+    assert time.monotonic() - started < 3
+    assert wait_until(lambda: gone(child), 3), "the worker's child outlived it"
+
+
 def test_a_host_stop_request_still_drains_calls_in_flight(workers):
     marker = workers.dir / "finished"
     worker = workers.spawn(f"{FIXTURES / 'hostile_adapter.py'}:HostileAdapter", "--shutdown-grace-ms", "10000")

@@ -10,7 +10,9 @@ environment applied, its lifelines set, and then `worker.main(argv)`: adapter in
 The fork server's death: a worker still starting exits (its start fails; the host starts it
 again from a new fork server). A worker already serving keeps serving if the host is alive: its
 own lifelines to the host (control socket, dependent heartbeat, watchdog) still end it when the
-host dies, so the pool keeps its workers when only the fork server crashed.
+host dies, so the pool keeps its workers when only the fork server crashed. When the host is
+gone too (seen exiting: the host's death is what kills the fork server), the worker takes its
+host-gone exit at once (`Worker.host_gone`), usually before the host's sockets even close.
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
-from . import lifelines, procfs
+from . import gil_holding, lifelines, procfs
 from .worker_options import WorkerOptions
 
 log = logging.getLogger("snakepit_bridge.fork_child")
@@ -49,7 +51,8 @@ class HostIdentity:
     start_time: Optional[int]
 
     def alive(self) -> bool:
-        return procfs.is_alive(self.pid, self.start_time)
+        """Running and not yet in its exit path."""
+        return procfs.is_alive(self.pid, self.start_time, exiting_is_dead=True, read=gil_holding.read_file)
 
 
 @dataclass
@@ -104,10 +107,22 @@ def _max_fd() -> int:
         return os.sysconf("SC_OPEN_MAX")
 
 
-def _watch_fork_server(alive_fd: int, serving: threading.Event, host: Optional[HostIdentity]) -> None:
-    """EOF on the server-alive pipe (the fork server died): a worker still starting, or one whose
-    host is gone as well, stops (SIGTERM to itself, a graceful shutdown); a serving worker whose
-    host lives keeps serving."""
+def _seen_dead(host: HostIdentity, delays: "tuple[float, ...]") -> bool:
+    """Whether the host is seen dead (or exiting) at one of the looks, `delays` apart."""
+    for delay in delays:
+        if delay:
+            time.sleep(delay)
+        if not host.alive():
+            return True
+    return False
+
+
+def _watch_fork_server(alive_fd: int, serving: threading.Event, host: Optional[HostIdentity],
+                       host_gone: "List[Callable[[str], None]]") -> None:
+    """EOF on the server-alive pipe: the fork server died. With the host gone too, the worker's
+    host-gone exit runs from this thread (`host_gone[0]`, there once the worker exists). A worker
+    still starting whose host lives stops (SIGTERM to itself, a graceful shutdown; the host starts
+    it again); a serving worker whose host lives keeps serving."""
 
     def watch() -> None:
         try:
@@ -115,16 +130,19 @@ def _watch_fork_server(alive_fd: int, serving: threading.Event, host: Optional[H
                 pass
         except OSError:
             pass
+        # The host's death takes the fork server along (its parent-death signal), so the host is
+        # usually seen exiting at the first look; a serving worker rechecks a live host a while.
+        delays = _HOST_RECHECKS_S if serving.is_set() else _HOST_RECHECKS_S[:1]
+        dead = host is not None and _seen_dead(host, delays)
+        if dead and host_gone:
+            assert host is not None
+            host_gone[0](f"the fork server and host pid {host.pid} are gone")
+            return
         os.close(alive_fd)
-        if serving.is_set() and host is not None:
-            for delay in _HOST_RECHECKS_S:
-                time.sleep(delay)
-                if not host.alive():
-                    break
-            else:
-                log.warning("the fork server exited; this worker keeps serving (host pid %d is alive)", host.pid)
-                return
-        os.kill(os.getpid(), signal.SIGTERM)  # the worker's handler shuts down gracefully
+        if host is not None and not dead and serving.is_set():
+            log.warning("the fork server exited; this worker keeps serving (host pid %d is alive)", host.pid)
+            return
+        os.kill(os.getpid(), signal.SIGTERM)  # the worker's handler shuts down
 
     threading.Thread(target=watch, name="snakepit-fork-server-lifeline", daemon=True).start()
 
@@ -171,7 +189,8 @@ def run_child(request: ForkRequest, fds: ChildFds, server_pid: int, host: Option
 
         lifelines.set_parent_death_signal(server_pid, gone)
     serving = threading.Event()
-    _watch_fork_server(alive, serving, host)
+    host_gone: List[Callable[[str], None]] = []
+    _watch_fork_server(alive, serving, host, host_gone)
 
     def on_ready() -> None:
         # From now on the fork server's death alone does not stop this worker (see above).
@@ -179,6 +198,9 @@ def run_child(request: ForkRequest, fds: ChildFds, server_pid: int, host: Option
             lifelines.clear_parent_death_signal()
         serving.set()
 
-    from .worker import main
+    from .worker import Worker, main
 
-    return main(argv, on_ready=on_ready, options=request.options)
+    def on_start(worker: Worker) -> None:
+        host_gone.append(worker.host_gone)
+
+    return main(argv, on_ready=on_ready, options=request.options, on_start=on_start)

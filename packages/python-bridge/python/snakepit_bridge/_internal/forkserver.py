@@ -23,7 +23,8 @@ Control protocol on `--control-fd` (a Node IPC channel, `stdio: [..., "ipc"]`, J
                  host learns its exit status).
   Lines whose `cmd` starts with `NODE_` are Node's own (`NODE_HANDLE_ACK`) and are ignored.
 
-Orphan layers: the server exits on EOF of its control fd and has PDEATHSIG (SIGKILL) on the host;
+Orphan layers: the server exits on EOF of its control fd and has PDEATHSIG (SIGTERM, whose handler
+closes the server-alive pipe before the process dies of it) on the host;
 each child has its own control socket to the host (pipe lifeline), its dependent heartbeat, and a
 pipe that reaches EOF when the server dies. So host death kills children directly and through
 the server. Killing the server alone takes down the children still starting (PDEATHSIG SIGTERM
@@ -91,13 +92,15 @@ def preload(adapter_spec: str, modules: List[str]) -> None:
     for name in _LAZY_GRPC_MODULES:
         importlib.import_module(name)
     # Build the worker's option parser and warm argparse (regex and gettext caches): parses,
-    # creates nothing. Load libc for the children's prctl calls.
+    # creates nothing. Load libc for the children's prctl calls and their host-gone exit path.
     worker_options.parse_options(["--adapter", adapter_spec, "--listen", "unix:/x", "--worker-id", "w",
                           "--snakepit-run-id", "r"])
     if sys.platform.startswith("linux"):
+        from . import gil_holding
         from .lifelines import libc
 
         libc()
+        gil_holding.libc()
 
     preload_adapter(adapter_spec)
     for name in modules:
@@ -278,11 +281,29 @@ class ForkServer:
             self.send({"event": "exited", "worker_id": worker_id, "pid": pid, "code": code, "signal": sig})
 
 
+# The write end of the server-alive pipe once the server exists (see `_die_with_the_host`).
+_alive_w: List[int] = []
+
+
+def _die_with_the_host(signum: int, frame: object) -> None:
+    """The parent-death signal (SIGTERM) handler: close the server-alive pipe first, so serving
+    children see EOF now rather than once the kernel has freed this process's memory (tens of
+    milliseconds on a loaded machine), then die of the signal as before."""
+    for fd in _alive_w:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     options = build_parser().parse_args(argv)
     if options.parent_death_signal:
-        # SIGKILL: the server has nothing to clean up; its children notice through their own layers.
-        _set_pdeathsig_kill()
+        # The server has nothing to clean up; its children notice through their own layers.
+        signal.signal(signal.SIGTERM, _die_with_the_host)
+        _set_parent_death_signal(signal.SIGTERM)
         if os.getppid() != options.host_pid:  # the host died before prctl ran
             return EXIT_HOST_GONE
     try:
@@ -293,6 +314,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         return EXIT_PRELOAD_FAILED
     host = fork_child.HostIdentity(options.host_pid, procfs.start_time(options.host_pid))
     server = ForkServer(options.control_fd, options.run_id, host)
+    _alive_w.append(server.alive_w)
     # Objects alive now are shared by every child; keep the collector from touching (and so
     # copying) their pages in the children.
     gc.freeze()
@@ -300,12 +322,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     return server.serve()
 
 
-def _set_pdeathsig_kill() -> None:
+def _set_parent_death_signal(sig: int) -> None:
     if not sys.platform.startswith("linux"):
         return
     from .lifelines import libc
 
-    libc().prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+    libc().prctl(1, int(sig), 0, 0, 0)  # PR_SET_PDEATHSIG
 
 
 if __name__ == "__main__":

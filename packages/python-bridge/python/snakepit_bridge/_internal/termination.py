@@ -1,9 +1,17 @@
 """Self-termination: graceful first (stop serving, cleanup, take the children along), hard after a grace.
 
-Several lifelines may fire at once, so `terminate()` is idempotent: the first reason wins. When
-the host is gone (`host_gone=True`: a lifeline fired, or a SIGTERM arrived and the host is seen
-dead) nobody can receive a result, so the steps do not wait for calls in flight; the adapter's
-`cleanup()` still runs, bounded by the same hard fallback.
+Several lifelines may fire at once, so `terminate()` is idempotent: the first reason wins.
+
+When the host is gone (its control socket or frames socket reached EOF, the fork server died
+with it, or a signal arrived and the host is seen dead), `exit_host_gone()` runs instead, in the
+thread that noticed: nobody can receive a result or read a log line any more, so it neither
+stops the server nor waits for calls in flight (their results are dropped) nor logs. It runs the
+adapter's `cleanup()` for at most `HOST_GONE_CLEANUP_S`, gives the worker's own child processes
+`HOST_GONE_CHILDREN_S` to end after a SIGTERM (then SIGKILL), and `os._exit`s. It overtakes a
+graceful shutdown already under way. It never gives up the GIL unless it must (a CPU-bound tool
+would take it back, and on a loaded machine each return costs a turn of the scheduler): its
+system calls keep the GIL (`gil_holding`), a thread starts only for an adapter that overrides
+`cleanup()`, and children are looked for (and waited for) only when the worker has any.
 """
 
 from __future__ import annotations
@@ -16,13 +24,17 @@ import threading
 import time
 from typing import Callable, List, Optional
 
-from . import procfs
+from . import gil_holding, procfs
 
 log = logging.getLogger("snakepit_bridge.termination")
 
 EXIT_GRACEFUL = 0
 EXIT_STARTUP_FAILED = 1
 EXIT_HARD_FALLBACK = 70
+# With the host gone: the longest the adapter's cleanup() may run, and the longest the worker's own
+# child processes get between SIGTERM and SIGKILL (both also capped by the shutdown grace).
+HOST_GONE_CLEANUP_S = 0.5
+HOST_GONE_CHILDREN_S = 0.5
 
 
 def _own_processes() -> List[int]:
@@ -130,6 +142,11 @@ class SelfTerminator:
         self._grace_s = max(grace_ms, 100) / 1000
         self._lock = threading.Lock()
         self._started = False
+        # Taken, never released, by the thread that runs exit_host_gone(); never waited for, so a
+        # signal handler nested in another (the host's threads die one by one, each sending a
+        # parent-death signal) cannot deadlock on it.
+        self._hurry = threading.Lock()
+        self._parked = False  # the main thread waits in wait(): a signal handler may run a step inline
         self._steps: List[Callable[[float], None]] = []
         self.reason: Optional[str] = None
         self.host_gone = False
@@ -152,18 +169,57 @@ class SelfTerminator:
     def terminate(self, reason: str, delay_s: float = 0.0, host_gone: bool = False) -> bool:
         """Start shutting down (in a new thread); False when shutdown had already started.
         `host_gone`: nobody can receive a result any more, the steps need not wait for calls."""
-        with self._lock:
+        # Not waited for: a signal handler may run this nested in another call in the main thread.
+        if not self._lock.acquire(blocking=False):
+            return False  # another thread is starting the shutdown right now
+        try:
             if self._started:
                 return False
             self._started = True
             self.reason = reason
             self.host_gone = host_gone
+        finally:
+            self._lock.release()
         # The hard-exit thread starts before anything that could block or raise (logging to a full
         # or broken stderr, say): once shutdown has started, the process is certain to end.
         deadline = time.monotonic() + delay_s + self._grace_s
         threading.Thread(target=self._fallback, args=(deadline,), name="snakepit-hard-exit", daemon=True).start()
         threading.Thread(target=self._run, args=(delay_s, deadline), name="snakepit-shutdown", daemon=True).start()
         return True
+
+    def exit_host_gone(self, reason: str, cleanup: Optional[Callable[[], object]] = None,
+                       before_exit: Optional[Callable[[], object]] = None) -> None:
+        """The host is gone: exit now, from the calling thread (see the module's doc). `cleanup`
+        (the adapter's, if it has one) runs in a thread of its own for at most
+        `HOST_GONE_CLEANUP_S`; `before_exit` (quick, must not block) runs just before the children
+        are stopped. Returns at once when another thread is already doing this; never returns
+        otherwise."""
+        if not self._hurry.acquire(blocking=False):
+            return
+        if not self._started:
+            self.reason = reason
+        self._started = True  # terminate() from now on does nothing
+        self.host_gone = True
+        cap = self._grace_s
+        if cleanup is not None:
+            runner = threading.Thread(target=_quietly, args=(cleanup,), name="snakepit-cleanup", daemon=True)
+            runner.start()
+            runner.join(min(HOST_GONE_CLEANUP_S, cap))
+        if before_exit is not None:
+            _quietly(before_exit)
+        if gil_holding.has_children():
+            _quietly(lambda: kill_own_processes(term_wait_s=min(HOST_GONE_CHILDREN_S, cap), host_gone=True))
+        # A graceful shutdown that holds files_lock has removed the files itself; the main thread
+        # holds it for a moment while it binds the socket. Here in the main thread (a signal
+        # handler) it is not held: the handler runs inline only once the main thread is parked.
+        if threading.current_thread() is threading.main_thread():
+            taken = self.files_lock.acquire(blocking=False)
+        else:
+            taken = self.files_lock.acquire(timeout=0.1)
+        if taken:
+            for path in self.files_to_remove:
+                gil_holding.unlink(path)
+        os._exit(self.exit_code)
 
     def _run(self, delay_s: float, deadline: float) -> None:
         if self.host_gone:
@@ -217,19 +273,41 @@ class SelfTerminator:
         finally:
             os._exit(EXIT_HARD_FALLBACK)
 
-    def install_signal_handlers(self, host_alive: Optional[Callable[[], bool]] = None) -> None:
+    def install_signal_handlers(self, host_alive: Optional[Callable[[], bool]] = None,
+                                host_gone: Optional[Callable[[str], None]] = None) -> None:
         """SIGTERM and SIGINT take the same graceful path (main thread only). `host_alive` tells a
         host's stop request from a signal sent because the host died (the parent-death signal,
-        the watchdog, the fork-server lifeline): then calls in flight are not waited for."""
+        the watchdog): then `host_gone(reason)` runs (see `exit_host_gone`), or, without one, a
+        shutdown that does not wait for calls in flight."""
 
         def handler(signum: int, frame: object) -> None:
+            if self._hurry.locked():
+                return  # exiting already (this is, say, the SIGTERM it sent its own group)
+            reason = f"signal {signal.Signals(signum).name}"
             gone = host_alive is not None and not host_alive()
-            self.terminate(f"signal {signal.Signals(signum).name}", host_gone=gone)
+            if gone and host_gone is not None:
+                if self._parked:
+                    host_gone(reason)  # the main thread only waits: nothing it holds is needed
+                else:
+                    # It may hold a lock the exit path takes (it is still starting, say).
+                    threading.Thread(target=host_gone, args=(reason,), name="snakepit-host-gone", daemon=True).start()
+                return
+            self.terminate(reason, host_gone=gone)
 
         signal.signal(signal.SIGTERM, handler)
         signal.signal(signal.SIGINT, handler)
 
     def wait(self) -> None:
         """Block the main thread (interruptibly, so signal handlers run) until the process exits."""
+        self._parked = True
         while True:
             self.finished.wait(0.5)
+
+
+def _quietly(step: Callable[[], object]) -> None:
+    """Run one step of the host-gone exit; its failure must not stop the exit (nor be printed:
+    nobody reads the worker's output any more)."""
+    try:
+        step()
+    except BaseException:  # noqa: BLE001 - SystemExit from a cleanup() included: the exit goes on
+        pass

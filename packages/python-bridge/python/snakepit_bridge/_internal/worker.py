@@ -14,8 +14,8 @@ from typing import Any, Callable, List, Optional
 
 import grpc
 
-from . import handshake, lifelines, procfs
-from .adapter import LoadedAdapter, load_adapter
+from . import gil_holding, handshake, lifelines, procfs
+from .adapter import Adapter, LoadedAdapter, load_adapter
 from .errors import error_info
 from .event_loop import EventLoopThread
 from ..gen import worker_pb2_grpc
@@ -108,22 +108,40 @@ class Worker:
         self.terminator.add_step(self._release)
 
     def host_gone(self, reason: str) -> None:
-        """What every lifeline calls: the host died (or forgot this worker), nobody waits for results."""
+        """What the lifelines that see the host die call (its sockets' EOF, the fork server's death
+        with it, a signal once the host is seen dead): exit now, from the calling thread, without
+        waiting for calls in flight (nobody can receive their results); the adapter's `cleanup()`
+        runs, bounded (see `SelfTerminator.exit_host_gone`)."""
+        hook = getattr(self.adapter.instance, "cleanup", None) if self.adapter is not None else None
+        # `Adapter.cleanup` does nothing: no thread for it (starting one gives up the GIL).
+        overridden = hook is not None and getattr(hook, "__func__", None) is not Adapter.cleanup
+        self.terminator.exit_host_gone(reason, self.cleanup if overridden else None, self._kill_watchdog)
+
+    def _host_forgot(self, reason: str) -> None:
+        """The dependent heartbeat's verdict: the host stopped answering or forgot this worker. It
+        may still be alive and reading, so the shutdown is the logged one, without waiting for
+        calls in flight."""
         self.terminator.terminate(reason, host_gone=True)
 
+    def _kill_watchdog(self) -> None:
+        if self.watchdog is not None:
+            self.watchdog.kill()  # it has nothing to clean up; not waited for
+
     def host_alive(self) -> bool:
-        """False once the host is seen dead: no longer our parent (when it was), or not running."""
+        """False once the host is seen dead: no longer our parent (when it was), or not running
+        (a host already in its exit path counts as dead)."""
         o = self.options
         if o.host_pid is None:
             return True
         if self._host_was_parent and os.getppid() != o.host_pid:
             return False
-        return procfs.is_alive(o.host_pid, self._host_start_time)
+        return procfs.is_alive(o.host_pid, self._host_start_time, exiting_is_dead=True, read=gil_holding.read_file)
 
     # -- startup --------------------------------------------------------------------------------
 
     def start_early_lifelines(self) -> None:
         o = self.options
+        gil_holding.libc()  # loaded now, not on the way out
         if o.control_fd is not None and o.pipe_lifeline:
             lifelines.start_pipe_lifeline(o.control_fd, self.host_gone)
         if o.parent_death_signal:
@@ -217,7 +235,7 @@ class Worker:
         if self.host is not None and o.host_heartbeat_interval_ms > 0:
             self.heartbeat = lifelines.HostHeartbeat(
                 self.host.heartbeat, o.host_heartbeat_interval_ms, o.host_heartbeat_timeout_ms,
-                o.host_heartbeat_max_missed, self.host_gone)
+                o.host_heartbeat_max_missed, self._host_forgot)
             self.heartbeat.start()
 
     # -- shutdown -------------------------------------------------------------------------------
@@ -272,9 +290,10 @@ def _fail(control_fd: Optional[int], code: str, error: BaseException) -> int:
 
 
 def main(argv: Optional[List[str]] = None, on_ready: Optional[Callable[[], None]] = None,
-         options: Optional[WorkerOptions] = None) -> int:
-    """Runs a worker until it is told to stop. `on_ready` runs once it serves, just before it
-    reports ready, and `options` are `argv` already parsed (both from the fork path)."""
+         options: Optional[WorkerOptions] = None, on_start: Optional[Callable[[Worker], None]] = None) -> int:
+    """Runs a worker until it is told to stop. `on_start` runs once the `Worker` exists (before
+    its lifelines start), `on_ready` once it serves, just before it reports ready, and `options`
+    are `argv` already parsed (all three from the fork path)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         if options is None:
@@ -294,7 +313,9 @@ def main(argv: Optional[List[str]] = None, on_ready: Optional[Callable[[], None]
         handshake.write_event(options.control_fd, mismatch)
         return EXIT_STARTUP_FAILED
     worker = Worker(options)
-    worker.terminator.install_signal_handlers(worker.host_alive)
+    worker.terminator.install_signal_handlers(worker.host_alive, worker.host_gone)
+    if on_start is not None:
+        on_start(worker)
     worker.start_early_lifelines()
     try:
         worker.load()
