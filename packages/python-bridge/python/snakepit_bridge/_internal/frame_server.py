@@ -47,6 +47,10 @@ _STANDBY_S = 0.025
 # A result may wait for the next one (to share its write) only when the next call's tool usually
 # takes less than this.
 _HOLD_UNDER_S = 0.0005
+# At most this many results are held back: the batch goes out while the calls behind it still run,
+# so the host's next calls arrive before the worker runs out of work (it never idles for a round
+# trip, as it would if a whole window's results went out together at its end).
+_HOLD_AT_MOST = 1
 # Tags of the Frame fields written by hand around an already-serialised answer (the envelope is
 # two fields: the call id, then the answer, in field-number order as protobuf serialises them).
 _CALL_ID_TAG = bytes([(1 << 3) | 0])
@@ -214,6 +218,7 @@ class FrameServer:
         # Seconds each tool took, a moving average: a result is held back for one write with the
         # next ones only while the next call waiting is of a tool that is usually quick.
         self._durations: Dict[str, float] = {}
+        self._held = 0  # results held back since the last write
         if self._inline:
             self._threads = [threading.Thread(target=self._serve_inline, name="snakepit-frames", daemon=True),
                              threading.Thread(target=self._standby, name="snakepit-frames-standby", daemon=True)]
@@ -438,11 +443,13 @@ class FrameServer:
         each side makes one system call per batch rather than one per call. If that next call runs
         long after all, the standby thread writes what is held within about two ticks."""
         pending = self._pending
-        if self._inline and pending:
+        if self._inline and pending and self._held < _HOLD_AT_MOST:
             usual = self._durations.get(pending[0].call.tool)
             if usual is not None and usual < _HOLD_UNDER_S:
+                self._held += 1
                 self._writer.hold(parts)
                 return
+        self._held = 0
         self._writer.send(parts)
 
     def _call_loop(self) -> None:
