@@ -101,6 +101,19 @@ def test_answers_calls_and_heartbeats_while_a_sync_tool_runs(served):
     assert result.call_id == 1 and result.execute_result.WhichOneof("outcome") == "result"
 
 
+def test_after_an_idle_spell_heartbeats_are_still_answered_while_a_sync_tool_runs(served):
+    host, _ = served
+    time.sleep(1.5)  # past the standby thread's idle ticks: it sleeps until a call starts
+    host.send(execute(1, "cpu_burn", seconds=1.0))
+    time.sleep(0.1)
+    started = time.monotonic()
+    host.send(frame_pb2.Frame(call_id=2, heartbeat=worker_pb2.HeartbeatRequest(sequence=3)))
+    ack = host.read()
+    assert ack.call_id == 2 and ack.heartbeat_ack.in_flight == 1
+    assert time.monotonic() - started < 0.9
+    assert host.read().call_id == 1
+
+
 def test_pipelined_quick_results_share_a_write_but_never_wait_behind_a_long_call(served):
     host, _ = served
     for i in range(1, 4):  # the server learns that echo and cpu_burn are quick
