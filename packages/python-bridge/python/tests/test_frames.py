@@ -8,9 +8,10 @@ import pytest
 from conftest import ECHO, args, wait_until
 from snakepit_bridge._internal.adapter import load_adapter
 from snakepit_bridge._internal.event_loop import EventLoopThread
-from snakepit_bridge._internal.frame_server import FrameServer, envelope, envelope_parts
-from snakepit_bridge._internal.tool_call import serialized_result
-from snakepit_bridge._internal.tool_call import CallTracker, ToolRunner
+from snakepit_bridge._internal.frame_server import FrameServer
+from snakepit_bridge._internal.wire import envelope, envelope_parts, serialized_result
+from snakepit_bridge._internal.call_tracker import CallTracker
+from snakepit_bridge._internal.tool_call import ToolRunner
 from snakepit_bridge.gen import common_pb2, frame_pb2, worker_pb2
 
 LIMIT = 1024 * 1024

@@ -13,9 +13,9 @@ Threads, thread profile: one reader (`snakepit-frames-reader`) that answers cont
 queues calls for `concurrency` call threads (`snakepit-call-N`). Async tools run on the worker's
 event loop in both.
 
-Writes from every thread go through `FrameWriter`, which coalesces what is waiting into one
-`sendmsg`. A malformed, truncated or oversized frame closes the connection; so does EOF. Either way
-the worker terminates (`on_closed`), and the host fails the calls that were on it.
+Frames are read by `FrameReader`, written by `FrameWriter` (coalesced `sendmsg`), unary results
+serialised by hand (wire.py). A malformed, truncated or oversized frame closes the connection; so
+does EOF. Either way the worker terminates (`on_closed`) and the host fails the calls on it.
 """
 
 from __future__ import annotations
@@ -32,15 +32,17 @@ from typing import Any, Callable, ContextManager, Dict, List, Optional
 
 from . import otel
 from .call_context import CallContext
-from .errors import BridgeError, error_to_proto
+from .errors import error_to_proto
 from ..gen import frame_pb2, worker_pb2
-from .tool_call import CORRELATION_METADATA, CallTracker, ToolRunner, PayloadTooLargeError, varint
+from .call_tracker import CallTracker
+from .frame_reader import FrameReader, ProtocolError
+from .frame_writer import FrameWriter
+from .stream_credit import StreamCredit
+from .tool_call import CORRELATION_METADATA, ToolRunner, PayloadTooLargeError
+from .wire import envelope, envelope_parts
 
 log = logging.getLogger("snakepit_bridge.frames")
 
-_HEADER = 4
-_READ_SIZE = 256 * 1024
-_IOV_MAX = 512
 # How often the process profile's standby thread checks whether the serving thread is inside a
 # tool (and so cannot read): a heartbeat or cancel waits at most about two ticks behind a tool.
 _STANDBY_S = 0.025
@@ -53,127 +55,12 @@ _HOLD_UNDER_S = 0.0005
 # so the host's next calls arrive before the worker runs out of work (it never idles for a round
 # trip, as it would if a whole window's results went out together at its end).
 _HOLD_AT_MOST = 1
-# Tags of the Frame fields written by hand around an already-serialised answer (the envelope is
-# two fields: the call id, then the answer, in field-number order as protobuf serialises them).
-_CALL_ID_TAG = bytes([(1 << 3) | 0])
-_ANSWER_TAGS = {kind: varint((number << 3) | 2) for kind, number in {
-    "pong": 10, "heartbeat_ack": 11, "tools": 12, "execute_result": 13, "stream_event": 14,
-    "shutdown_done": 15, "failed": 16}.items()}
-
-
-def envelope(call_id: int, kind: str, body: bytes) -> List[bytes]:
-    """The frame `Frame(call_id=call_id, <kind>=<body>)` as header + envelope bytes, then `body`
-    itself (never copied: a 1 MiB result goes to `sendmsg` as it is). Byte-identical to
-    `Frame.SerializeToString()` (tested)."""
-    return envelope_parts(call_id, kind, [body], len(body))
-
-
-def envelope_parts(call_id: int, kind: str, body: List[bytes], size: int) -> List[bytes]:
-    """`envelope` of a body given as pieces (`size` bytes in all), which are not copied."""
-    head = (_CALL_ID_TAG + varint(call_id) if call_id else b"") + _ANSWER_TAGS[kind] + varint(size)
-    parts = [(len(head) + size).to_bytes(_HEADER, "big") + head]
-    parts += body
-    return parts
-
-
-class ProtocolError(Exception):
-    """The peer broke the frame protocol; the connection closes."""
-
-
-class FrameWriter:
-    """Sends frames from any thread; what queues up while one thread writes goes out in its next
-    `sendmsg` (a combining writer: no thread waits for another's write to start its own)."""
-
-    def __init__(self, sock: socket.socket) -> None:
-        self._sock = sock
-        self._lock = threading.Lock()
-        self._pending: List[bytes] = []
-        self._writing = False
-        self.broken = False
-
-    def hold(self, parts: List[bytes]) -> None:
-        """Queues frames without writing them: they go out with the next `send` or `flush`."""
-        with self._lock:
-            if not self.broken:
-                self._pending.extend(parts)
-
-    def flush(self) -> None:
-        """Writes what `hold` queued."""
-        if self._pending:
-            self.send([])
-
-    def send(self, parts: List[bytes]) -> None:
-        with self._lock:
-            if self.broken:
-                return
-            self._pending.extend(parts)
-            if self._writing:
-                return
-            self._writing = True
-        while True:
-            with self._lock:
-                batch, self._pending = self._pending, []
-                if not batch or self.broken:
-                    self._writing = False
-                    return
-            try:
-                self._send_all(batch)
-            except OSError:
-                with self._lock:
-                    self.broken = True
-                    self._writing = False
-                    self._pending = []
-                return
-
-    def _send_all(self, parts: List[bytes]) -> None:
-        views = [memoryview(p) for p in parts if len(p)]
-        while views:
-            batch = views[:_IOV_MAX]
-            sent = self._sock.sendmsg(batch)
-            i = 0
-            while i < len(batch) and sent >= len(batch[i]):
-                sent -= len(batch[i])
-                i += 1
-            if i < len(batch) and sent:
-                batch[i] = batch[i][sent:]
-            views = batch[i:] + views[_IOV_MAX:]
-
-
-class _Stream:
-    """Credit of one streaming call: the call thread waits for it before each chunk."""
-
-    def __init__(self, call: CallContext, need_reader: Callable[[], None]) -> None:
-        self.credit = 0
-        self.cond = threading.Condition()
-        self._need_reader = need_reader
-        call.on_cancel(self.wake)
-
-    def add(self, chunks: int) -> None:
-        with self.cond:
-            self.credit += chunks
-            self.cond.notify()
-
-    def wake(self) -> None:
-        with self.cond:
-            self.cond.notify()
-
-    def take(self, call: CallContext) -> bool:
-        """Waits for one chunk of credit; False when the call was cancelled meanwhile."""
-        with self.cond:
-            if self.credit <= 0:
-                self._need_reader()
-            while self.credit <= 0:
-                if call.is_cancelled:
-                    return False
-                self.cond.wait(0.5)
-            self.credit -= 1
-            return True
 
 
 class _Call:
     __slots__ = ("call", "call_id", "frame", "stream")
 
-    def __init__(self, call_id: int, frame: Any, call: CallContext, stream: Optional[_Stream]) -> None:
+    def __init__(self, call_id: int, frame: Any, call: CallContext, stream: Optional[StreamCredit]) -> None:
         self.call_id = call_id
         self.frame = frame
         self.call = call
@@ -202,11 +89,7 @@ class FrameServer:
         self._calls: Dict[int, _Call] = {}
         self._queue: "queue.SimpleQueue[Any]" = queue.SimpleQueue()
         self._closed = threading.Event()
-        # Received bytes land in one reused buffer (no allocation per read); a frame split across
-        # reads is carried over in `_carry`.
-        self._rbuf = bytearray(_READ_SIZE)
-        self._rview = memoryview(self._rbuf)
-        self._carry = bytearray()
+        self._reader = FrameReader(sock, max_message_bytes)
         # The process profile (one call at a time) runs a call on the thread that read it: no
         # hand-off, no lock passed per call. While that thread is inside a tool for longer than one
         # `_STANDBY_S` tick, a standby thread takes the reader role until the tool returns, so
@@ -350,57 +233,12 @@ class FrameServer:
 
     def _read_once(self) -> bool:
         """Reads what has arrived and dispatches every complete frame; False at EOF."""
-        limit, carry = self._limit, self._carry
-        n = self._sock.recv_into(self._rview)
-        if n == 0:
-            if carry:
-                raise ProtocolError(f"EOF inside a frame ({len(carry)} bytes of it received)")
+        frames = self._reader.read()
+        if frames is None:
             return False
-        if carry:
-            carry += self._rview[:n]
-            data = memoryview(carry)
-        else:
-            data = self._rview[:n]
-        pos, end = 0, len(data)
-        frames = []
-        while end - pos >= _HEADER:
-            size = int.from_bytes(data[pos:pos + _HEADER], "big")
-            if limit and size > limit:
-                raise ProtocolError(f"a frame of {size} bytes is over the {limit}-byte limit")
-            if end - pos - _HEADER < size:
-                if size > _READ_SIZE:  # a large frame: read the rest straight into its own buffer
-                    body = bytearray(size)
-                    have = end - pos - _HEADER
-                    body[:have] = data[pos + _HEADER:end]
-                    self._read_exact(memoryview(body)[have:])
-                    frames.append(self._parse(body))
-                    pos = end
-                break
-            frames.append(self._parse(data[pos + _HEADER:pos + _HEADER + size]))
-            pos += _HEADER + size
-        rest = bytes(data[pos:end]) if pos < end else b""
-        data.release()
-        if carry:
-            carry.clear()
-        if rest:
-            carry += rest
         for frame in frames:
             self._dispatch(frame)
         return True
-
-    def _read_exact(self, view: memoryview) -> None:
-        while len(view):
-            n = self._sock.recv_into(view)
-            if n == 0:
-                raise ProtocolError("EOF inside a frame")
-            view = view[n:]
-
-    @staticmethod
-    def _parse(data: Any) -> Any:
-        try:
-            return frame_pb2.Frame.FromString(data)
-        except Exception as error:  # noqa: BLE001 - DecodeError and friends
-            raise ProtocolError(f"a frame does not parse ({type(error).__name__})") from None
 
     def _dispatch(self, frame: Any) -> None:
         kind = frame.WhichOneof("body")
@@ -457,7 +295,7 @@ class FrameServer:
             return
         metadata = frame.metadata
         call = self._runner.new_call(request, metadata.get(CORRELATION_METADATA, ""))
-        stream = _Stream(call, self._want_reader) if kind == "execute_stream" else None
+        stream = StreamCredit(call, self._want_reader) if kind == "execute_stream" else None
         entry = _Call(call_id, frame, call, stream)
         self._calls[call_id] = entry
         if self._inline:
@@ -538,7 +376,7 @@ class FrameServer:
             body = self._runner.execute_serialized(frame.execute, call, span)
             size = sum(map(len, body))
             if self._limit and size + 16 > self._limit:
-                response = worker_pb2.ExecuteResponse(error=error_to_proto(_too_large(size, self._limit)))
+                response = worker_pb2.ExecuteResponse(error=error_to_proto(PayloadTooLargeError(size, self._limit)))
                 body = [response.SerializeToString()]
                 size = len(body[0])
             self._send_result(envelope_parts(call_id, "execute_result", body, size))
@@ -554,9 +392,6 @@ class FrameServer:
         finally:
             messages.close()
 
-def _too_large(size: int, limit: int) -> BridgeError:
-    return PayloadTooLargeError(size, limit)
-
 
 _NO_SPAN: ContextManager[Any] = contextlib.nullcontext()
 
@@ -565,11 +400,4 @@ def _no_span() -> ContextManager[Any]:
     return _NO_SPAN
 
 
-def frames_socket(fd: int) -> socket.socket:
-    """The inherited frames socket (a socketpair end), as a blocking socket."""
-    sock = socket.socket(fileno=fd)
-    sock.setblocking(True)
-    return sock
-
-
-__all__ = ["FrameServer", "FrameWriter", "ProtocolError", "envelope", "envelope_parts", "frames_socket"]
+__all__ = ["FrameServer"]

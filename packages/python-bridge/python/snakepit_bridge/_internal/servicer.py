@@ -14,7 +14,8 @@ from .call_context import CallContext
 from .event_loop import EventLoopThread
 from ..gen import worker_pb2, worker_pb2_grpc
 from .session import SessionStore
-from .tool_call import CORRELATION_METADATA, CallTracker, ToolRunner, log_call_error
+from .call_tracker import CallTracker
+from .tool_call import CORRELATION_METADATA, ToolRunner, log_call_error
 
 __all__ = ["CORRELATION_METADATA", "WorkerServicer", "log_call_error"]
 

@@ -13,10 +13,7 @@ import asyncio
 import concurrent.futures
 import inspect
 import logging
-import struct
-import threading
 import time
-from contextlib import contextmanager
 from typing import Any, Callable, ContextManager, Dict, Generator, List, Optional, Tuple
 
 from . import codec
@@ -27,13 +24,14 @@ from ..gen.constants import (
     INVALID_ARGUMENTS,
     PAYLOAD_TOO_LARGE,
     TOOL_NOT_FOUND,
-    WORKER_STOPPED,
 )
+from .call_tracker import CallTracker
 from .errors import BridgeError, ContainedError, error_to_proto, uncontain
 from .event_loop import AsyncCall, EventLoopThread
 from ..gen import worker_pb2
 from .session import SessionStore, session_for
 from .tools import ToolDefinition
+from .wire import serialized_result
 
 log = logging.getLogger("snakepit_bridge.servicer")
 
@@ -43,100 +41,6 @@ _CANCELLED_ERRORS = (concurrent.futures.CancelledError, asyncio.CancelledError)
 
 def _elapsed_ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000
-
-
-class CallTracker:
-    """At most `concurrency` tools run at once; at most `max_admitted` calls are held (running or
-    waiting for a slot). Counts what heartbeats report."""
-
-    def __init__(self, worker_id: str, concurrency: int) -> None:
-        self._worker_id = worker_id
-        self._concurrency = concurrency
-        self.max_admitted = 2 * concurrency + 2
-        # Never re-entered: a plain Lock is cheaper than the default RLock.
-        self._cond = threading.Condition(threading.Lock())
-        self._admitted = 0
-        self._running = 0
-        self._calls_served = 0
-        self._calls: "set[CallContext]" = set()
-        self._draining = False
-        self._slot_waiters = 0
-
-    def counts(self) -> Tuple[int, int]:
-        """(calls held now — running, or admitted and waiting for a slot — and calls served so far).
-        Held, not only running: a call the host cancelled counts until the worker has let go of it,
-        also while a call dispatched ahead waits behind it (the pool's `stuck` check relies on it)."""
-        with self._cond:
-            return self._admitted, self._calls_served
-
-    def admit(self) -> Optional[Tuple[str, str]]:
-        """Count the call in, or return why not: `("unavailable" | "exhausted", message)`."""
-        with self._cond:
-            if self._draining:
-                return ("unavailable", "worker is shutting down")
-            if self._admitted >= self.max_admitted:
-                return ("exhausted", f"worker {self._worker_id} already holds {self._admitted} calls")
-            self._admitted += 1
-            return None
-
-    def release(self) -> None:
-        """Count out an admitted call that never took a slot (cancelled while it waited)."""
-        with self._cond:
-            self._admitted -= 1
-            self._cond.notify_all()
-
-    def drain(self, grace_s: float, settle_s: float = 0.5) -> None:
-        """Refuse new calls, wait up to `grace_s` for running ones, then cancel what is left and
-        give cooperative tools up to `settle_s` to notice."""
-        deadline = time.monotonic() + grace_s
-        with self._cond:
-            self._draining = True
-            while self._admitted and time.monotonic() < deadline:
-                self._cond.wait(max(deadline - time.monotonic(), 0))
-            leftovers = list(self._calls)
-        for call in leftovers:
-            call.cancel(WORKER_STOPPED)
-        with self._cond:  # give cooperative tools a moment to notice the cancellation
-            settle = time.monotonic() + settle_s
-            while self._admitted and time.monotonic() < settle:
-                self._cond.wait(max(settle - time.monotonic(), 0))
-
-    def enter(self, call: CallContext) -> None:
-        """Wait for one of the `concurrency` slots (raising the call's cancellation error if it is
-        cancelled meanwhile); then `leave(call, True)`. On a raise, `leave(call, False)`."""
-        with self._cond:
-            while self._running >= self._concurrency:
-                if call.is_cancelled:
-                    raise call.cancellation_error()
-                self._slot_waiters += 1
-                try:
-                    self._cond.wait(0.05)  # woken by `leave`; the timeout re-checks cancellation
-                finally:
-                    self._slot_waiters -= 1
-            self._running += 1
-            self._calls.add(call)
-
-    def leave(self, call: CallContext, entered: bool) -> None:
-        """Count out an admitted call after `enter` (`entered`: it got a slot)."""
-        with self._cond:
-            self._admitted -= 1
-            if entered:
-                self._running -= 1
-                self._calls_served += 1
-                self._calls.discard(call)
-            if self._draining or self._slot_waiters:  # only they wait on this condition
-                self._cond.notify_all()
-
-    @contextmanager
-    def slot(self, call: CallContext) -> Generator[None, None, None]:
-        """`enter` / `leave` as a context manager; always releases the admission."""
-        entered = False
-        try:
-            self.enter(call)
-            entered = True
-            yield
-        finally:
-            self.leave(call, entered)
 
 
 class ToolRunner:
@@ -364,40 +268,6 @@ def _iterate_sync(gen: Any, call: CallContext) -> Generator[Any, None, None]:
             log.debug("closing the generator failed", exc_info=True)
         finally:
             deactivate(token)
-
-
-_DURATION_TAG = bytes([(3 << 3) | 1])  # ExecuteResponse.duration_ms, a fixed64 double
-_RESULT_TAG = bytes([(1 << 3) | 2])  # ExecuteResponse.result
-_CONTENT_TYPE_TAG = bytes([(1 << 3) | 2])  # Payload.content_type
-_DATA_TAG = bytes([(2 << 3) | 2])  # Payload.data
-_double = struct.Struct("<d").pack
-
-
-def varint(value: int) -> bytes:
-    """A protobuf varint (unsigned)."""
-    if value < 0x80:
-        return bytes((value,))
-    out = bytearray()
-    while value > 0x7F:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
-def serialized_result(content_type: str, data: bytes, duration_ms: float) -> List[bytes]:
-    """`ExecuteResponse(result=Payload(content_type, data), duration_ms).SerializeToString()` as
-    pieces: fields in number order, zero values left out as protobuf does; `data` is not copied."""
-    head = b""
-    if content_type:
-        ct = content_type.encode("utf-8")
-        head = _CONTENT_TYPE_TAG + varint(len(ct)) + ct
-    if data:
-        head += _DATA_TAG + varint(len(data))
-    tail = _DURATION_TAG + _double(duration_ms) if duration_ms != 0.0 else b""
-    payload_size = len(head) + len(data)
-    head = _RESULT_TAG + varint(payload_size) + head
-    return [head, data, tail] if data else [head + tail]
 
 
 def log_call_error(call: CallContext, error: BaseException) -> None:

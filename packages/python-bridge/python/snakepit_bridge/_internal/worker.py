@@ -29,9 +29,11 @@ from ..gen.constants import (
 from .host_client import HostClient
 from .json_logging import install_logging
 from .security import SecretInterceptor
-from .frame_server import FrameServer, frames_socket
+from .frame_reader import frames_socket
+from .frame_server import FrameServer
 from .servicer import WorkerServicer
-from .tool_call import CallTracker, ToolRunner
+from .call_tracker import CallTracker
+from .tool_call import ToolRunner
 from .session import SessionStore
 from .termination import EXIT_STARTUP_FAILED, SelfTerminator
 from .worker_options import OptionsError, WorkerOptions, control_fd_from_argv, parse_options

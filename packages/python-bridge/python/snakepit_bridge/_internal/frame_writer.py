@@ -1,0 +1,71 @@
+"""`FrameWriter`: frames from any thread, coalesced into one `sendmsg` (see frame_server.py)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from typing import List
+
+_IOV_MAX = 512
+
+
+class FrameWriter:
+    """Sends frames from any thread; what queues up while one thread writes goes out in its next
+    `sendmsg` (a combining writer: no thread waits for another's write to start its own)."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self._lock = threading.Lock()
+        self._pending: List[bytes] = []
+        self._writing = False
+        self.broken = False
+
+    def hold(self, parts: List[bytes]) -> None:
+        """Queues frames without writing them: they go out with the next `send` or `flush`."""
+        with self._lock:
+            if not self.broken:
+                self._pending.extend(parts)
+
+    def flush(self) -> None:
+        """Writes what `hold` queued."""
+        if self._pending:
+            self.send([])
+
+    def send(self, parts: List[bytes]) -> None:
+        with self._lock:
+            if self.broken:
+                return
+            self._pending.extend(parts)
+            if self._writing:
+                return
+            self._writing = True
+        while True:
+            with self._lock:
+                batch, self._pending = self._pending, []
+                if not batch or self.broken:
+                    self._writing = False
+                    return
+            try:
+                self._send_all(batch)
+            except OSError:
+                with self._lock:
+                    self.broken = True
+                    self._writing = False
+                    self._pending = []
+                return
+
+    def _send_all(self, parts: List[bytes]) -> None:
+        views = [memoryview(p) for p in parts if len(p)]
+        while views:
+            batch = views[:_IOV_MAX]
+            sent = self._sock.sendmsg(batch)
+            i = 0
+            while i < len(batch) and sent >= len(batch[i]):
+                sent -= len(batch[i])
+                i += 1
+            if i < len(batch) and sent:
+                batch[i] = batch[i][sent:]
+            views = batch[i:] + views[_IOV_MAX:]
+
+
+__all__ = ["FrameWriter"]
