@@ -214,8 +214,8 @@ async function awaitCancelled(
     const res = await proc.client.heartbeat(0n, { timeoutMs: 1000 }).catch(() => undefined);
     if (res !== undefined && res.inFlight <= others) return;
     if (performance.now() >= deadline) {
-      // A sequential worker runs one call at a time, in order: while it still runs this one,
-      // every other call it holds waits behind it, never started. They go back for another worker.
+      // A sequential worker runs one call at a time: while it still runs this one, every other
+      // call it holds is waiting, never started. They go back for another worker.
       if (worker.sequential)
         for (const other of worker.inFlight) if (other !== call) other.neverStarted = true;
       // Stopped first, so the room freed afterwards is not handed to a waiting call.
