@@ -29,19 +29,19 @@ describe("WorkerSet", () => {
     expect(workers.size).toBe(2);
   });
 
-  it("LRU: the worker with room used longest ago comes first; booking and releasing touch it", () => {
+  it("the idle worker used last comes first (warm); booking and releasing touch it", () => {
     const { workers, list } = set(3);
     const [a, b, c] = list as [(typeof list)[0], (typeof list)[0], (typeof list)[0]];
     for (const w of list) workers.transition(w, { kind: "ready" });
-    expect(workers.withRoom().map((w) => w.id)).toEqual(["p-1", "p-2", "p-3"]);
-    const ca = call("a");
-    workers.book(a, ca);
-    expect(workers.leastRecentlyUsed()).toBe(b);
+    expect(workers.withRoom().map((w) => w.id)).toEqual(["p-3", "p-2", "p-1"]);
+    const cc = call("c");
+    workers.book(c, cc);
+    expect(workers.nextWithRoom()).toBe(b);
     workers.book(b, call("b"));
-    workers.release(a, ca);
-    // a finished after c last worked: c has waited longest
+    workers.release(c, cc);
+    // c has just finished: it goes before a, which has been idle all along.
     expect(workers.withRoom()).toEqual([c, a]);
-    workers.touch(c);
+    workers.touch(a);
     expect(workers.withRoom()).toEqual([a, c]);
   });
 
@@ -51,12 +51,12 @@ describe("WorkerSet", () => {
     workers.transition(w, { kind: "ready" });
     const [x, y] = [call("x"), call("y")];
     workers.book(w, x);
-    expect(workers.leastRecentlyUsed()).toBe(w);
+    expect(workers.nextWithRoom()).toBe(w);
     workers.book(w, y);
-    expect(workers.leastRecentlyUsed()).toBeUndefined();
+    expect(workers.nextWithRoom()).toBeUndefined();
     expect(workers.heldCount).toBe(2);
     expect(workers.release(w, x)).toBe(true);
-    expect(workers.leastRecentlyUsed()).toBe(w);
+    expect(workers.nextWithRoom()).toBe(w);
     expect(workers.heldCount).toBe(1);
   });
 
@@ -68,7 +68,7 @@ describe("WorkerSet", () => {
     expect(workers.withRoom()).toEqual([]);
   });
 
-  it("an idle worker comes before a busy one with room, whatever their LRU order", () => {
+  it("an idle worker comes before a busy one with room; busy ones go in the order they were given calls", () => {
     const { workers, list } = set(3, 4);
     const [a, b, c] = list;
     for (const w of list) workers.transition(w, { kind: "ready" });
@@ -76,13 +76,13 @@ describe("WorkerSet", () => {
     workers.book(a, first);
     workers.book(b, call("2"));
     // a and b are busy with room left; c is idle though it was listed after them.
-    expect(workers.leastRecentlyUsed()).toBe(c);
+    expect(workers.nextWithRoom()).toBe(c);
     workers.book(c, call("3"));
     expect(workers.withRoom()).toEqual([a, b, c]);
     // a finished its call: it is idle again, so it comes first.
     workers.release(a, first);
     expect(workers.withRoom()).toEqual([a, b, c]);
-    expect(workers.leastRecentlyUsed()).toBe(a);
+    expect(workers.nextWithRoom()).toBe(a);
     workers.book(a, call("4"));
     expect(workers.withRoom()).toEqual([b, c, a]);
   });
