@@ -10,8 +10,8 @@ import {
 import type { HeartbeatSettings } from "@snakepit/heartbeat";
 import { resolveHeartbeatOptions } from "@snakepit/heartbeat/internal";
 import { type RecyclePolicy, validateRecyclePolicy } from "@snakepit/lifecycle";
-import { limits } from "@snakepit/python-bridge/internal";
 import { recyclePolicyKeys } from "@snakepit/lifecycle/internal";
+import { limits } from "@snakepit/python-bridge/internal";
 import type { Logger } from "./logger.js";
 import { silentLogger } from "./logger.js";
 import type { AffinityMode } from "./pool-types.js";
@@ -407,7 +407,10 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
   const transport = resolveTransport(o.transport);
   // A gRPC worker admits 2 × its concurrency + 2 calls; a frames worker, a whole window.
   const maxDepth = transport === "grpc" ? 4 : limits.maxPipelineDepth;
-  if (o.pipelineDepth !== undefined && expectInteger("pipelineDepth", o.pipelineDepth, 1) > maxDepth)
+  if (
+    o.pipelineDepth !== undefined &&
+    expectInteger("pipelineDepth", o.pipelineDepth, 1) > maxDepth
+  )
     throw invalidOption(
       "pipelineDepth",
       `an integer from 1 to ${maxDepth} (transport "${transport}")`,
