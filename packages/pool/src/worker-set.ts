@@ -100,7 +100,7 @@ export class WorkerSet<Call> {
 
   /** Books `call` onto `worker`: it counts against the worker's capacity until {@link release}. */
   book(worker: WorkerSlot<Call>, call: Call): void {
-    worker.inFlight.add(call);
+    worker.book(call, worker.pipelines ? performance.now() : 0);
     worker.callsDispatched++;
     this.#held++;
     if (worker.available) this.touch(worker);
@@ -110,9 +110,13 @@ export class WorkerSet<Call> {
   /** Frees the room `call` took on `worker`. Returns true when the worker has room now. */
   release(worker: WorkerSlot<Call>, call: Call): boolean {
     if (!worker.inFlight.has(call)) return worker.available;
-    worker.finish(call);
+    worker.finish(call, worker.pipelines ? performance.now() : 0);
     this.#held--;
-    if (!worker.available) return false;
+    if (!worker.available) {
+      // Its window may have shrunk (its calls are no longer quick): off the lists it may be on.
+      this.#unlink(worker);
+      return false;
+    }
     this.touch(worker);
     return true;
   }
