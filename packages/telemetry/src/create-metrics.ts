@@ -1,6 +1,10 @@
 import { SnakepitError } from "@snakepit/errors";
 import { invalidOption, rejectUnknownKeys } from "@snakepit/errors/internal";
-import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { Gauge, type Registry } from "prom-client";
+import { CounterMetric } from "./counter-metric.js";
+import { GaugeMetric } from "./gauge-metric.js";
+import { HistogramMetric } from "./histogram-metric.js";
+import type { MetricConfig } from "./metric-base.js";
 import { defaultBuckets, type MetricKey, metricDefinitions } from "./metric-names.js";
 import { subscribe } from "./publish.js";
 import { createWorkerStateTracker, workerStateLabels } from "./worker-state-tracker.js";
@@ -79,14 +83,9 @@ export function createMetrics(options: MetricsOptions): SnakepitMetrics {
     Object.entries(metricDefinitions).map(([key, def]) => [key, `${prefix}${def.name}`]),
   ) as Record<MetricKey, string>;
   const registered: string[] = [];
-  const config = <K extends MetricKey>(key: K) => {
+  const config = (key: MetricKey): MetricConfig => {
     const def = metricDefinitions[key];
-    return {
-      name: names[key],
-      help: def.help,
-      labelNames: def.labels as readonly string[] as string[],
-      registers: [registry],
-    };
+    return { name: names[key], help: def.help, labelNames: def.labels, registry };
   };
   const make = <M>(key: MetricKey, build: () => M): M => {
     try {
@@ -106,25 +105,28 @@ export function createMetrics(options: MetricsOptions): SnakepitMetrics {
     make(
       key,
       () =>
-        new Histogram({
+        new HistogramMetric({
           ...config(key),
-          buckets: [...(buckets[bucketKey] ?? defaultBuckets[bucketKey])],
+          buckets: buckets[bucketKey] ?? defaultBuckets[bucketKey],
         }),
     );
-  const counter = (key: MetricKey) => make(key, () => new Counter(config(key)));
+  const counter = (key: MetricKey) => make(key, () => new CounterMetric(config(key)));
 
   const states = createWorkerStateTracker();
   const calls = counter("callsTotal");
   const callDuration = histogram("callDurationSeconds", "callDuration");
   const queueWait = histogram("queueWaitSeconds", "queueWait");
-  const queueDepth = make("queueDepth", () => new Gauge(config("queueDepth")));
+  const queueDepth = make("queueDepth", () => new GaugeMetric(config("queueDepth")));
   const queueTimeouts = counter("queueTimeoutsTotal");
   const queueRejected = counter("queueRejectedTotal");
   make(
     "workers",
     () =>
       new Gauge({
-        ...config("workers"),
+        name: names.workers,
+        help: metricDefinitions.workers.help,
+        labelNames: [...metricDefinitions.workers.labels],
+        registers: [registry],
         // Computed at scrape time from the tracked states: nothing to keep in sync.
         collect() {
           this.reset();
@@ -149,54 +151,54 @@ export function createMetrics(options: MetricsOptions): SnakepitMetrics {
     subscribe("snakepit:call:start", (e) => states.callStarted(e.pool, e.workerId)),
     subscribe("snakepit:call:end", (e) => {
       states.callFinished(e.pool, e.workerId);
-      calls.inc({ pool: e.pool, tool: e.tool, outcome: "ok" });
-      callDuration.observe({ pool: e.pool, tool: e.tool, outcome: "ok" }, e.durationMs / 1000);
+      calls.inc(1, e.pool, e.tool, "ok");
+      callDuration.observe(e.durationMs / 1000, e.pool, e.tool, "ok");
     }),
     subscribe("snakepit:call:error", (e) => {
       if (e.workerId !== undefined) states.callFinished(e.pool, e.workerId);
-      calls.inc({ pool: e.pool, tool: e.tool, outcome: e.code });
-      callDuration.observe({ pool: e.pool, tool: e.tool, outcome: "error" }, e.durationMs / 1000);
+      calls.inc(1, e.pool, e.tool, e.code);
+      callDuration.observe(e.durationMs / 1000, e.pool, e.tool, "error");
     }),
-    subscribe("snakepit:queue:enqueued", (e) => queueDepth.set({ pool: e.pool }, e.depth)),
+    subscribe("snakepit:queue:enqueued", (e) => queueDepth.set(e.depth, e.pool)),
     subscribe("snakepit:queue:dequeued", (e) => {
-      queueDepth.set({ pool: e.pool }, e.depth);
-      queueWait.observe({ pool: e.pool }, e.waitMs / 1000);
+      queueDepth.set(e.depth, e.pool);
+      queueWait.observe(e.waitMs / 1000, e.pool);
     }),
     subscribe("snakepit:queue:timeout", (e) => {
-      queueDepth.set({ pool: e.pool }, e.depth);
-      queueTimeouts.inc({ pool: e.pool });
+      queueDepth.set(e.depth, e.pool);
+      queueTimeouts.inc(1, e.pool);
     }),
     subscribe("snakepit:queue:rejected", (e) => {
-      queueDepth.set({ pool: e.pool }, e.depth);
-      queueRejected.inc({ pool: e.pool, reason: e.reason });
+      queueDepth.set(e.depth, e.pool);
+      queueRejected.inc(1, e.pool, e.reason);
     }),
     subscribe("snakepit:worker:spawned", (e) => states.spawned(e.pool, e.workerId)),
     subscribe("snakepit:worker:ready", (e) => {
       states.ready(e.pool, e.workerId);
-      workerStart.observe({ pool: e.pool }, e.startMs / 1000);
+      workerStart.observe(e.startMs / 1000, e.pool);
     }),
     subscribe("snakepit:worker:exited", (e) => {
       states.exited(e.pool, e.workerId);
-      exits.inc({ pool: e.pool, reason: e.reason });
+      exits.inc(1, e.pool, e.reason);
     }),
-    subscribe("snakepit:worker:crashed", (e) => crashes.inc({ pool: e.pool })),
-    subscribe("snakepit:worker:restarted", (e) => restarts.inc({ pool: e.pool, reason: e.reason })),
+    subscribe("snakepit:worker:crashed", (e) => crashes.inc(1, e.pool)),
+    subscribe("snakepit:worker:restarted", (e) => restarts.inc(1, e.pool, e.reason)),
     subscribe("snakepit:worker:recycled", (e) => {
       states.stopping(e.pool, e.workerId);
-      recycles.inc({ pool: e.pool, reason: e.reason });
+      recycles.inc(1, e.pool, e.reason);
     }),
     subscribe("snakepit:worker:health_check_failed", (e) =>
-      healthFailures.inc({ pool: e.pool, reason: e.reason }),
+      healthFailures.inc(1, e.pool, e.reason),
     ),
     subscribe("snakepit:heartbeat:pong_received", (e) =>
-      heartbeatLatency.observe({ pool: e.pool }, e.latencyMs / 1000),
+      heartbeatLatency.observe(e.latencyMs / 1000, e.pool),
     ),
     subscribe("snakepit:heartbeat:heartbeat_timeout", (e) =>
-      heartbeatMisses.inc({ pool: e.pool, cause: e.cause }),
+      heartbeatMisses.inc(1, e.pool, e.cause),
     ),
     subscribe("snakepit:heartbeat:monitor_failure", (e) => {
       states.stopping(e.pool, e.workerId);
-      heartbeatFailures.inc({ pool: e.pool, reason: e.reason });
+      heartbeatFailures.inc(1, e.pool, e.reason);
     }),
     subscribe("snakepit:registry:orphans_found", (e) => orphansFound.inc(e.count)),
     subscribe("snakepit:registry:cleanup_completed", (e) => orphansCleaned.inc(e.killed)),
