@@ -1,4 +1,4 @@
-import { type MetricConfig, MetricBase } from "./metric-base.js";
+import { MetricBase, type MetricConfig } from "./metric-base.js";
 import { type SeriesLabels, SeriesMap } from "./series-map.js";
 
 interface HistogramSeries {
