@@ -60,6 +60,17 @@ describe("createMetrics (fed by published catalogue events)", () => {
     expect(await value(registry, "snakepit_queue_wait_seconds_sum", { pool: "p" })).toBe(0.25);
   });
 
+  it("ignores a duration that is not a finite number (prom-client would throw it in the publisher)", async () => {
+    const registry = new Registry();
+    metrics = createMetrics({ registry });
+    publish("snakepit:call:end", { ...call, workerId: "p-1", durationMs: Number.NaN });
+    publish("snakepit:queue:dequeued", { ...call, depth: 0, waitMs: Number.POSITIVE_INFINITY });
+    expect(await value(registry, "snakepit_calls_total", { outcome: "ok" })).toBe(1);
+    expect(await value(registry, "snakepit_call_duration_seconds_count")).toBeUndefined();
+    expect(await value(registry, "snakepit_queue_wait_seconds_count")).toBeUndefined();
+    expect(await value(registry, "snakepit_queue_depth", { pool: "p" })).toBe(0);
+  });
+
   it("derives workers by state from spawned/ready/call/exit events", async () => {
     const registry = new Registry();
     metrics = createMetrics({ registry });
