@@ -9,7 +9,7 @@ from conftest import ECHO, args, wait_until
 from snakepit_bridge._internal.adapter import load_adapter
 from snakepit_bridge._internal.event_loop import EventLoopThread
 from snakepit_bridge._internal.frame_server import FrameServer
-from snakepit_bridge._internal.wire import envelope, envelope_parts, serialized_result
+from snakepit_bridge._internal.wire import envelope, envelope_parts, result_frame, serialized_result
 from snakepit_bridge._internal.call_tracker import CallTracker
 from snakepit_bridge._internal.tool_call import ToolRunner
 from snakepit_bridge.gen import common_pb2, frame_pb2, worker_pb2
@@ -214,6 +214,7 @@ def test_eof_inside_a_frame_is_a_protocol_error(served):
 
 @pytest.mark.parametrize("content_type, data", [
     ("", b""), ("application/json", b""), ("application/json", b'"x"'), ("application/octet-stream", b"\0" * 300),
+    ("application/json", b"x" * 126), ("application/json", b"x" * 4095), ("application/json", b"x" * 4096),
     ("application/json", "ü€😀".encode() * 50_000), ("tÿpe/ü", b"\xff"),
 ])
 @pytest.mark.parametrize("duration_ms", [0.0, 0.001, 1.5, 123456.789, 1e300])
@@ -226,6 +227,11 @@ def test_a_hand_serialised_result_is_byte_identical_to_protobuf(content_type, da
     parsed = frame_pb2.Frame.FromString(framed[4:])
     assert int.from_bytes(framed[:4], "big") == len(framed) - 4
     assert parsed.call_id == 77 and parsed.execute_result.SerializeToString() == expected
+    for call_id in (0, 1, 127, 128, 2**32 - 1):
+        parts, size = result_frame(call_id, content_type, data, duration_ms)
+        whole = frame_pb2.Frame(call_id=call_id, execute_result=worker_pb2.ExecuteResponse.FromString(expected))
+        assert size == len(expected)
+        assert b"".join(parts) == len(whole.SerializeToString()).to_bytes(4, "big") + whole.SerializeToString()
 
 
 def test_arguments_are_checked_by_name_without_bind_and_with_it():

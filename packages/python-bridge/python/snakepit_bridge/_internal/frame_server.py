@@ -39,7 +39,7 @@ from .frame_reader import FrameReader, ProtocolError
 from .frame_writer import FrameWriter
 from .stream_credit import StreamCredit
 from .tool_call import CORRELATION_METADATA, ToolRunner, PayloadTooLargeError
-from .wire import envelope, envelope_parts
+from .wire import envelope, result_frame
 
 log = logging.getLogger("snakepit_bridge.frames")
 
@@ -334,9 +334,10 @@ class FrameServer:
         finally:
             self._calls.pop(entry.call_id, None)
 
-    def _span(self, entry: _Call) -> Callable[[], ContextManager[Any]]:
+    def _span(self, entry: _Call) -> Optional[Callable[[], ContextManager[Any]]]:
+        """The call's tracing span, or None when no tracer provider is set."""
         if not otel.enabled():
-            return _no_span
+            return None
         metadata = dict(entry.frame.metadata)
         call = entry.call
         return lambda: otel.start_tool_span(call.tool, metadata, worker_id=self._runner.worker_id,
@@ -373,17 +374,21 @@ class FrameServer:
             return
         span = self._span(entry)
         if entry.stream is None:
-            body = self._runner.execute_serialized(frame.execute, call, span)
-            size = sum(map(len, body))
-            if self._limit and size + 16 > self._limit:
-                response = worker_pb2.ExecuteResponse(error=error_to_proto(PayloadTooLargeError(size, self._limit)))
-                body = [response.SerializeToString()]
-                size = len(body[0])
-            self._send_result(envelope_parts(call_id, "execute_result", body, size))
+            started = time.perf_counter()
+            content_type, data, error = self._runner.run_unary(frame.execute, call, span)
+            duration_ms = (time.perf_counter() - started) * 1000
+            if error is None:
+                parts, size = result_frame(call_id, content_type, data, duration_ms)
+                if not self._limit or size + 16 <= self._limit:
+                    self._send_result(parts)
+                    return
+                error = PayloadTooLargeError(size, self._limit)
+            body = worker_pb2.ExecuteResponse(error=error_to_proto(error), duration_ms=duration_ms).SerializeToString()
+            self._send_result(envelope(call_id, "execute_result", body))
             return
         stream = entry.stream
         active = lambda: not self._closed.is_set()  # noqa: E731 - a one-line predicate
-        messages = self._runner.stream(frame.execute_stream, call, span, active)
+        messages = self._runner.stream(frame.execute_stream, call, span or _no_span, active)
         try:
             for message in messages:
                 if message.WhichOneof("event") == "chunk" and not stream.take(call):
