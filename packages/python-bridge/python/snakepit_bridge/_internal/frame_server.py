@@ -106,6 +106,7 @@ class FrameServer:
         # next ones only while the next call waiting is of a tool that is usually quick.
         self._durations: Dict[str, float] = {}
         self._held = 0  # results held back since the last write
+        self._traced = False  # a tracer provider is set (see `_read_once`)
         if self._inline:
             self._threads = [threading.Thread(target=self._serve_inline, name="snakepit-frames", daemon=True),
                              threading.Thread(target=self._standby, name="snakepit-frames-standby", daemon=True)]
@@ -236,6 +237,10 @@ class FrameServer:
         frames = self._reader.read()
         if frames is None:
             return False
+        if frames:
+            # Whether calls are traced, looked up once per read rather than per call (about a
+            # microsecond: the API reads the environment while no provider is set).
+            self._traced = otel.enabled()
         for frame in frames:
             self._dispatch(frame)
         return True
@@ -335,8 +340,8 @@ class FrameServer:
             self._calls.pop(entry.call_id, None)
 
     def _span(self, entry: _Call) -> Optional[Callable[[], ContextManager[Any]]]:
-        """The call's tracing span, or None when no tracer provider is set."""
-        if not otel.enabled():
+        """The call's tracing span, or None when no tracer provider was set at the last read."""
+        if not self._traced:
             return None
         metadata = dict(entry.frame.metadata)
         call = entry.call
