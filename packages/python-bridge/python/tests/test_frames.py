@@ -259,3 +259,20 @@ def test_arguments_are_checked_by_name_without_bind_and_with_it():
     # A positional-only parameter cannot be given by name: `bind` says so.
     with pytest.raises(BridgeError, match="positional only"):
         ToolDefinition.from_callable(pos).arguments({"a": 1})
+
+
+def test_a_new_call_carries_every_field_of_the_request():
+    from snakepit_bridge._internal.session import SessionContext
+    tracker = CallTracker("w", 1)
+    host_call = object()
+    runner = ToolRunner(load_adapter(ECHO), "w", None, object(), host_call, tracker, LIMIT)  # type: ignore[arg-type]
+    request = worker_pb2.ExecuteRequest(tool="tööl", context=common_pb2.CallContext(
+        call_id="c-1", session_id="s-1", timeout_ms=2500, metadata={"k": "v", "ü": ""}))
+    call = runner.new_call(request, "corr-1")
+    assert (call.call_id, call.correlation_id, call.session_id, call.timeout_ms, call.metadata, call.tool) == \
+        ("c-1", "corr-1", "s-1", 2500, {"k": "v", "ü": ""}, "tööl")
+    assert call._host_call is host_call and isinstance(call.session, SessionContext)
+    bare = runner.new_call(worker_pb2.ExecuteRequest(), "")
+    assert (bare.call_id, bare.session_id, bare.timeout_ms, bare.metadata, bare.session, bare.tool) == \
+        ("", "", 0, {}, None, "")
+    assert not bare.is_cancelled

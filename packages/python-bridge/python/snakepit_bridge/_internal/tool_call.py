@@ -68,17 +68,13 @@ class ToolRunner:
 
     def new_call(self, request: Any, correlation_id: str) -> CallContext:
         ctx = request.context
-        call = CallContext(
-            call_id=ctx.call_id,
-            correlation_id=correlation_id,
-            session_id=ctx.session_id,
-            timeout_ms=ctx.timeout_ms,
-            metadata=dict(ctx.metadata) if len(ctx.metadata) else {},
-            tool=request.tool,
-            _host_call=self.host_call,
-        )
-        call.session = session_for(call.session_id, self.session_store)
-        return call
+        metadata = ctx.metadata
+        session_id = ctx.session_id
+        # Positional, in the dataclass's field order (tested): half the cost of keywords.
+        return CallContext(ctx.call_id, correlation_id, session_id, ctx.timeout_ms,
+                           dict(metadata) if metadata else {},
+                           session_for(session_id, self.session_store) if session_id else None,
+                           request.tool, self.host_call)
 
     def prepare(self, request: Any, streaming: bool) -> "tuple[ToolDefinition, Tuple[Any, ...], Dict[str, Any]]":
         tool = self.adapter.tools.get(request.tool)
