@@ -58,11 +58,13 @@ _HOLD_AT_MOST = 1
 
 
 class _Call:
-    __slots__ = ("call", "call_id", "frame", "stream")
+    __slots__ = ("call", "call_id", "frame", "request", "stream")
 
-    def __init__(self, call_id: int, frame: Any, call: CallContext, stream: Optional[StreamCredit]) -> None:
+    def __init__(self, call_id: int, frame: Any, request: Any, call: CallContext,
+                 stream: Optional[StreamCredit]) -> None:
         self.call_id = call_id
         self.frame = frame
+        self.request = request  # the frame's `execute` or `execute_stream`
         self.call = call
         self.stream = stream
 
@@ -149,6 +151,7 @@ class FrameServer:
     def _serve_inline(self) -> None:
         """The process profile's serving thread: runs what was read, else reads."""
         pending, lock, closed = self._pending, self._reader_lock, self._closed
+        calls, durations, perf_counter = self._calls, self._durations, time.perf_counter
         while not closed.is_set():
             if pending:
                 entry = pending.popleft()
@@ -157,15 +160,18 @@ class FrameServer:
                 if self._standby_asleep:
                     self._standby_asleep = False
                     self._standby_wake.set()  # once per idle spell, not per call
-                started = time.perf_counter()
+                started = perf_counter()
                 try:
-                    self._run_entry(entry)
+                    self._run(entry)
+                except BaseException:
+                    log.exception("frame call %d failed outside its tool", entry.call_id)
                 finally:
+                    calls.pop(entry.call_id, None)
                     self._in_tool = False
                     tool = entry.call.tool
-                    took = time.perf_counter() - started
-                    self._durations[tool] = took if tool not in self._durations else \
-                        0.8 * self._durations[tool] + 0.2 * took
+                    took = perf_counter() - started
+                    usual = durations.get(tool)
+                    durations[tool] = took if usual is None else 0.8 * usual + 0.2 * took
                 continue
             with lock:
                 if pending or closed.is_set():
@@ -301,7 +307,7 @@ class FrameServer:
         metadata = frame.metadata
         call = self._runner.new_call(request, metadata.get(CORRELATION_METADATA, ""))
         stream = StreamCredit(call, self._want_reader) if kind == "execute_stream" else None
-        entry = _Call(call_id, frame, call, stream)
+        entry = _Call(call_id, frame, request, call, stream)
         self._calls[call_id] = entry
         if self._inline:
             self._pending.append(entry)
@@ -380,7 +386,7 @@ class FrameServer:
         span = self._span(entry)
         if entry.stream is None:
             started = time.perf_counter()
-            content_type, data, error = self._runner.run_unary(frame.execute, call, span)
+            content_type, data, error = self._runner.run_unary(entry.request, call, span)
             duration_ms = (time.perf_counter() - started) * 1000
             if error is None:
                 parts, size = result_frame(call_id, content_type, data, duration_ms)
@@ -393,7 +399,7 @@ class FrameServer:
             return
         stream = entry.stream
         active = lambda: not self._closed.is_set()  # noqa: E731 - a one-line predicate
-        messages = self._runner.stream(frame.execute_stream, call, span or _no_span, active)
+        messages = self._runner.stream(entry.request, call, span or _no_span, active)
         try:
             for message in messages:
                 if message.WhichOneof("event") == "chunk" and not stream.take(call):

@@ -77,15 +77,16 @@ class ToolRunner:
                            request.tool, self.host_call)
 
     def prepare(self, request: Any, streaming: bool) -> "tuple[ToolDefinition, Tuple[Any, ...], Dict[str, Any]]":
-        tool = self.adapter.tools.get(request.tool)
+        name = request.tool
+        tool = self.adapter.tools.get(name)
         if tool is None:
             available = ", ".join(sorted(self.adapter.tools)) or "(none)"
-            raise BridgeError(TOOL_NOT_FOUND, f"Unknown tool {request.tool!r}; available tools: {available}",
+            raise BridgeError(TOOL_NOT_FOUND, f"Unknown tool {name!r}; available tools: {available}",
                               type="LookupError")
-        if tool.streaming and not streaming:
+        if tool.streaming != streaming:
+            if streaming:
+                raise BridgeError(INVALID_ARGUMENTS, f"Tool {tool.name!r} is not a streaming tool: call it with Execute")
             raise BridgeError(INVALID_ARGUMENTS, f"Tool {tool.name!r} is a streaming tool: call it with ExecuteStream")
-        if streaming and not tool.streaming:
-            raise BridgeError(INVALID_ARGUMENTS, f"Tool {tool.name!r} is not a streaming tool: call it with Execute")
         args, kwargs = tool.arguments(codec.decode_arguments(request.arguments))
         return tool, args, kwargs
 
