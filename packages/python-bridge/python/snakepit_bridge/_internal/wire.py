@@ -24,6 +24,8 @@ def varint(value: int) -> bytes:
     """A protobuf varint (unsigned)."""
     if value < 0x80:
         return _SMALL[value]
+    if value < 0x4000:
+        return bytes(((value & 0x7F) | 0x80, value >> 7))
     out = bytearray()
     while value > 0x7F:
         out.append((value & 0x7F) | 0x80)
