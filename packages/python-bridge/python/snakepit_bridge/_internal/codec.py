@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from typing import Any, Dict, Iterable, Mapping, Optional
+from typing import Any, Callable, Dict, Iterable, Mapping, Optional
 
 from ..gen.constants import INVALID_ARGUMENTS
 from .errors import BridgeError
@@ -120,7 +120,7 @@ def decode(payload: common_pb2.Payload) -> Any:
 # The C scanner under `JSONDecoder.raw_decode` (which is a Python-level wrapper around it): returns
 # `(value, end)`, raises StopIteration where no JSON value starts. It holds the GIL throughout, so
 # one is shared by every thread.
-_scan_once = json.JSONDecoder().scan_once
+_scan_once: Callable[[str, int], "tuple[Any, int]"] = vars(json.JSONDecoder())["scan_once"]
 
 
 def _loads_object(data: bytes) -> Any:

@@ -378,7 +378,6 @@ class FrameServer:
 
     def _run(self, entry: _Call) -> None:
         call, call_id = entry.call, entry.call_id
-        frame = entry.frame
         if call.is_cancelled:
             # Cancelled while it waited in the queue (the host's window): never started.
             self._answer_cancelled(entry)

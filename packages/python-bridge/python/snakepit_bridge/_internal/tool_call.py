@@ -85,8 +85,10 @@ class ToolRunner:
                               type="LookupError")
         if tool.streaming != streaming:
             if streaming:
-                raise BridgeError(INVALID_ARGUMENTS, f"Tool {tool.name!r} is not a streaming tool: call it with Execute")
-            raise BridgeError(INVALID_ARGUMENTS, f"Tool {tool.name!r} is a streaming tool: call it with ExecuteStream")
+                raise BridgeError(INVALID_ARGUMENTS,
+                                  f"Tool {tool.name!r} is not a streaming tool: call it with Execute")
+            raise BridgeError(INVALID_ARGUMENTS,
+                              f"Tool {tool.name!r} is a streaming tool: call it with ExecuteStream")
         args, kwargs = tool.arguments(codec.decode_arguments(request.arguments))
         return tool, args, kwargs
 
