@@ -7,7 +7,7 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { toExecuteRequest, worker } from "@snakepit/python-bridge/internal";
 import { frame } from "../packages/python-bridge/dist/contract.js";
-import { encodeExecuteFrame } from "../packages/python-bridge/dist/execute-frame-encoder.js";
+import { ExecuteFrameEncoder } from "../packages/python-bridge/dist/execute-frame-encoder.js";
 import { decodeFrame } from "../packages/python-bridge/dist/frame-answer-decoder.js";
 import { median, quick } from "./load.mjs";
 
@@ -24,8 +24,33 @@ function protobufEs(args, callId) {
     create(frame.FrameSchema, { callId, body: { case: "execute", value: request }, metadata }),
   );
 }
-const hand = (args, callId) =>
-  encodeExecuteFrame("echo", args, opts, { ...metadata }, Number.POSITIVE_INFINITY).chunks(callId);
+// The hand encoder writes into a sink (the frames client's FrameWriter); this one keeps a fresh
+// region per frame, as the writer's arena does, and the chunks it is handed.
+const encoder = new ExecuteFrameEncoder();
+const sink = {
+  buf: Buffer.allocUnsafeSlow(0),
+  offset: 0,
+  chunks: [],
+  room(bytes) {
+    if (this.buf.length - this.offset < bytes) {
+      this.buf = Buffer.allocUnsafeSlow(Math.max(64 * 1024, bytes));
+      this.offset = 0;
+    }
+    return this.buf;
+  },
+  commit(end) {
+    this.offset = end;
+  },
+  pushChunk(chunk) {
+    this.chunks.push(chunk);
+  },
+};
+const hand = (args, callId) => {
+  sink.chunks.length = 0;
+  encoder.measure("echo", args, opts, undefined, metadata[correlationKey]);
+  encoder.write(sink, callId);
+  return sink.offset;
+};
 
 const result = toBinary(
   frame.FrameSchema,

@@ -1,7 +1,12 @@
 import type { TracerProvider } from "@opentelemetry/api";
 import { SnakepitError } from "@snakepit/errors";
 import type { ExecuteRpcOptions, WorkerProcess } from "@snakepit/python-bridge";
-import { hasSubscribers, publish, startCallSpan } from "@snakepit/telemetry/internal";
+import {
+  type CallSpan,
+  hasSubscribers,
+  publish,
+  startCallSpan,
+} from "@snakepit/telemetry/internal";
 import { abortError, type PendingCall } from "./call-queue.js";
 import { callEventFields } from "./dispatcher.js";
 import type { PoolStatsRecorder } from "./pool-stats.js";
@@ -77,64 +82,137 @@ export function leaseError(call: PendingCall, err: unknown): SnakepitError {
  * gets no AbortController and no timer: it shares its worker's signal.
  */
 export function leaseWorker(o: CallLeaseOptions, call: PendingCall, worker: Worker): Lease {
-  const dispatchedAt = performance.now();
-  const waitMs = dispatchedAt - call.enqueuedAt;
-  o.stats.recordWait(waitMs);
-  if (hasSubscribers("snakepit:queue:dequeued"))
-    publish("snakepit:queue:dequeued", {
-      ...callEventFields(o.pool, call),
-      depth: o.queueDepth(),
-      waitMs,
-    });
-  if (hasSubscribers("snakepit:call:start"))
-    publish("snakepit:call:start", {
-      ...callEventFields(o.pool, call),
+  return new CallLease(o, call, worker);
+}
+
+/**
+ * The lease of one call, which is also the options of its RPC (one object per call rather than a
+ * lease, its RPC options and a closure per method).
+ */
+class CallLease implements Lease, ExecuteRpcOptions {
+  readonly worker: Worker;
+  readonly proc: WorkerProcess;
+  readonly signal: AbortSignal;
+  readonly metadata: Readonly<Record<string, string>> | undefined;
+  readonly correlationId: string;
+  readonly callId: string;
+  readonly sessionId: string | undefined;
+  readonly callMetadata: Readonly<Record<string, string>> | undefined;
+  readonly timeoutMs: number | undefined;
+  readonly #o: CallLeaseOptions;
+  readonly #call: PendingCall;
+  readonly #dispatchedAt: number;
+  readonly #span: CallSpan;
+  readonly #timer: NodeJS.Timeout | undefined;
+  readonly #onAbort: (() => void) | undefined;
+  #finished = false;
+
+  constructor(o: CallLeaseOptions, call: PendingCall, worker: Worker) {
+    const dispatchedAt = performance.now();
+    const waitMs = dispatchedAt - call.enqueuedAt;
+    o.stats.recordWait(waitMs);
+    if (hasSubscribers("snakepit:queue:dequeued"))
+      publish("snakepit:queue:dequeued", {
+        ...callEventFields(o.pool, call),
+        depth: o.queueDepth(),
+        waitMs,
+      });
+    if (hasSubscribers("snakepit:call:start"))
+      publish("snakepit:call:start", {
+        ...callEventFields(o.pool, call),
+        workerId: worker.id,
+        waitMs,
+      });
+    const span = startCallSpan({
+      pool: o.pool,
+      tool: call.tool,
       workerId: worker.id,
-      waitMs,
+      correlationId: call.correlationId,
+      tracerProvider: o.tracerProvider,
     });
-  const span = startCallSpan({
-    pool: o.pool,
-    tool: call.tool,
-    workerId: worker.id,
-    correlationId: call.correlationId,
-    tracerProvider: o.tracerProvider,
-  });
-  const timeoutMs = call.options.timeoutMs ?? o.timeoutMs;
-  const callerSignal = call.options.signal;
-  let signal = worker.callSignal;
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
-  if (timeoutMs > 0 || callerSignal !== undefined) {
-    const controller = new AbortController();
-    call.controller = controller;
-    signal = controller.signal;
-    if (timeoutMs > 0) {
-      timer = setTimeout(
-        () =>
-          abortCall(
-            call,
-            new SnakepitError(
-              "CALL_TIMEOUT",
-              `Call "${call.tool}" ran past its ${timeoutMs} ms deadline on worker ${worker.id}`,
-              { details: { workerId: worker.id, timeoutMs } },
+    const timeoutMs = call.options.timeoutMs ?? o.timeoutMs;
+    const callerSignal = call.options.signal;
+    let signal = worker.callSignal;
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    if (timeoutMs > 0 || callerSignal !== undefined) {
+      const controller = new AbortController();
+      call.controller = controller;
+      signal = controller.signal;
+      if (timeoutMs > 0) {
+        timer = setTimeout(
+          () =>
+            abortCall(
+              call,
+              new SnakepitError(
+                "CALL_TIMEOUT",
+                `Call "${call.tool}" ran past its ${timeoutMs} ms deadline on worker ${worker.id}`,
+                { details: { workerId: worker.id, timeoutMs } },
+              ),
             ),
-          ),
-        timeoutMs,
-      );
-      timer.unref();
+          timeoutMs,
+        );
+        timer.unref();
+      }
+      if (callerSignal !== undefined) {
+        onAbort = () => abortCall(call, abortError(call));
+        callerSignal.addEventListener("abort", onAbort, { once: true });
+      }
     }
-    if (callerSignal !== undefined) {
-      onAbort = () => abortCall(call, abortError(call));
-      callerSignal.addEventListener("abort", onAbort, { once: true });
-    }
+    this.worker = worker;
+    this.proc = worker.process as WorkerProcess;
+    this.signal = signal;
+    this.metadata = span.carrier;
+    this.correlationId = call.correlationId;
+    this.callId = call.id;
+    this.sessionId = call.options.sessionId;
+    this.callMetadata = call.options.metadata;
+    this.timeoutMs = timeoutMs > 0 ? timeoutMs : undefined;
+    this.#o = o;
+    this.#call = call;
+    this.#dispatchedAt = dispatchedAt;
+    this.#span = span;
+    this.#timer = timer;
+    this.#onAbort = onAbort;
   }
-  let finished = false;
-  const end = (error: SnakepitError | undefined) => {
-    if (finished) return;
-    finished = true;
-    const durationMs = performance.now() - dispatchedAt;
+
+  get rpc(): ExecuteRpcOptions {
+    return this;
+  }
+
+  succeed(): void {
+    this.#end(undefined);
+  }
+
+  async fail(err: unknown): Promise<SnakepitError> {
+    const call = this.#call;
+    const proc = this.proc;
+    if (
+      call.abortReason === undefined &&
+      SnakepitError.from(err).code === "TRANSPORT_ERROR" &&
+      proc.exit === undefined
+    ) {
+      await Promise.race([
+        proc.exited,
+        new Promise((resolve) => setTimeout(resolve, CRASH_SETTLE_MS).unref()),
+      ]);
+    }
+    const error = leaseError(call, err);
+    // A worker that broke the wire protocol has lost its connection: replace it.
+    if (error.code === "PROTOCOL_ERROR") this.#o.stopUnhealthy?.(this.worker, error);
+    this.#end(error);
+    return error;
+  }
+
+  #end(error: SnakepitError | undefined): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    const o = this.#o;
+    const call = this.#call;
+    const worker = this.worker;
+    const durationMs = performance.now() - this.#dispatchedAt;
     o.stats.recordRun(durationMs, error === undefined);
-    span.end(error);
+    this.#span.end(error);
     if (error === undefined) {
       if (hasSubscribers("snakepit:call:end"))
         publish("snakepit:call:end", {
@@ -149,8 +227,9 @@ export function leaseWorker(o: CallLeaseOptions, call: PendingCall, worker: Work
         durationMs,
         code: error.code,
       }));
-    clearTimeout(timer);
-    if (onAbort !== undefined) callerSignal?.removeEventListener("abort", onAbort);
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#onAbort !== undefined)
+      call.options.signal?.removeEventListener("abort", this.#onAbort);
     // No abort() of the call's signal here: the RPC has ended and removed its listener, and
     // aborting without a reason builds a DOMException with a stack trace (~15 µs a call).
     worker.callsServed++;
@@ -162,39 +241,7 @@ export function leaseWorker(o: CallLeaseOptions, call: PendingCall, worker: Work
         o.release(worker, call);
       });
     } else o.release(worker, call);
-  };
-  const proc = worker.process as WorkerProcess;
-  return {
-    worker,
-    proc,
-    rpc: {
-      signal,
-      metadata: span.carrier,
-      correlationId: call.correlationId,
-      callId: call.id,
-      sessionId: call.options.sessionId,
-      callMetadata: call.options.metadata,
-      timeoutMs: timeoutMs > 0 ? timeoutMs : undefined,
-    },
-    succeed: () => end(undefined),
-    async fail(err) {
-      if (
-        call.abortReason === undefined &&
-        SnakepitError.from(err).code === "TRANSPORT_ERROR" &&
-        proc.exit === undefined
-      ) {
-        await Promise.race([
-          proc.exited,
-          new Promise((resolve) => setTimeout(resolve, CRASH_SETTLE_MS).unref()),
-        ]);
-      }
-      const error = leaseError(call, err);
-      // A worker that broke the wire protocol has lost its connection: replace it.
-      if (error.code === "PROTOCOL_ERROR") o.stopUnhealthy?.(worker, error);
-      end(error);
-      return error;
-    },
-  };
+  }
 }
 
 /**

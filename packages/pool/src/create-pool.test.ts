@@ -189,6 +189,20 @@ describe("createPool", () => {
     expect((await queued).code).toBe("POOL_CLOSED");
   });
 
+  it("a worker's whole pipeline window (64 with frames) is in flight at once; every call answers, in order", async () => {
+    const depth = process.env.SNAKEPIT_TRANSPORT === "grpc" ? 4 : 64;
+    const p = pool({ adapter: echoAdapter, size: 1, pipelineDepth: depth });
+    await p.ready();
+    const order: number[] = [];
+    const calls = Array.from({ length: 2 * depth }, (_, i) =>
+      p.execute("echo", { value: i }).then((v) => order.push(v as number)),
+    );
+    expect(p.stats().inFlight).toBe(depth);
+    await Promise.all(calls);
+    if (depth === 64) expect(order).toEqual(Array.from({ length: 128 }, (_, i) => i));
+    expect(p.stats().restarts).toBe(0);
+  });
+
   it("refuses calls after close() and closes idempotently", async () => {
     const p = pool({ adapter: echoAdapter, size: 1 });
     await p.ready();

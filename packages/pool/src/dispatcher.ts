@@ -52,6 +52,9 @@ export class Dispatcher {
   // Call ids: unique per pool (a random prefix, then a counter), cheaper than a UUID per call.
   readonly #idPrefix = randomUUID().slice(0, 8);
   #counter = 0;
+  // Default correlation ids: UUID-shaped, a random per-pool part (its first 20 hex digits, with
+  // 74 random bits) and the call counter as the last 12: unique without a random draw per call.
+  readonly #correlationPrefix = randomUUID().slice(0, 24);
   readonly #drained: Array<() => void> = [];
 
   constructor(options: DispatcherOptions) {
@@ -85,12 +88,16 @@ export class Dispatcher {
         "INVALID_ARGUMENTS",
         `Expected \`tool\` to be a non-empty string, got ${JSON.stringify(tool)}`,
       );
+    const n = ++this.#counter;
     return {
-      id: `${this.#idPrefix}-${++this.#counter}`,
+      id: `${this.#idPrefix}-${n}`,
       tool,
       args,
       options,
-      correlationId: options.correlationId ?? currentCorrelationId() ?? randomUUID(),
+      correlationId:
+        options.correlationId ??
+        currentCorrelationId() ??
+        this.#correlationPrefix + n.toString(16).padStart(12, "0"),
       enqueuedAt: performance.now(),
     };
   }

@@ -20,12 +20,20 @@ describe("resolvePoolOptions: a worker's capacity", () => {
     );
   });
 
-  it.each([0, 5, 1.5, Number.NaN])("pipelineDepth %s is refused", (pipelineDepth) => {
+  it.each([0, 65, 1.5, Number.NaN])("pipelineDepth %s is refused", (pipelineDepth) => {
     expect(() => resolvePoolOptions({ adapter, pipelineDepth })).toThrow(
       expect.objectContaining({
         code: "INVALID_OPTIONS",
         message: expect.stringContaining("pipelineDepth"),
       }),
+    );
+  });
+
+  it("takes windows up to 64 with frames, up to 4 with gRPC (what its worker admits)", () => {
+    expect(resolvePoolOptions({ adapter, pipelineDepth: 64 }).capacity).toBe(64);
+    expect(resolvePoolOptions({ adapter, transport: "grpc", pipelineDepth: 4 }).capacity).toBe(4);
+    expect(() => resolvePoolOptions({ adapter, transport: "grpc", pipelineDepth: 5 })).toThrow(
+      expect.objectContaining({ message: expect.stringContaining("from 1 to 4") }),
     );
   });
 });

@@ -10,6 +10,7 @@ import {
 import type { HeartbeatSettings } from "@snakepit/heartbeat";
 import { resolveHeartbeatOptions } from "@snakepit/heartbeat/internal";
 import { type RecyclePolicy, validateRecyclePolicy } from "@snakepit/lifecycle";
+import { limits } from "@snakepit/python-bridge/internal";
 import { recyclePolicyKeys } from "@snakepit/lifecycle/internal";
 import type { Logger } from "./logger.js";
 import { silentLogger } from "./logger.js";
@@ -403,9 +404,15 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
     );
   if (o.pipelineDepth !== undefined && profile !== "process")
     throw invalidOption("pipelineDepth", 'used only with `profile: "process"`', o.pipelineDepth);
-  if (o.pipelineDepth !== undefined && expectInteger("pipelineDepth", o.pipelineDepth, 1) > 4)
-    throw invalidOption("pipelineDepth", "an integer from 1 to 4", o.pipelineDepth);
   const transport = resolveTransport(o.transport);
+  // A gRPC worker admits 2 × its concurrency + 2 calls; a frames worker, a whole window.
+  const maxDepth = transport === "grpc" ? 4 : limits.maxPipelineDepth;
+  if (o.pipelineDepth !== undefined && expectInteger("pipelineDepth", o.pipelineDepth, 1) > maxDepth)
+    throw invalidOption(
+      "pipelineDepth",
+      `an integer from 1 to ${maxDepth} (transport "${transport}")`,
+      o.pipelineDepth,
+    );
   const minReady = int("minReady", size, 1);
   if (minReady > size) throw invalidOption("minReady", `at most \`size\` (${size})`, minReady);
   return {

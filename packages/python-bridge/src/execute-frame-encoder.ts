@@ -1,249 +1,343 @@
 import { create, toBinary } from "@bufbuild/protobuf";
-import { contentTypes, frame } from "./contract.js";
+import { contentTypes, frame, metadataKeys } from "./contract.js";
 import { FRAME_HEADER_BYTES } from "./frame-decoder.js";
 import { splitArguments } from "./payload-codec.js";
 import type { ExecuteRpcOptions } from "./worker-client.js";
 import { checkArgumentsSize, toExecuteRequest } from "./worker-messages.js";
 
 // The host's hottest message, written by hand: `Frame{call_id, body: execute, metadata}` straight
-// from the call's plain values into one buffer (sizes first, then one pass of writes), byte for
-// byte what protobuf-es's `toBinary(create(...))` writes (fields in number order, proto3 defaults
-// omitted, map entries with key and value always present). execute-frame-encoder.test.ts checks
+// from the call's plain values into the writer's buffer (sizes first, then one pass of writes),
+// byte for byte what protobuf-es's `toBinary(create(...))` writes (fields in number order, proto3
+// defaults omitted, map entries with key and value always present). frame-codec.test.ts checks
 // that on generated cases; anything this file does not handle goes through protobuf-es.
 
-// The head starts with room for the length prefix and the call id (its tag and up to 5 varint
-// bytes), filled in when the call has its id.
-const RESERVED = FRAME_HEADER_BYTES + 6;
 // Binary arguments this large travel as their own chunk after the bytes before them: never
-// copied on encode (FrameWriter writes chunks of 64 KiB and more as they are).
+// copied on encode (see FrameSink.pushChunk).
 const OWN_CHUNK_BYTES = 64 * 1024;
 // Strings up to these lengths are measured, and ASCII ones written, by a loop rather than a call
 // into C++ (measured on Node 20: the loop wins below ~8 characters for the length, ~24 to write).
 const SHORT_MEASURE = 8;
 const SHORT_WRITE = 24;
+const JSON_TYPE = contentTypes.json;
+const CORRELATION_KEY = metadataKeys.correlationId;
+
+/** Where frames are written: a buffer with room at `offset`, and whole chunks in between. */
+export interface FrameSink {
+  /** A buffer with at least `bytes` free from {@link offset}. */
+  room(bytes: number): Buffer;
+  /** Where the next byte goes in the buffer {@link room} returned. */
+  readonly offset: number;
+  /** Bytes up to `end` of that buffer are written. */
+  commit(end: number): void;
+  /** Sends `chunk` (not copied) after what was committed so far. */
+  pushChunk(chunk: Uint8Array): void;
+}
 
 /**
- * One `execute` frame, encoded but for its call id: {@link chunks} stamps the id and hands the
- * wire bytes (length prefix included) over as one or more chunks.
+ * Encodes `execute` frames in two steps: {@link measure} checks a call and sizes its frame,
+ * throwing before anything is written; once the call has its id, {@link write} writes that frame
+ * (length prefix included) into a {@link FrameSink}. The measured call is kept between the two
+ * (one encoder per connection; nothing else may run in between).
  */
-export class ExecuteFrame {
-  readonly #head: Buffer;
-  /** Where the head's first chunk ends; more chunks (large binary arguments, the head's later parts) follow. */
-  readonly #firstEnd: number;
-  readonly #more: Uint8Array[];
+export class ExecuteFrameEncoder {
+  /** Byte lengths of the strings of the frame, in the order {@link write} meets them. */
+  #lengths = new Int32Array(64);
+  #count = 0;
+  // The measured call.
+  #tool = "";
+  #json = "";
+  #binary: Record<string, Uint8Array> | undefined;
+  #callId = "";
+  #sessionId = "";
+  #timeoutMs = 0;
+  #callMetadata: Readonly<Record<string, string>> | undefined;
+  #metadata: Readonly<Record<string, string>> | undefined;
+  #correlationId: string | undefined;
+  // Its sizes.
+  #toolLen = 0;
+  #jsonLen = 0;
+  #payloadLen = 0;
+  #argumentsLen = 0;
+  #contextLen = 0;
+  #requestLen = 0;
   /** Bytes of the frame after its call id field. */
-  readonly #rest: number;
+  #rest = 0;
+  /** The frame after its call id, when protobuf-es encoded it. */
+  #fallback: Uint8Array | undefined;
 
-  constructor(head: Buffer, firstEnd: number, more: Uint8Array[], rest: number) {
-    this.#head = head;
-    this.#firstEnd = firstEnd;
-    this.#more = more;
-    this.#rest = rest;
-  }
-
-  /** The frame for call `callId` (a uint32), length prefix included, as chunks to write in order. */
-  chunks(callId: number): Uint8Array[] {
-    const head = this.#head;
-    const idBytes = callId === 0 ? 0 : 1 + varintSize(callId);
-    const start = RESERVED - idBytes - FRAME_HEADER_BYTES;
-    head.writeUInt32BE(idBytes + this.#rest, start);
-    if (idBytes > 0) {
-      head[start + FRAME_HEADER_BYTES] = 0x08;
-      writeVarint(head, start + FRAME_HEADER_BYTES + 1, callId);
+  /**
+   * Checks and sizes the `Frame{execute}` of a call (see `toExecuteRequest` in
+   * worker-messages.ts: the same fields), with `metadata` and then the correlation id as the
+   * frame's metadata. Throws `INVALID_ARGUMENTS` and `PAYLOAD_TOO_LARGE` as `toExecuteRequest`
+   * does.
+   */
+  measure(
+    tool: string,
+    args: Readonly<Record<string, unknown>> | undefined,
+    opts: ExecuteRpcOptions | undefined,
+    metadata: Readonly<Record<string, string>> | undefined,
+    correlationId: string | undefined,
+    maxBytes = Number.POSITIVE_INFINITY,
+  ): void {
+    const { json, binary } = splitArguments(args);
+    const callId = opts?.callId ?? "";
+    const sessionId = opts?.sessionId ?? "";
+    const timeoutMs = opts?.timeoutMs ?? 0;
+    const callMetadata = opts?.callMetadata;
+    this.#fallback = undefined;
+    if (
+      typeof tool !== "string" ||
+      typeof callId !== "string" ||
+      typeof sessionId !== "string" ||
+      (correlationId !== undefined && typeof correlationId !== "string") ||
+      !(Number.isInteger(timeoutMs) && timeoutMs >= 0 && timeoutMs <= 0xffffffff)
+    ) {
+      this.#viaProtobufEs(tool, args, opts, metadata, correlationId, maxBytes);
+      return;
     }
-    const first = head.subarray(start, this.#firstEnd);
-    return this.#more.length === 0 ? [first] : [first, ...this.#more];
-  }
-}
-
-/** Byte lengths of the strings of one frame, measured in the first pass, used in the second. */
-let lengths = new Int32Array(64);
-let count = 0;
-
-function measure(s: string): number {
-  const n = utf8Length(s);
-  if (count === lengths.length) {
-    const grown = new Int32Array(count * 2);
-    grown.set(lengths);
-    lengths = grown;
-  }
-  lengths[count++] = n;
-  return n;
-}
-
-/**
- * The `Frame{execute}` of a call (see `toExecuteRequest` in worker-messages.ts: the same fields),
- * with `metadata` as the frame's metadata. Throws `INVALID_ARGUMENTS` and `PAYLOAD_TOO_LARGE` as
- * `toExecuteRequest` does, before anything is written.
- */
-export function encodeExecuteFrame(
-  tool: string,
-  args: Readonly<Record<string, unknown>> | undefined,
-  opts: ExecuteRpcOptions | undefined,
-  metadata: Readonly<Record<string, string>> | undefined,
-  maxBytes = Number.POSITIVE_INFINITY,
-): ExecuteFrame {
-  const { json, binary } = splitArguments(args);
-  const callId = opts?.callId ?? "";
-  const sessionId = opts?.sessionId ?? "";
-  const timeoutMs = opts?.timeoutMs ?? 0;
-  const callMetadata = opts?.callMetadata;
-  if (
-    typeof tool !== "string" ||
-    typeof callId !== "string" ||
-    typeof sessionId !== "string" ||
-    !(Number.isInteger(timeoutMs) && timeoutMs >= 0 && timeoutMs <= 0xffffffff)
-  )
-    return viaProtobufEs(tool, args, opts, metadata, maxBytes);
-
-  count = 0;
-  // Pass 1: sizes, innermost first. `own` counts bytes that travel as their own chunks.
-  const toolLen = measure(tool);
-  const jsonLen = measure(json);
-  let own = 0;
-  let binaryLen = 0;
-  let argumentBytes = jsonLen;
-  if (binary !== undefined)
-    for (const key in binary) {
-      const value = binary[key] as Uint8Array;
-      const entry = field(measure(key)) + field(value.length);
-      binaryLen += field(entry);
-      argumentBytes += value.length + key.length;
-      if (value.length >= OWN_CHUNK_BYTES) own += value.length;
-    }
-  if (maxBytes !== Number.POSITIVE_INFINITY) checkArgumentsSize(tool, argumentBytes, maxBytes);
-  const payloadLen = 2 + contentTypes.json.length + (jsonLen === 0 ? 0 : field(jsonLen));
-  const argumentsLen = field(payloadLen) + binaryLen;
-  const callIdLen = measure(callId);
-  const sessionIdLen = measure(sessionId);
-  const callMetadataLen = mapSize(callMetadata, 1); // CallContext.metadata = 4
-  const frameMetadataLen = mapSize(metadata, 2); // Frame.metadata = 17: a two-byte tag
-  if (callMetadataLen < 0 || frameMetadataLen < 0)
-    return viaProtobufEs(tool, args, opts, metadata, maxBytes);
-  const contextLen =
-    optionalField(callIdLen) +
-    optionalField(sessionIdLen) +
-    (timeoutMs === 0 ? 0 : 1 + varintSize(timeoutMs)) +
-    callMetadataLen;
-  const requestLen = optionalField(toolLen) + field(argumentsLen) + field(contextLen);
-  const rest = field(requestLen) + frameMetadataLen;
-
-  // Pass 2: writes, in field-number order, with the lengths measured above.
-  const head = Buffer.allocUnsafe(RESERVED + rest - own);
-  let at = 0;
-  let pos = RESERVED;
-  head[pos++] = 0x2a; // Frame.execute = 5
-  pos = writeVarint(head, pos, requestLen);
-  if (toolLen > 0) {
-    head[pos++] = 0x0a; // ExecuteRequest.tool = 1
-    pos = writeString(head, writeVarint(head, pos, toolLen), tool, toolLen);
-  }
-  at++;
-  head[pos++] = 0x12; // ExecuteRequest.arguments = 2
-  pos = writeVarint(head, pos, argumentsLen);
-  head[pos++] = 0x0a; // Arguments.json = 1
-  pos = writeVarint(head, pos, payloadLen);
-  head[pos++] = 0x0a; // Payload.content_type = 1
-  head[pos++] = contentTypes.json.length;
-  pos = writeAscii(head, pos, contentTypes.json);
-  if (jsonLen > 0) {
-    head[pos++] = 0x12; // Payload.data = 2
-    pos = writeString(head, writeVarint(head, pos, jsonLen), json, jsonLen);
-  }
-  at++;
-  let firstEnd = 0;
-  const more: Uint8Array[] = [];
-  let segment = 0;
-  if (binary !== undefined)
-    for (const key in binary) {
-      const value = binary[key] as Uint8Array;
-      const keyLen = lengths[at++] as number;
-      head[pos++] = 0x12; // Arguments.binary = 2, one entry
-      pos = writeVarint(head, pos, field(keyLen) + field(value.length));
-      head[pos++] = 0x0a;
-      pos = writeString(head, writeVarint(head, pos, keyLen), key, keyLen);
-      head[pos++] = 0x12;
-      pos = writeVarint(head, pos, value.length);
-      if (value.length >= OWN_CHUNK_BYTES) {
-        if (firstEnd === 0) firstEnd = pos;
-        else more.push(head.subarray(segment, pos));
-        more.push(value);
-        segment = pos;
-      } else {
-        head.set(value, pos);
-        pos += value.length;
+    this.#count = 0;
+    // Sizes, innermost first.
+    const toolLen = this.#measure(tool);
+    const jsonLen = this.#measure(json);
+    let binaryLen = 0;
+    let argumentBytes = jsonLen;
+    if (binary !== undefined)
+      for (const key in binary) {
+        const value = binary[key] as Uint8Array;
+        binaryLen += field(field(this.#measure(key)) + field(value.length));
+        argumentBytes += value.length + key.length;
       }
+    if (maxBytes !== Number.POSITIVE_INFINITY) checkArgumentsSize(tool, argumentBytes, maxBytes);
+    const payloadLen = 2 + JSON_TYPE.length + (jsonLen === 0 ? 0 : field(jsonLen));
+    const argumentsLen = field(payloadLen) + binaryLen;
+    const callIdLen = this.#measure(callId);
+    const sessionIdLen = this.#measure(sessionId);
+    const callMetadataLen = this.#mapSize(callMetadata, 1, undefined); // CallContext.metadata = 4
+    let frameMetadataLen = this.#mapSize(metadata, 2, correlationId); // Frame.metadata = 17: a two-byte tag
+    if (correlationId !== undefined && frameMetadataLen >= 0)
+      frameMetadataLen +=
+        1 + field(field(this.#measure(CORRELATION_KEY)) + field(this.#measure(correlationId)));
+    if (callMetadataLen < 0 || frameMetadataLen < 0) {
+      this.#viaProtobufEs(tool, args, opts, metadata, correlationId, maxBytes);
+      return;
     }
-  head[pos++] = 0x1a; // ExecuteRequest.context = 3
-  pos = writeVarint(head, pos, contextLen);
-  pos = writeOptionalString(head, pos, 0x0a, callId, callIdLen); // CallContext.call_id = 1
-  pos = writeOptionalString(head, pos, 0x12, sessionId, sessionIdLen); // .session_id = 2
-  at += 2;
-  if (timeoutMs !== 0) {
-    head[pos++] = 0x18; // CallContext.timeout_ms = 3
-    pos = writeVarint(head, pos, timeoutMs);
+    const contextLen =
+      optionalField(callIdLen) +
+      optionalField(sessionIdLen) +
+      (timeoutMs === 0 ? 0 : 1 + varintSize(timeoutMs)) +
+      callMetadataLen;
+    const requestLen = optionalField(toolLen) + field(argumentsLen) + field(contextLen);
+    this.#tool = tool;
+    this.#json = json;
+    this.#binary = binary;
+    this.#callId = callId;
+    this.#sessionId = sessionId;
+    this.#timeoutMs = timeoutMs;
+    this.#callMetadata = callMetadata;
+    this.#metadata = metadata;
+    this.#correlationId = correlationId;
+    this.#toolLen = toolLen;
+    this.#jsonLen = jsonLen;
+    this.#payloadLen = payloadLen;
+    this.#argumentsLen = argumentsLen;
+    this.#contextLen = contextLen;
+    this.#requestLen = requestLen;
+    this.#rest = field(requestLen) + frameMetadataLen;
   }
-  if (callMetadata !== undefined) ({ pos, at } = writeMap(head, pos, at, [0x22], callMetadata));
-  if (metadata !== undefined) ({ pos, at } = writeMap(head, pos, at, [0x8a, 0x01], metadata));
-  if (firstEnd === 0) firstEnd = pos;
-  else more.push(head.subarray(segment, pos));
-  return new ExecuteFrame(head, firstEnd, more, rest);
+
+  /** Writes the frame {@link measure} sized, for call `callId` (a uint32), into `sink`. */
+  write(sink: FrameSink, callId: number): void {
+    const idBytes = callId === 0 ? 0 : 1 + varintSize(callId);
+    const fallback = this.#fallback;
+    if (fallback !== undefined) {
+      const buf = sink.room(FRAME_HEADER_BYTES + idBytes + fallback.length);
+      const pos = this.#head(buf, sink.offset, callId, idBytes, fallback.length);
+      if (fallback.length >= OWN_CHUNK_BYTES) {
+        sink.commit(pos);
+        sink.pushChunk(fallback);
+        return;
+      }
+      buf.set(fallback, pos);
+      sink.commit(pos + fallback.length);
+      return;
+    }
+    // Bytes still to write into the sink's buffer (large binary arguments go as their own chunks).
+    let left = FRAME_HEADER_BYTES + idBytes + this.#rest;
+    const binary = this.#binary;
+    if (binary !== undefined)
+      for (const key in binary) {
+        const length = (binary[key] as Uint8Array).length;
+        if (length >= OWN_CHUNK_BYTES) left -= length;
+      }
+    const lengths = this.#lengths;
+    let at = 2;
+    let buf = sink.room(left);
+    const start = sink.offset;
+    let pos = this.#head(buf, start, callId, idBytes, this.#rest);
+    buf[pos++] = 0x2a; // Frame.execute = 5
+    pos = writeVarint(buf, pos, this.#requestLen);
+    if (this.#toolLen > 0) {
+      buf[pos++] = 0x0a; // ExecuteRequest.tool = 1
+      pos = writeString(buf, writeVarint(buf, pos, this.#toolLen), this.#tool, this.#toolLen);
+    }
+    buf[pos++] = 0x12; // ExecuteRequest.arguments = 2
+    pos = writeVarint(buf, pos, this.#argumentsLen);
+    buf[pos++] = 0x0a; // Arguments.json = 1
+    pos = writeVarint(buf, pos, this.#payloadLen);
+    buf[pos++] = 0x0a; // Payload.content_type = 1
+    buf[pos++] = JSON_TYPE.length;
+    pos = writeAscii(buf, pos, JSON_TYPE);
+    if (this.#jsonLen > 0) {
+      buf[pos++] = 0x12; // Payload.data = 2
+      pos = writeString(buf, writeVarint(buf, pos, this.#jsonLen), this.#json, this.#jsonLen);
+    }
+    let segmentStart = start;
+    if (binary !== undefined)
+      for (const key in binary) {
+        const value = binary[key] as Uint8Array;
+        const keyLen = lengths[at++] as number;
+        buf[pos++] = 0x12; // Arguments.binary = 2, one entry
+        pos = writeVarint(buf, pos, field(keyLen) + field(value.length));
+        buf[pos++] = 0x0a;
+        pos = writeString(buf, writeVarint(buf, pos, keyLen), key, keyLen);
+        buf[pos++] = 0x12;
+        pos = writeVarint(buf, pos, value.length);
+        if (value.length >= OWN_CHUNK_BYTES) {
+          sink.commit(pos);
+          left -= pos - segmentStart;
+          sink.pushChunk(value);
+          buf = sink.room(left);
+          pos = segmentStart = sink.offset;
+        } else {
+          buf.set(value, pos);
+          pos += value.length;
+        }
+      }
+    buf[pos++] = 0x1a; // ExecuteRequest.context = 3
+    pos = writeVarint(buf, pos, this.#contextLen);
+    const callIdLen = lengths[at++] as number;
+    if (callIdLen > 0) {
+      buf[pos++] = 0x0a; // CallContext.call_id = 1
+      pos = writeString(buf, writeVarint(buf, pos, callIdLen), this.#callId, callIdLen);
+    }
+    const sessionIdLen = lengths[at++] as number;
+    if (sessionIdLen > 0) {
+      buf[pos++] = 0x12; // CallContext.session_id = 2
+      pos = writeString(buf, writeVarint(buf, pos, sessionIdLen), this.#sessionId, sessionIdLen);
+    }
+    if (this.#timeoutMs !== 0) {
+      buf[pos++] = 0x18; // CallContext.timeout_ms = 3
+      pos = writeVarint(buf, pos, this.#timeoutMs);
+    }
+    const callMetadata = this.#callMetadata;
+    if (callMetadata !== undefined)
+      for (const key in callMetadata) {
+        if (!Object.hasOwn(callMetadata, key)) continue;
+        buf[pos++] = 0x22; // CallContext.metadata = 4
+        pos = writeEntry(buf, pos, key, callMetadata[key] as string, lengths, at);
+        at += 2;
+      }
+    const metadata = this.#metadata;
+    const correlationId = this.#correlationId;
+    if (metadata !== undefined)
+      for (const key in metadata) {
+        if (
+          !Object.hasOwn(metadata, key) ||
+          (correlationId !== undefined && key === CORRELATION_KEY)
+        )
+          continue;
+        buf[pos++] = 0x8a; // Frame.metadata = 17
+        buf[pos++] = 0x01;
+        pos = writeEntry(buf, pos, key, metadata[key] as string, lengths, at);
+        at += 2;
+      }
+    if (correlationId !== undefined) {
+      buf[pos++] = 0x8a;
+      buf[pos++] = 0x01;
+      pos = writeEntry(buf, pos, CORRELATION_KEY, correlationId, lengths, at);
+    }
+    sink.commit(pos);
+  }
+
+  /** The length prefix and the call id field at `pos`; returns the position after them. */
+  #head(buf: Buffer, pos: number, callId: number, idBytes: number, rest: number): number {
+    buf.writeUInt32BE(idBytes + rest, pos);
+    pos += FRAME_HEADER_BYTES;
+    if (idBytes > 0) {
+      buf[pos++] = 0x08; // Frame.call_id = 1
+      pos = writeVarint(buf, pos, callId);
+    }
+    return pos;
+  }
+
+  #measure(s: string): number {
+    const n = utf8Length(s);
+    if (this.#count === this.#lengths.length) {
+      const grown = new Int32Array(this.#count * 2);
+      grown.set(this.#lengths);
+      this.#lengths = grown;
+    }
+    this.#lengths[this.#count++] = n;
+    return n;
+  }
+
+  /**
+   * Bytes of a `map<string, string>` field whose tag takes `tagBytes`: one length-delimited entry
+   * per key (but `skip`, when a correlation id replaces it), key and value always written. -1 for
+   * a value that is not a string.
+   */
+  #mapSize(
+    map: Readonly<Record<string, string>> | undefined,
+    tagBytes: number,
+    correlationId: string | undefined,
+  ): number {
+    if (map === undefined) return 0;
+    let bytes = 0;
+    for (const key in map) {
+      if (!Object.hasOwn(map, key) || (correlationId !== undefined && key === CORRELATION_KEY))
+        continue;
+      const value = map[key];
+      if (typeof value !== "string") return -1;
+      bytes += tagBytes - 1 + field(field(this.#measure(key)) + field(this.#measure(value)));
+    }
+    return bytes;
+  }
+
+  /** The frame through protobuf-es, call id left out (it is field 1, written first). */
+  #viaProtobufEs(
+    tool: string,
+    args: Readonly<Record<string, unknown>> | undefined,
+    opts: ExecuteRpcOptions | undefined,
+    metadata: Readonly<Record<string, string>> | undefined,
+    correlationId: string | undefined,
+    maxBytes: number,
+  ): void {
+    const request = toExecuteRequest(tool, args, opts, maxBytes);
+    const all =
+      correlationId === undefined ? metadata : { ...metadata, [CORRELATION_KEY]: correlationId };
+    this.#fallback = toBinary(
+      frame.FrameSchema,
+      create(frame.FrameSchema, { body: { case: "execute", value: request }, metadata: all }),
+    );
+  }
 }
 
-/**
- * Bytes of a `map<string, string>` field whose tag takes `tagBytes`: one length-delimited entry
- * per key, key and value always written. -1 for a value that is not a string.
- */
-function mapSize(map: Readonly<Record<string, string>> | undefined, tagBytes: number): number {
-  if (map === undefined) return 0;
-  let bytes = 0;
-  for (const key in map) {
-    if (!Object.hasOwn(map, key)) continue;
-    const value = map[key];
-    if (typeof value !== "string") return -1;
-    bytes += tagBytes - 1 + field(field(measure(key)) + field(measure(value)));
-  }
-  return bytes;
-}
-
-function writeMap(
-  head: Buffer,
+/** One map entry (`key` = 1, `value` = 2) of lengths `lengths[at]` and `lengths[at + 1]`, after its tag. */
+function writeEntry(
+  buf: Buffer,
   pos: number,
+  key: string,
+  value: string,
+  lengths: Int32Array,
   at: number,
-  tag: readonly number[],
-  map: Readonly<Record<string, string>>,
-): { pos: number; at: number } {
-  for (const key in map) {
-    if (!Object.hasOwn(map, key)) continue;
-    const value = map[key] as string;
-    const keyLen = lengths[at++] as number;
-    const valueLen = lengths[at++] as number;
-    for (const byte of tag) head[pos++] = byte;
-    pos = writeVarint(head, pos, field(keyLen) + field(valueLen));
-    head[pos++] = 0x0a;
-    pos = writeString(head, writeVarint(head, pos, keyLen), key, keyLen);
-    head[pos++] = 0x12;
-    pos = writeString(head, writeVarint(head, pos, valueLen), value, valueLen);
-  }
-  return { pos, at };
-}
-
-/** The frame through protobuf-es, call id left out (it is field 1, written first: see {@link ExecuteFrame.chunks}). */
-function viaProtobufEs(
-  tool: string,
-  args: Readonly<Record<string, unknown>> | undefined,
-  opts: ExecuteRpcOptions | undefined,
-  metadata: Readonly<Record<string, string>> | undefined,
-  maxBytes: number,
-): ExecuteFrame {
-  const request = toExecuteRequest(tool, args, opts, maxBytes);
-  const bytes = toBinary(
-    frame.FrameSchema,
-    create(frame.FrameSchema, { body: { case: "execute", value: request }, metadata }),
-  );
-  const head = Buffer.allocUnsafe(RESERVED + bytes.length);
-  head.set(bytes, RESERVED);
-  return new ExecuteFrame(head, head.length, [], bytes.length);
+): number {
+  const keyLen = lengths[at] as number;
+  const valueLen = lengths[at + 1] as number;
+  pos = writeVarint(buf, pos, field(keyLen) + field(valueLen));
+  buf[pos++] = 0x0a;
+  pos = writeString(buf, writeVarint(buf, pos, keyLen), key, keyLen);
+  buf[pos++] = 0x12;
+  return writeString(buf, writeVarint(buf, pos, valueLen), value, valueLen);
 }
 
 /** Bytes of a length-delimited field with a one-byte tag and `len` bytes of content. */
@@ -296,18 +390,6 @@ function utf8Length(s: string): number {
 function writeString(buf: Buffer, pos: number, s: string, len: number): number {
   if (len <= SHORT_WRITE && len === s.length) return writeAscii(buf, pos, s);
   return pos + (buf as unknown as Utf8Writer).utf8Write(s, pos, len);
-}
-
-function writeOptionalString(
-  buf: Buffer,
-  pos: number,
-  tag: number,
-  s: string,
-  len: number,
-): number {
-  if (len === 0) return pos;
-  buf[pos++] = tag;
-  return writeString(buf, writeVarint(buf, pos, len), s, len);
 }
 
 function writeAscii(buf: Uint8Array, pos: number, s: string): number {

@@ -10,7 +10,7 @@ import {
   ToolErrorSchema,
   worker,
 } from "./contract.js";
-import { encodeExecuteFrame } from "./execute-frame-encoder.js";
+import { ExecuteFrameEncoder, type FrameSink } from "./execute-frame-encoder.js";
 import { decodeExecuteResultFrame, decodeFrame } from "./frame-answer-decoder.js";
 import type { ExecuteRpcOptions } from "./worker-client.js";
 import { toExecuteRequest } from "./worker-messages.js";
@@ -152,8 +152,57 @@ interface ExecuteCase {
   readonly args: Record<string, unknown> | undefined;
   readonly opts: ExecuteRpcOptions | undefined;
   readonly metadata: Record<string, string> | undefined;
+  readonly correlationId?: string | undefined;
   readonly callId: number;
   readonly maxBytes: number;
+}
+
+/** A sink that keeps what is written, each `room` exactly the size asked (an overrun shows). */
+class CollectingSink implements FrameSink {
+  readonly chunks: Uint8Array[] = [];
+  #buf = Buffer.alloc(0);
+  #start = 0;
+  offset = 0;
+  room(bytes: number): Buffer {
+    if (this.#buf.length - this.offset >= bytes) return this.#buf;
+    this.#seal();
+    this.#buf = Buffer.alloc(bytes);
+    this.#start = 0;
+    this.offset = 0;
+    return this.#buf;
+  }
+  commit(end: number): void {
+    this.offset = end;
+  }
+  pushChunk(chunk: Uint8Array): void {
+    this.#seal();
+    this.chunks.push(chunk);
+  }
+  done(): Uint8Array[] {
+    this.#seal();
+    return this.chunks;
+  }
+  #seal(): void {
+    if (this.offset > this.#start) this.chunks.push(this.#buf.subarray(this.#start, this.offset));
+    this.#start = this.offset;
+  }
+}
+
+const encoder = new ExecuteFrameEncoder();
+
+/** The frame the hand encoder writes for `c`, as the chunks it handed to its sink. */
+function encodeExecute(c: ExecuteCase): Uint8Array[] {
+  encoder.measure(c.tool, c.args, c.opts, c.metadata, c.correlationId, c.maxBytes);
+  const sink = new CollectingSink();
+  encoder.write(sink, c.callId);
+  return sink.done();
+}
+
+/** The frame metadata the client sends: `metadata`, the correlation id (if any) last. */
+function frameMetadata(c: ExecuteCase): Record<string, string> | undefined {
+  if (c.correlationId === undefined) return c.metadata;
+  const { [metadataKeys.correlationId]: _, ...rest } = c.metadata ?? {};
+  return { ...rest, [metadataKeys.correlationId]: c.correlationId };
 }
 
 function randomExecute(r: Rng): ExecuteCase {
@@ -168,12 +217,14 @@ function randomExecute(r: Rng): ExecuteCase {
     opts = o;
   }
   let metadata = randomMap(r);
-  if (r.chance(0.5)) metadata = { ...metadata, [metadataKeys.correlationId]: randomString(r, 40) };
+  // The correlation id travels as its own argument; one in `metadata` too is replaced by it.
+  if (r.chance(0.2)) metadata = { ...metadata, [metadataKeys.correlationId]: randomString(r, 40) };
   return {
     tool: randomString(r, 60),
     args: randomArgs(r),
     opts,
     metadata,
+    correlationId: r.chance(0.6) ? randomString(r, 40) : undefined,
     callId: randomUint32(r),
     maxBytes: r.chance(0.1) ? r.int(300) : Number.POSITIVE_INFINITY,
   };
@@ -187,7 +238,7 @@ function referenceExecute(c: ExecuteCase): Uint8Array {
     create(frame.FrameSchema, {
       callId: c.callId,
       body: { case: "execute", value: request },
-      metadata: c.metadata,
+      metadata: frameMetadata(c),
     }),
   );
 }
@@ -217,9 +268,7 @@ describe("the hand-written execute frame encoder", () => {
     for (let i = 0; i < 3000; i++) {
       const c = randomExecute(r);
       const expected = outcome(() => referenceExecute(c));
-      const actual = outcome(() =>
-        encodeExecuteFrame(c.tool, c.args, c.opts, c.metadata, c.maxBytes).chunks(c.callId),
-      );
+      const actual = outcome(() => encodeExecute(c));
       if ("error" in expected) {
         expect(actual, `case ${i}`).toEqual(expected);
         continue;
@@ -237,16 +286,18 @@ describe("the hand-written execute frame encoder", () => {
     }
   });
 
-  it("covers the varint edges of the call id with one frame", () => {
-    const encoded = encodeExecuteFrame("echo", { value: "x" }, undefined, undefined);
-    // `chunks` stamps the id into reserved bytes: the same frame can be stamped again.
+  it("covers the varint edges of the call id, writing one measured frame again and again", () => {
+    encoder.measure("echo", { value: "x" }, undefined, undefined, "c-1");
     for (const callId of uint32Edges) {
-      const wire = Buffer.concat(encoded.chunks(callId));
+      const sink = new CollectingSink();
+      encoder.write(sink, callId);
+      const wire = Buffer.concat(sink.done());
       const expected = referenceExecute({
         tool: "echo",
         args: { value: "x" },
         opts: undefined,
         metadata: undefined,
+        correlationId: "c-1",
         callId,
         maxBytes: Number.POSITIVE_INFINITY,
       });
@@ -265,19 +316,25 @@ describe("the hand-written execute frame encoder", () => {
         maxBytes: Number.POSITIVE_INFINITY,
       };
       expect(
-        outcome(() => Buffer.concat(encodeExecuteFrame("echo", {}, c.opts, undefined).chunks(1))),
-      ).toEqual(outcome(() => referenceExecute(c)));
+        outcome(() => {
+          const wire = Buffer.concat(encodeExecute(c));
+          expect(wire.readUInt32BE(0)).toBe(wire.length - 4);
+          return wire.subarray(4);
+        }),
+      ).toEqual(outcome(() => Buffer.from(referenceExecute(c))));
     }
   });
 
   it("throws PAYLOAD_TOO_LARGE and INVALID_ARGUMENTS before writing anything", () => {
-    expect(() => encodeExecuteFrame("t", { a: "x".repeat(100) }, undefined, undefined, 50)).toThrow(
+    expect(() =>
+      encoder.measure("t", { a: "x".repeat(100) }, undefined, undefined, "c", 50),
+    ).toThrow(
       expect.objectContaining({
         code: "PAYLOAD_TOO_LARGE",
         details: { size: 108, limit: 50, tool: "t" },
       }),
     );
-    expect(() => encodeExecuteFrame("t", { a: () => 1 }, undefined, undefined)).toThrow(
+    expect(() => encoder.measure("t", { a: () => 1 }, undefined, undefined, "c")).toThrow(
       expect.objectContaining({ code: "INVALID_ARGUMENTS" }),
     );
   });

@@ -1,20 +1,29 @@
 import type { Socket } from "node:net";
+import type { FrameSink } from "./execute-frame-encoder.js";
 import { FRAME_HEADER_BYTES } from "./frame-decoder.js";
 
-// Frames smaller than this are copied into one buffer per flush; larger ones go to the socket
-// as they are (a vectored write), so a 1 MiB payload is never copied to be framed.
-const COALESCE_BYTES = 64 * 1024;
+// Frames are written into an arena of this size (a bigger one for a bigger frame); each flush
+// sends the part written since the last one, and the next frames go after it (a region handed to
+// the socket is never written again: a write the kernel did not take at once still holds it).
+const ARENA_BYTES = 64 * 1024;
+// Serialised frames this large go to the socket as their own chunk, not copied into the arena.
+const OWN_CHUNK_BYTES = 64 * 1024;
 
 /**
  * Writes length-prefixed frames to a socket, coalesced per tick: every frame queued in one turn of
  * the event loop (a burst of calls, the next calls started as answers resolve) goes out in one
- * `write` on `process.nextTick`. When `socket.write()` reports a full buffer, frames wait here
- * until `'drain'`.
+ * `write` on `process.nextTick`, straight from the buffer the frames were encoded into (a large
+ * chunk pushed as is goes out in a vectored write, never copied). When `socket.write()` reports a
+ * full buffer, frames wait here until `'drain'`.
  */
-export class FrameWriter {
+export class FrameWriter implements FrameSink {
   readonly #socket: Socket;
+  /** Chunks sealed before the arena's current segment (only when a chunk went in between). */
   #chunks: Uint8Array[] = [];
-  #bytes = 0;
+  #arena: Buffer = Buffer.allocUnsafeSlow(0);
+  /** Start of the arena's segment not yet sent. */
+  #start = 0;
+  #offset = 0;
   #scheduled = false;
   #blocked = false;
   readonly #flush = () => this.flush();
@@ -27,66 +36,83 @@ export class FrameWriter {
     });
   }
 
-  /** Queues one frame (`body` is a serialised `Frame`); it is sent on the next tick. */
-  push(body: Uint8Array): void {
-    const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
-    header.writeUInt32BE(body.length, 0);
-    this.#chunks.push(header, body);
-    this.#bytes += FRAME_HEADER_BYTES + body.length;
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      process.nextTick(this.#flush);
-    }
+  get offset(): number {
+    return this.#offset;
   }
 
-  /** Queues one frame already framed (length prefix included), as consecutive chunks. */
-  pushFramed(chunks: readonly Uint8Array[]): void {
-    for (const chunk of chunks) {
-      this.#chunks.push(chunk);
-      this.#bytes += chunk.length;
+  room(bytes: number): Buffer {
+    if (this.#arena.length - this.#offset >= bytes) return this.#arena;
+    this.#seal();
+    this.#arena = Buffer.allocUnsafeSlow(Math.max(ARENA_BYTES, bytes));
+    this.#start = 0;
+    this.#offset = 0;
+    return this.#arena;
+  }
+
+  commit(end: number): void {
+    this.#offset = end;
+    this.#schedule();
+  }
+
+  pushChunk(chunk: Uint8Array): void {
+    this.#seal();
+    this.#chunks.push(chunk);
+    this.#schedule();
+  }
+
+  /** Queues one frame (`body` is a serialised `Frame`); it is sent on the next tick. */
+  push(body: Uint8Array): void {
+    const own = body.length >= OWN_CHUNK_BYTES;
+    const buf = this.room(FRAME_HEADER_BYTES + (own ? 0 : body.length));
+    let pos = this.#offset;
+    buf.writeUInt32BE(body.length, pos);
+    pos += FRAME_HEADER_BYTES;
+    if (own) {
+      this.commit(pos);
+      this.pushChunk(body);
+      return;
     }
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      process.nextTick(this.#flush);
-    }
+    buf.set(body, pos);
+    this.commit(pos + body.length);
   }
 
   /** Sends what is queued now (unless the socket asked us to wait for `'drain'`). */
   flush(): void {
     this.#scheduled = false;
-    if (this.#blocked || this.#chunks.length === 0) return;
+    if (this.#blocked) return;
     const socket = this.#socket;
     if (socket.destroyed) {
       this.#chunks = [];
-      this.#bytes = 0;
+      this.#start = this.#offset;
       return;
     }
-    const chunks = this.#chunks;
-    const bytes = this.#bytes;
-    this.#chunks = [];
-    this.#bytes = 0;
     let ok: boolean;
-    if (bytes <= COALESCE_BYTES) {
-      ok = socket.write(Buffer.concat(chunks, bytes));
+    if (this.#chunks.length === 0) {
+      if (this.#offset === this.#start) return;
+      ok = socket.write(this.#arena.subarray(this.#start, this.#offset));
+      this.#start = this.#offset;
     } else {
+      this.#seal();
+      const chunks = this.#chunks;
+      this.#chunks = [];
       socket.cork();
       ok = true;
-      let small: Uint8Array[] = [];
-      let smallBytes = 0;
-      for (const chunk of chunks) {
-        if (chunk.length < COALESCE_BYTES) {
-          small.push(chunk);
-          smallBytes += chunk.length;
-          continue;
-        }
-        if (small.length > 0) ok = socket.write(Buffer.concat(small, smallBytes)) && ok;
-        small = [];
-        smallBytes = 0;
-        ok = socket.write(chunk) && ok;
-      }
-      if (small.length > 0) ok = socket.write(Buffer.concat(small, smallBytes)) && ok;
+      for (const chunk of chunks) ok = socket.write(chunk) && ok;
       socket.uncork();
     }
     if (!ok) this.#blocked = true;
+  }
+
+  /** Moves the arena's unsent segment into the chunk list (a chunk goes after it). */
+  #seal(): void {
+    if (this.#offset === this.#start) return;
+    this.#chunks.push(this.#arena.subarray(this.#start, this.#offset));
+    this.#start = this.#offset;
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    process.nextTick(this.#flush);
   }
 }

@@ -2,7 +2,7 @@ import type { Socket } from "node:net";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { type ErrorCode, errorCodes, SnakepitError } from "@snakepit/errors";
 import { frame, metadataKeys, worker } from "./contract.js";
-import { ExecuteFrame, encodeExecuteFrame } from "./execute-frame-encoder.js";
+import { ExecuteFrameEncoder } from "./execute-frame-encoder.js";
 import { decodeFrame } from "./frame-answer-decoder.js";
 import { FrameDecoder } from "./frame-decoder.js";
 import { FrameWriter } from "./frame-writer.js";
@@ -33,10 +33,12 @@ interface Call {
   /** `performance.now()` deadline, 0 for none. */
   readonly deadline: number;
   readonly signal: AbortSignal | undefined;
+  /** Execute calls: the tool, whose `ToolResult` the answer becomes (or its tool error). */
+  readonly tool: string | undefined;
   resolve(value: unknown): void;
   reject(error: SnakepitError): void;
   /** Streams only: received events and the consumer's wake-up. */
-  readonly events?: worker.ExecuteStreamResponse[];
+  readonly events: worker.ExecuteStreamResponse[] | undefined;
   wake?: (() => void) | undefined;
   failure?: SnakepitError | undefined;
 }
@@ -66,6 +68,7 @@ export function createFramesWorkerClient(
   const calls = new Map<number, Call>();
   const bySignal = new WeakMap<AbortSignal, Set<Call>>();
   const writer = new FrameWriter(socket);
+  const encoder = new ExecuteFrameEncoder();
   let nextId = 0;
   let closed: SnakepitError | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -104,15 +107,7 @@ export function createFramesWorkerClient(
     for (const call of [...calls.values()]) settle(call, error);
   }
 
-  function send(
-    body: Body | ExecuteFrame,
-    callId: number,
-    metadata?: Record<string, string>,
-  ): void {
-    if (body instanceof ExecuteFrame) {
-      writer.pushFramed(body.chunks(callId));
-      return;
-    }
+  function send(body: Body, callId: number, metadata?: Record<string, string>): void {
     const message = create(frame.FrameSchema, { callId, body, metadata });
     writer.push(toBinary(frame.FrameSchema, message));
   }
@@ -153,7 +148,17 @@ export function createFramesWorkerClient(
       return;
     }
     forget(call);
-    call.resolve(body.value);
+    if (call.tool === undefined) call.resolve(body.value);
+    else {
+      let result: ToolResult<unknown>;
+      try {
+        result = toToolResult(body.value as worker.ExecuteResponse, call.tool);
+      } catch (err) {
+        call.reject(SnakepitError.from(err));
+        return;
+      }
+      call.resolve(result);
+    }
   }
 
   function isAnswer(kind: Answer): boolean {
@@ -191,6 +196,7 @@ export function createFramesWorkerClient(
     resolve: (value: unknown) => void,
     reject: (error: SnakepitError) => void,
     stream: boolean,
+    tool?: string,
   ): Call {
     do nextId = nextId >= 0xffffffff ? 1 : nextId + 1;
     while (calls.has(nextId));
@@ -202,9 +208,12 @@ export function createFramesWorkerClient(
       operation,
       deadline,
       signal: opts?.signal,
+      tool,
       resolve,
       reject,
-      ...(stream ? { events: [] } : {}),
+      events: stream ? [] : undefined,
+      wake: undefined,
+      failure: undefined,
     };
     if (calls.size === 0) socket.ref();
     calls.set(call.id, call);
@@ -277,7 +286,7 @@ export function createFramesWorkerClient(
   }
 
   function unary<T>(
-    body: Body | ExecuteFrame,
+    body: Body,
     answer: Answer,
     operation: string,
     opts: RpcOptions | undefined,
@@ -336,19 +345,34 @@ export function createFramesWorkerClient(
         ),
       );
     },
-    async execute<T>(
+    execute<T>(
       tool: string,
       args: Readonly<Record<string, unknown>> | undefined,
       opts?: ExecuteRpcOptions,
     ): Promise<ToolResult<T>> {
-      const request = encodeExecuteFrame(tool, args, opts, metadataFor(opts), maxBytes);
-      const response = await unary<worker.ExecuteResponse>(
-        request,
-        "executeResult",
-        `call "${tool}"`,
-        opts,
-      );
-      return toToolResult<T>(response, tool);
+      // Checked and sized first (a bad argument fails before anything else), written once the
+      // call has its id: straight into the writer's buffer, no message objects in between.
+      try {
+        encoder.measure(tool, args, opts, opts?.metadata, opts?.correlationId, maxBytes);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      const operation = `call "${tool}"`;
+      const signal = opts?.signal;
+      if (signal?.aborted) return Promise.reject(abortError(signal.reason, operation));
+      if (closed !== undefined) return Promise.reject(closed);
+      return new Promise<ToolResult<T>>((resolve, reject) => {
+        const call = register(
+          "executeResult",
+          operation,
+          opts,
+          resolve as (v: unknown) => void,
+          reject,
+          false,
+          tool,
+        );
+        encoder.write(writer, call.id);
+      });
     },
     executeStream<T>(
       tool: string,

@@ -12,6 +12,8 @@ export { checkAdapter } from "./check-adapter.js";
 // The pieces of a WorkerClient, for another transport over the same contract (the benchmark's
 // connect-node client): the service, its metadata keys, request and response mapping, errors.
 export { metadataKeys, worker } from "./contract.js";
+// Limits both sides of the bridge share (the pool validates its options against them).
+export { limits } from "./gen/constants.js";
 export type { GrpcErrorContext } from "./grpc-error.js";
 export { mapGrpcError } from "./grpc-error.js";
 export type { RemoveStaleDirectoriesOptions } from "./private-directory.js";

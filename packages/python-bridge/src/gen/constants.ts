@@ -67,4 +67,6 @@ export const environmentVariables = {
 export const limits = {
   /** Largest gRPC message either side sends or accepts (100 MiB). */
   maxMessageBytes: 104857600,
+  /** Most calls a host holds on one process-profile worker at once (its pipeline window, `pipelineDepth`); a frames worker admits at least twice that, so calls the host cancelled that still run there never make it refuse one. */
+  maxPipelineDepth: 64,
 } as const;

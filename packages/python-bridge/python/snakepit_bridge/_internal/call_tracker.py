@@ -14,12 +14,12 @@ from ..gen.constants import WORKER_STOPPED
 
 class CallTracker:
     """At most `concurrency` tools run at once; at most `max_admitted` calls are held (running or
-    waiting for a slot). Counts what heartbeats report."""
+    waiting for a slot; default `2 * concurrency + 2`). Counts what heartbeats report."""
 
-    def __init__(self, worker_id: str, concurrency: int) -> None:
+    def __init__(self, worker_id: str, concurrency: int, max_admitted: Optional[int] = None) -> None:
         self._worker_id = worker_id
         self._concurrency = concurrency
-        self.max_admitted = 2 * concurrency + 2
+        self.max_admitted = 2 * concurrency + 2 if max_admitted is None else max_admitted
         # Never re-entered: a plain Lock is cheaper than the default RLock. Taken as `with
         # self._lock` (C) rather than `with self._cond` (Python-level __enter__/__exit__ per call);
         # waits and notifications go through the condition over that same lock.

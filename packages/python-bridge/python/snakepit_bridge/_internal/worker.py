@@ -23,6 +23,7 @@ from ..gen.constants import (
     ADAPTER_LOAD_FAILED,
     INVALID_OPTIONS,
     MAX_MESSAGE_BYTES,
+    MAX_PIPELINE_DEPTH,
     SECRET_ENV,
     WORKER_START_FAILED,
 )
@@ -206,7 +207,10 @@ class Worker:
         o = self.options
         assert self.adapter is not None and o.frames_fd is not None
         try:
-            tracker = CallTracker(o.worker_id, o.concurrency)
+            # The host may hold a whole pipeline window on a process-profile worker (up to
+            # MAX_PIPELINE_DEPTH calls), plus calls it cancelled that still run here.
+            tracker = CallTracker(o.worker_id, o.concurrency,
+                                  2 * max(o.concurrency, MAX_PIPELINE_DEPTH) + 2)
             runner = ToolRunner(self.adapter, o.worker_id, self.loop, session_store, host_call, tracker,
                                 o.max_message_bytes)
             self.frames = FrameServer(frames_socket(o.frames_fd), runner, tracker, o.concurrency,

@@ -60,3 +60,5 @@ SECRET_ENV: Final = "SNAKEPIT_SECRET"
 # Limits both sides enforce.
 MAX_MESSAGE_BYTES: Final = 104857600
 """Largest gRPC message either side sends or accepts (100 MiB)."""
+MAX_PIPELINE_DEPTH: Final = 64
+"""Most calls a host holds on one process-profile worker at once (its pipeline window, `pipelineDepth`); a frames worker admits at least twice that, so calls the host cancelled that still run there never make it refuse one."""
