@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from conftest import ECHO, args, wait_until
+from conftest import ECHO, args, decode, wait_until
 from snakepit_bridge._internal.adapter import load_adapter
 from snakepit_bridge._internal.event_loop import EventLoopThread
 from snakepit_bridge._internal.frame_server import FrameServer
@@ -276,3 +276,16 @@ def test_a_new_call_carries_every_field_of_the_request():
     assert (bare.call_id, bare.session_id, bare.timeout_ms, bare.metadata, bare.session, bare.tool) == \
         ("", "", 0, {}, None, "")
     assert not bare.is_cancelled
+
+
+def test_pipelined_results_large_and_small_arrive_whole_when_the_host_reads_slowly(served):
+    host, _ = served
+    batches = [[b"a" * 600_000, "ü" * 3, b"", b"b" * 5000], ["x" * 4096, None, b"c" * 300_000, "y" * 4095]]
+    for n, values in enumerate(batches):  # a window of 4 (the fixture's admission limit) at a time
+        first = 1 + 4 * n
+        host.sock.sendall(b"".join(_framed(execute(first + i, "echo", value=v)) for i, v in enumerate(values)))
+        time.sleep(0.3)  # the worker's writes fill the socket buffer: partial `sendmsg`s
+        for i, value in enumerate(values):
+            result = host.read()
+            assert result.call_id == first + i and result.execute_result.WhichOneof("outcome") == "result"
+            assert decode(result.execute_result.result) == value
