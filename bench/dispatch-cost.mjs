@@ -1,10 +1,11 @@
 // The pool's own dispatch path against pool size, without Python: the dispatcher, the worker
 // set and the call lease from @snakepit/pool's build, over in-memory workers whose "RPC"
 // answers on the next turn of the event loop. The workers are what the default process profile
-// makes (room for `pipelineDepth` 4 calls, sequential). Node CPU µs per call with 256 workers vs 2,
-// at c=1 (a free worker at once), c=128 (half the large pool busy), c=512 (no idle worker: calls go
-// into busy workers' windows) and c=2048 (every window full, 1,024 calls held: the rest wait, and
-// every completion hands its room to the next waiting call). This isolates what used to grow with
+// makes (room for `pipelineDepth` 32 quick calls, sequential). Node CPU µs per call with 256
+// workers vs 2, at c=1 (a free worker at once), c=128 (half the large pool busy), c=512 (no idle
+// worker: calls go into busy workers' windows) and c=2048 (8 calls in each large-pool window; on
+// 2 workers the windows are full, 64 calls held: the rest wait, and every completion hands its
+// room to the next waiting call). This isolates what used to grow with
 // the pool's size (pump() copying and walking every worker twice per completion); the
 // real-process version is pool-size.mjs.
 import { leaseWorker } from "../packages/pool/dist/call-lease.js";
@@ -15,12 +16,12 @@ import { WorkerSet } from "../packages/pool/dist/worker-set.js";
 import { closedLoop, median, quick } from "./load.mjs";
 import { TARGET_RATIO } from "./pool-size.mjs";
 
-const DEPTH = 4;
+const DEPTH = 32;
 
 function inMemoryPool(size) {
   const workers = new WorkerSet("bench");
   for (let i = 0; i < size; i++) {
-    // The default process profile: pipelineDepth 4, one call at a time in Python (sequential).
+    // The default process profile: pipelineDepth 32, one call at a time in Python (sequential).
     const w = workers.create(DEPTH, undefined, true);
     w.process = {
       pid: i,

@@ -3,9 +3,9 @@
 // length-prefixed stdio pipe (bench/fixtures/pipe_echo.py; Node frames, Python json.loads/dumps,
 // Node JSON.parse). Both peers run one Python process; "concurrency 8" means 8 requests pipelined
 // on its stdin, answered in order. Pools, on both transports: the process profile (the default;
-// pipelineDepth 4 by default) and the thread profile (64 slots), 1 and 2 workers each, all
+// pipelineDepth 32 by default) and the thread profile (64 slots), 1 and 2 workers each, all
 // plain-spawned. The row the targets of issue 13 are about is the newcomer's pool:
-// `createPool({ adapter, size: 1 })` (frames, process profile, pipelineDepth 4: nothing passed but
+// `createPool({ adapter, size: 1 })` (frames, process profile, pipelineDepth 32: nothing passed but
 // the interpreter, a name and `registry: false`, neither on the call path). 100-byte and 1 MiB
 // string values, JSON on every path (the pool JSON-encodes its arguments too: the same work). Rounds
 // alternate the paths; cells are medians, each ratio is the median of per-round ratios of two paths
@@ -278,7 +278,7 @@ export async function benchPeers({
     "",
     `With no call running, the ${specs.length} pools' background (heartbeats both ways) cost this process ${backgroundMsPerS.toFixed(1)} ms of CPU per second, which every round is charged: at 20,000 calls/s that is ${((backgroundMsPerS * 1000) / 20_000).toFixed(2)} µs per call.`,
     "",
-    `Targets (issue 13), on the pool with default options and 1 worker (\`createPool({ adapter, size: 1 })\`: frames, process profile, pipelineDepth 4) unless named, ratios measured in this run (median of per-round ratios): ${met} of ${targets.length} met.`,
+    `Targets (issue 13), on the pool with default options and 1 worker (\`createPool({ adapter, size: 1 })\`: frames, process profile, pipelineDepth 32) unless named, ratios measured in this run (median of per-round ratios): ${met} of ${targets.length} met.`,
     "",
     "| target | measured | wanted | met |",
     "|---|---|---|---|",

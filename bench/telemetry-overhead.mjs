@@ -1,5 +1,5 @@
 // Telemetry at speed, one run: the frames pool with its default options (`createPool({ adapter,
-// size })`: frames, process profile, pipelineDepth 4, heartbeats on), 1 and 2 workers, 100-byte
+// size })`: frames, process profile, pipelineDepth 32, heartbeats on), 1 and 2 workers, 100-byte
 // echo at concurrency 8 and 64, three ways, in alternating rounds:
 // - off: no subscriber, the default silent logger, no OpenTelemetry SDK;
 // - metrics + pino: Prometheus metrics subscribed (`createMetrics` into a fresh prom-client

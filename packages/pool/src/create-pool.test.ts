@@ -203,6 +203,21 @@ describe("createPool", () => {
     expect(p.stats().restarts).toBe(0);
   });
 
+  it("a worker whose calls take milliseconds holds one at a time; quick calls open its window again", async () => {
+    const p = pool({ adapter: echoAdapter, size: 1 });
+    await p.ready();
+    await p.execute("sleep", { seconds: 0.05 });
+    const slow = Array.from({ length: 4 }, () => p.execute("sleep", { seconds: 0.02 }));
+    expect(p.stats()).toMatchObject({ inFlight: 1, queueDepth: 3 });
+    await Promise.all(slow);
+    // Quick calls, one at a time, bring the average running time back under 1 ms.
+    for (let i = 0; i < 100; i++) await p.execute("echo", { value: i });
+    const quick = Array.from({ length: 8 }, (_, i) => p.execute("echo", { value: i }));
+    const depth = process.env.SNAKEPIT_TRANSPORT === "grpc" ? 1 : 8;
+    expect(p.stats()).toMatchObject({ inFlight: depth, queueDepth: 8 - depth });
+    expect(await Promise.all(quick)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+
   it("refuses calls after close() and closes idempotently", async () => {
     const p = pool({ adapter: echoAdapter, size: 1 });
     await p.ready();

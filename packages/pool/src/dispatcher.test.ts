@@ -71,17 +71,17 @@ describe("Dispatcher", () => {
     expect(granted.map(([name]) => name)).toEqual(["c0", "c1", "c2", "c3", "c4"]);
   });
 
-  it("LRU: a new call goes to the worker that has waited longest", async () => {
+  it("a new call goes to the idle worker that finished last (warm), not the one idle longest", async () => {
     const { dispatcher, start, workers } = setup(3);
     const [a, b, c] = workers as [Worker, Worker, Worker];
-    const ca = await start("1");
-    const cb = await start("2");
-    const cc = await start("3");
-    expect([ca.worker, cb.worker, cc.worker]).toEqual([a, b, c]);
-    dispatcher.release(b, cb.call);
-    dispatcher.release(a, ca.call);
-    expect((await start("4")).worker).toBe(b);
-    expect((await start("5")).worker).toBe(a);
+    const first = await start("1");
+    const second = await start("2");
+    const third = await start("3");
+    expect([first.worker, second.worker, third.worker]).toEqual([c, b, a]);
+    dispatcher.release(b, second.call);
+    dispatcher.release(a, third.call);
+    expect((await start("4")).worker).toBe(a);
+    expect((await start("5")).worker).toBe(b);
   });
 
   it("QUEUE_FULL: a call that would wait beyond maxQueue fails at once", async () => {
@@ -139,7 +139,7 @@ describe("Dispatcher", () => {
       got = g.worker;
     });
     // An unrelated call takes the free worker; the strict call still waits.
-    expect((await start("other")).worker).toBe(workers[1]);
+    expect((await start("other")).worker).toBe(workers.find((w) => w !== bound.worker));
     await Promise.resolve();
     expect(got).toBeUndefined();
     dispatcher.release(bound.worker, bound.call);
@@ -158,10 +158,11 @@ describe("Dispatcher", () => {
   });
 
   it("strict calls bound to a worker that stops serving run anywhere", async () => {
-    const { dispatcher, start, set, workers } = setup(2);
-    const [a, b] = workers as [Worker, Worker];
-    await start("bind", { sessionId: "s" });
+    const { dispatcher, start, set } = setup(2);
+    // a: the session's worker; b: the other one.
+    const a = (await start("bind", { sessionId: "s" })).worker;
     const other = await start("busy-b");
+    const b = other.worker;
     const strict = start("strict", { sessionId: "s", affinity: "strict-queue" });
     dispatcher.release(b, other.call);
     await new Promise((r) => setImmediate(r));

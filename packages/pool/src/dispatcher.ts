@@ -68,7 +68,7 @@ export class Dispatcher {
         return worker?.state.kind === "ready" ? worker : undefined;
       },
       hasRoom: (worker) => worker.available,
-      leastRecentlyUsed: () => workers.leastRecentlyUsed(),
+      nextWithRoom: () => workers.nextWithRoom(),
     };
   }
 
@@ -170,7 +170,7 @@ export class Dispatcher {
   }
 
   /**
-   * Fills every worker with room, least recently used first. For when the rules change for
+   * Fills every worker with room, in the order new calls take them. For when the rules change for
    * many calls at once: a worker started serving, or stopped (its strict calls may go anywhere).
    */
   fillAll(stopped?: Worker): void {

@@ -4,8 +4,8 @@ import { resolvePoolOptions } from "./pool-options.js";
 const adapter = "adapter.py:Adapter";
 
 describe("resolvePoolOptions: a worker's capacity", () => {
-  it("is a pipeline window of 4 with frames, none with gRPC (whose calls would not keep their order)", () => {
-    expect(resolvePoolOptions({ adapter, transport: "frames" }).capacity).toBe(4);
+  it("is a pipeline window of 32 with frames, none with gRPC (whose calls would not keep their order)", () => {
+    expect(resolvePoolOptions({ adapter, transport: "frames" }).capacity).toBe(32);
     expect(resolvePoolOptions({ adapter, transport: "grpc" }).capacity).toBe(1);
     expect(resolvePoolOptions({ adapter, transport: "grpc", pipelineDepth: 3 }).capacity).toBe(3);
     expect(resolvePoolOptions({ adapter, transport: "frames", pipelineDepth: 1 }).capacity).toBe(1);

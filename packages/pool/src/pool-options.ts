@@ -10,8 +10,8 @@ import {
 import type { HeartbeatSettings } from "@snakepit/heartbeat";
 import { resolveHeartbeatOptions } from "@snakepit/heartbeat/internal";
 import { type RecyclePolicy, validateRecyclePolicy } from "@snakepit/lifecycle";
-import { limits } from "@snakepit/python-bridge/internal";
 import { recyclePolicyKeys } from "@snakepit/lifecycle/internal";
+import { limits } from "@snakepit/python-bridge/internal";
 import type { Logger } from "./logger.js";
 import { silentLogger } from "./logger.js";
 import type { AffinityMode } from "./pool-types.js";
@@ -61,16 +61,18 @@ export interface PoolOptions {
   /** Calls one worker serves at once with the `thread` profile. Default 4. */
   readonly threadsPerWorker?: number;
   /**
-   * `process` profile: calls one worker may hold at once (1–4), its pipeline window. The worker
-   * still runs one at a time, in order; the next ones wait in its socket, so Python never idles
-   * for a round trip between calls (what python-shell's pipelined stdin gets for free). A call
-   * goes into a busy worker's window only when no worker is idle. A call waiting there has been
-   * dispatched: its deadline runs, an abort cancels it (it then never starts), a crash fails it
-   * with `WORKER_CRASHED` (an `idempotent` call runs again elsewhere), a worker found stuck on an
-   * earlier call sends it to another worker (it never started), and it no longer counts
-   * towards `maxQueue` or `queueTimeoutMs`. Default 4 with the frames transport; 1 (no window: a
-   * call waits in the pool's queue until a worker is free, and may take whichever frees first)
-   * with gRPC, whose worker runs the calls of its window one at a time but not necessarily in
+   * `process` profile: calls one worker may hold at once, its pipeline window (1–64 with frames,
+   * 1–4 with gRPC). The worker still runs one at a time, in order; the next ones wait in its
+   * socket, so Python never idles for a round trip between calls (what python-shell's pipelined
+   * stdin gets for free). A call goes into a busy worker's window only when no worker is idle,
+   * and only while that worker's calls are quick (averaged running time under 1 ms; a worker
+   * with slower calls holds one at a time). A call waiting there has been dispatched: its
+   * deadline runs, an abort cancels it (it then never starts), a crash fails it with
+   * `WORKER_CRASHED` (an `idempotent` call runs again elsewhere), a worker found stuck on an
+   * earlier call sends it to another worker (it never started), and it no longer counts towards
+   * `maxQueue` or `queueTimeoutMs`. Default 32 with the frames transport; 1 (no window: a call
+   * waits in the pool's queue until a worker is free, and may take whichever frees first) with
+   * gRPC, whose worker runs the calls of its window one at a time but not necessarily in
    * dispatch order.
    */
   readonly pipelineDepth?: number;
@@ -407,7 +409,10 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
   const transport = resolveTransport(o.transport);
   // A gRPC worker admits 2 × its concurrency + 2 calls; a frames worker, a whole window.
   const maxDepth = transport === "grpc" ? 4 : limits.maxPipelineDepth;
-  if (o.pipelineDepth !== undefined && expectInteger("pipelineDepth", o.pipelineDepth, 1) > maxDepth)
+  if (
+    o.pipelineDepth !== undefined &&
+    expectInteger("pipelineDepth", o.pipelineDepth, 1) > maxDepth
+  )
     throw invalidOption(
       "pipelineDepth",
       `an integer from 1 to ${maxDepth} (transport "${transport}")`,
@@ -436,7 +441,7 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
     capacity:
       profile === "thread"
         ? int("threadsPerWorker", 4, 1)
-        : int("pipelineDepth", transport === "grpc" ? 1 : 4, 1),
+        : int("pipelineDepth", transport === "grpc" ? 1 : 32, 1),
     concurrency: profile === "thread" ? int("threadsPerWorker", 4, 1) : 1,
     minReady,
     affinity: o.affinity ?? "hint",

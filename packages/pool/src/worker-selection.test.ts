@@ -2,18 +2,18 @@ import { describe, expect, it } from "vitest";
 import type { AffinityMode } from "./pool-types.js";
 import { mayRunOn, type SelectionView, selectWorker } from "./worker-selection.js";
 
-/** Workers are names; `room` lists those with room, least recently used first. */
+/** Workers are names; `room` lists those with room, the one a new call takes first. */
 function view(room: string[], sessions: Record<string, string> = {}): SelectionView<string> {
   return {
     sessionWorker: (id) => sessions[id],
     hasRoom: (w) => room.includes(w),
-    leastRecentlyUsed: () => room[0],
+    nextWithRoom: () => room[0],
   };
 }
 const call = (sessionId?: string, affinity: AffinityMode = "hint") => ({ sessionId, affinity });
 
 describe("selectWorker", () => {
-  it("gives a call without a session the least recently used worker with room", () => {
+  it("gives a call without a session the pool's next worker with room", () => {
     expect(selectWorker(call(), view(["b", "a"]))).toEqual({ kind: "run", worker: "b" });
   });
 
@@ -22,7 +22,7 @@ describe("selectWorker", () => {
   });
 
   it.each<AffinityMode>(["hint", "strict-queue", "strict-fail-fast"])(
-    "%s: a session goes to its own worker when that has room, even if another was used longer ago",
+    "%s: a session goes to its own worker when that has room, even if another comes first",
     (mode) => {
       expect(selectWorker(call("s", mode), view(["a", "b"], { s: "b" }))).toEqual({
         kind: "run",

@@ -12,8 +12,8 @@ export interface SelectionView<W> {
   sessionWorker(sessionId: string): W | undefined;
   /** True when `worker` may take another call now. */
   hasRoom(worker: W): boolean;
-  /** The worker with room that was used longest ago, if any. */
-  leastRecentlyUsed(): W | undefined;
+  /** The worker with room a new call takes (an idle one before a busy one), if any. */
+  nextWithRoom(): W | undefined;
 }
 
 /**
@@ -30,7 +30,7 @@ export type Selection<W> =
  * Picks the worker for a new call, the way the pool does (pure; a balancer in piscina's
  * sense). A call with a session goes to its session's worker when that has room; otherwise
  * `strict-fail-fast` is `busy`, `strict-queue` waits for that worker, and `hint` takes any
- * worker. Any other call takes the least recently used worker with room, or waits.
+ * worker. Any other call takes the pool's next worker with room, or waits.
  * When the session's worker is gone, every mode takes any worker.
  */
 export function selectWorker<W>(call: SelectionCall, view: SelectionView<W>): Selection<W> {
@@ -40,7 +40,7 @@ export function selectWorker<W>(call: SelectionCall, view: SelectionView<W>): Se
     if (call.affinity === "strict-fail-fast") return { kind: "busy", worker: own };
     if (call.affinity === "strict-queue") return { kind: "wait", preferred: own };
   }
-  const worker = view.leastRecentlyUsed();
+  const worker = view.nextWithRoom();
   return worker === undefined ? { kind: "wait", preferred: own } : { kind: "run", worker };
 }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { PendingCall } from "./call-queue.js";
 import { WorkerSet } from "./worker-set.js";
 import type { WorkerSlot } from "./worker-slot.js";
+import { QUICK_CALL_MS } from "./worker-slot.js";
 
 const call = (id: string) => ({ id }) as PendingCall;
 
@@ -29,19 +30,19 @@ describe("WorkerSet", () => {
     expect(workers.size).toBe(2);
   });
 
-  it("LRU: the worker with room used longest ago comes first; booking and releasing touch it", () => {
+  it("the idle worker used last comes first (warm); booking and releasing touch it", () => {
     const { workers, list } = set(3);
     const [a, b, c] = list as [(typeof list)[0], (typeof list)[0], (typeof list)[0]];
     for (const w of list) workers.transition(w, { kind: "ready" });
-    expect(workers.withRoom().map((w) => w.id)).toEqual(["p-1", "p-2", "p-3"]);
-    const ca = call("a");
-    workers.book(a, ca);
-    expect(workers.leastRecentlyUsed()).toBe(b);
+    expect(workers.withRoom().map((w) => w.id)).toEqual(["p-3", "p-2", "p-1"]);
+    const cc = call("c");
+    workers.book(c, cc);
+    expect(workers.nextWithRoom()).toBe(b);
     workers.book(b, call("b"));
-    workers.release(a, ca);
-    // a finished after c last worked: c has waited longest
+    workers.release(c, cc);
+    // c has just finished: it goes before a, which has been idle all along.
     expect(workers.withRoom()).toEqual([c, a]);
-    workers.touch(c);
+    workers.touch(a);
     expect(workers.withRoom()).toEqual([a, c]);
   });
 
@@ -51,12 +52,12 @@ describe("WorkerSet", () => {
     workers.transition(w, { kind: "ready" });
     const [x, y] = [call("x"), call("y")];
     workers.book(w, x);
-    expect(workers.leastRecentlyUsed()).toBe(w);
+    expect(workers.nextWithRoom()).toBe(w);
     workers.book(w, y);
-    expect(workers.leastRecentlyUsed()).toBeUndefined();
+    expect(workers.nextWithRoom()).toBeUndefined();
     expect(workers.heldCount).toBe(2);
     expect(workers.release(w, x)).toBe(true);
-    expect(workers.leastRecentlyUsed()).toBe(w);
+    expect(workers.nextWithRoom()).toBe(w);
     expect(workers.heldCount).toBe(1);
   });
 
@@ -68,7 +69,7 @@ describe("WorkerSet", () => {
     expect(workers.withRoom()).toEqual([]);
   });
 
-  it("an idle worker comes before a busy one with room, whatever their LRU order", () => {
+  it("an idle worker comes before a busy one with room; busy ones go in the order they were given calls", () => {
     const { workers, list } = set(3, 4);
     const [a, b, c] = list;
     for (const w of list) workers.transition(w, { kind: "ready" });
@@ -76,13 +77,13 @@ describe("WorkerSet", () => {
     workers.book(a, first);
     workers.book(b, call("2"));
     // a and b are busy with room left; c is idle though it was listed after them.
-    expect(workers.leastRecentlyUsed()).toBe(c);
+    expect(workers.nextWithRoom()).toBe(c);
     workers.book(c, call("3"));
     expect(workers.withRoom()).toEqual([a, b, c]);
     // a finished its call: it is idle again, so it comes first.
     workers.release(a, first);
     expect(workers.withRoom()).toEqual([a, b, c]);
-    expect(workers.leastRecentlyUsed()).toBe(a);
+    expect(workers.nextWithRoom()).toBe(a);
     workers.book(a, call("4"));
     expect(workers.withRoom()).toEqual([b, c, a]);
   });
@@ -101,5 +102,82 @@ describe("WorkerSet", () => {
     expect(seq.available).toBe(false);
     workers.setCancelling(seq, false);
     expect(workers.withRoom()).toEqual([threads, seq]);
+  });
+});
+
+describe("the pipeline window of a sequential worker", () => {
+  // Pure: times are passed in (ms), no clock.
+  it("holds its whole window while calls are quick, one call once they are not, and the window again once they are quick again", () => {
+    const w = new WorkerSet<PendingCall>("p").create(4, undefined, true);
+    w.transition({ kind: "ready" });
+    expect(w.window).toBe(4);
+    // Four quick calls back to back: each runs 0.1 ms after the one before.
+    const calls = ["a", "b", "c", "d"].map(call);
+    for (const c of calls) w.book(c, 0);
+    calls.forEach((c, i) => {
+      w.finish(c, 0.1 * (i + 1));
+    });
+    expect(w.callMs).toBeCloseTo(0.1 * (1 - 0.75 ** 4), 6);
+    expect(w.window).toBe(4);
+    // One slow call (50 ms from when the worker could start it): the window closes.
+    const slow = call("slow");
+    w.book(slow, 10);
+    w.finish(slow, 60);
+    expect(w.callMs).toBeGreaterThan(QUICK_CALL_MS);
+    expect(w.window).toBe(1);
+    expect(w.available).toBe(true);
+    w.book(call("x"), 61);
+    expect(w.available).toBe(false);
+    // Quick calls bring the average back under QUICK_CALL_MS: the window opens again.
+    let now = 61;
+    w.finish([...w.inFlight][0] as PendingCall, (now += 0.1));
+    while (w.callMs >= QUICK_CALL_MS) {
+      const c = call("q");
+      w.book(c, now);
+      w.finish(c, (now += 0.1));
+    }
+    expect(w.window).toBe(4);
+  });
+
+  it("measures a call from when the worker could start it: the end of the call before, or its dispatch to an idle worker", () => {
+    const w = new WorkerSet<PendingCall>("p").create(4, undefined, true);
+    const [a, b] = [call("a"), call("b")];
+    // b waited behind a: its 0.2 ms count from a's end, not from its own dispatch.
+    w.book(a, 100);
+    w.book(b, 100);
+    w.finish(a, 100.2);
+    w.finish(b, 100.4);
+    expect(w.callMs).toBeCloseTo(0.2 * (1 - 0.75 ** 2), 6);
+    // Idle for a second, then one call of 0.2 ms: the idle time does not count.
+    const c = call("c");
+    w.book(c, 1101);
+    w.finish(c, 1101.2);
+    expect(w.callMs).toBeCloseTo(0.2 * (1 - 0.75 ** 3), 6);
+  });
+
+  it("a set unlists a worker whose window shrank below its calls, and lists it again when it has room", () => {
+    const workers = new WorkerSet<PendingCall>("p");
+    const w = workers.create(4, undefined, true);
+    workers.transition(w, { kind: "ready" });
+    const calls = ["a", "b", "c"].map(call);
+    for (const c of calls) workers.book(w, c);
+    expect(workers.nextWithRoom()).toBe(w);
+    w.callMs = 5; // as after a slow call
+    expect(workers.release(w, calls[0] as PendingCall)).toBe(false);
+    expect(workers.nextWithRoom()).toBeUndefined();
+    workers.release(w, calls[1] as PendingCall);
+    w.callMs = 5;
+    workers.release(w, calls[2] as PendingCall);
+    w.callMs = 5;
+    // Idle now: room for one call.
+    expect(workers.nextWithRoom()).toBe(w);
+  });
+
+  it("a thread-profile worker always has its whole capacity", () => {
+    const w = new WorkerSet<PendingCall>("p").create(4, undefined, false);
+    const c = call("slow");
+    w.book(c, 0);
+    w.finish(c, 5000);
+    expect(w.window).toBe(4);
   });
 });

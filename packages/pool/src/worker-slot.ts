@@ -17,6 +17,17 @@ export type WorkerSlotState =
 /** Why the pool stops a worker. */
 export type StopReason = "close" | "destroy" | "start-failed" | "unhealthy" | "stuck" | "recycled";
 
+/**
+ * A sequential worker pipelines (holds more than one call: its window) only while its calls are
+ * quick: while their running time, averaged over the last few, stays under this. A window saves
+ * the round trip between two calls (tens of µs), which matters to calls of microseconds, not to
+ * calls of milliseconds — and a call waiting in a window waits for that worker even when another
+ * frees up first, which long calls of varying length make costly.
+ */
+export const QUICK_CALL_MS = 1;
+// Weight of the newest call in the running-time average (about the last 4–8 calls count).
+const SMOOTHING = 0.25;
+
 const allowed: Record<WorkerSlotState["kind"], readonly WorkerSlotState["kind"][]> = {
   starting: ["ready", "stopping", "exited"],
   ready: ["draining", "stopping", "exited"],
@@ -79,6 +90,14 @@ export class WorkerSlot<Call> {
   readonly sequential: boolean;
   /** Calls cancelled while running that the worker has not let go of yet (see {@link WorkerSet.setCancelling}). */
   cancelling = 0;
+  /**
+   * A sequential worker with a window: the running time of its calls, averaged (ms; see
+   * {@link QUICK_CALL_MS}). A call's running time is measured from when the worker could start it
+   * (the end of the call before, or its dispatch to an idle worker) to its end.
+   */
+  callMs = 0;
+  #busySince = 0;
+  #lastEnd = 0;
 
   constructor(id: string, capacity = 1, maxRequests?: number, sequential = false) {
     this.id = id;
@@ -112,10 +131,26 @@ export class WorkerSlot<Call> {
   get available(): boolean {
     return (
       this.#state.kind === "ready" &&
-      this.inFlight.size < this.capacity &&
+      this.inFlight.size < this.window &&
       !this.atLimit &&
       (this.cancelling === 0 || !this.sequential)
     );
+  }
+
+  /** Calls it may hold now: its capacity, but 1 for a sequential worker whose calls are not quick. */
+  get window(): number {
+    return this.sequential && this.callMs >= QUICK_CALL_MS ? 1 : this.capacity;
+  }
+
+  /** True when the running time of its calls is tracked (a sequential worker with a window). */
+  get pipelines(): boolean {
+    return this.sequential && this.capacity > 1;
+  }
+
+  /** Adds a call dispatched to it at `now` (`performance.now()`, needed only when it {@link pipelines}). */
+  book(call: Call, now = 0): void {
+    this.inFlight.add(call);
+    if (this.inFlight.size === 1) this.#busySince = now;
   }
 
   /** Moves to `next`; returns false (and changes nothing) when the transition is not allowed. */
@@ -133,9 +168,14 @@ export class WorkerSlot<Call> {
     });
   }
 
-  /** Removes a finished call; wakes {@link idle} when it was the last one. */
-  finish(call: Call): void {
+  /** Removes a call that ended at `now` (as in {@link book}); wakes {@link idle} when it was the last one. */
+  finish(call: Call, now = 0): void {
     this.inFlight.delete(call);
+    if (this.pipelines) {
+      const ms = now - Math.max(this.#lastEnd, this.#busySince);
+      this.callMs += SMOOTHING * (ms - this.callMs);
+      this.#lastEnd = now;
+    }
     if (this.inFlight.size === 0) {
       this.#drained?.();
       this.#drained = undefined;
