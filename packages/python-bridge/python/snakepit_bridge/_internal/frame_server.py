@@ -13,15 +13,16 @@ Threads, thread profile: one reader (`snakepit-frames-reader`) that answers cont
 queues calls for `concurrency` call threads (`snakepit-call-N`). Async tools run on the worker's
 event loop in both.
 
-Frames are read by `FrameReader`, written by `FrameWriter` (coalesced `sendmsg`), unary results
-serialised by hand (wire.py). A malformed, truncated or oversized frame closes the connection; so
-does EOF. Either way the worker terminates (`on_closed`) and the host fails the calls on it.
+Frames are read by `FrameReader`, written by `FrameWriter` (coalesced `sendmsg`), a unary result's
+whole frame serialised by hand in one step (`wire.result_frame`). Whether calls are traced is looked
+up once per read, not per call, and a call without tracing enters no span context. A malformed,
+truncated or oversized frame closes the connection; so does EOF. Either way the worker terminates
+(`on_closed`) and the host fails the calls on it.
 """
 
 from __future__ import annotations
 
 import collections
-import contextlib
 import logging
 import os
 import queue
@@ -243,9 +244,7 @@ class FrameServer:
         frames = self._reader.read()
         if frames is None:
             return False
-        if frames:
-            # Whether calls are traced, looked up once per read rather than per call (about a
-            # microsecond: the API reads the environment while no provider is set).
+        if frames:  # (once per read, not per call: ~1 µs while no provider is set)
             self._traced = otel.enabled()
         for frame in frames:
             self._dispatch(frame)
@@ -398,7 +397,7 @@ class FrameServer:
             return
         stream = entry.stream
         active = lambda: not self._closed.is_set()  # noqa: E731 - a one-line predicate
-        messages = self._runner.stream(entry.request, call, span or _no_span, active)
+        messages = self._runner.stream(entry.request, call, span, active)
         try:
             for message in messages:
                 if message.WhichOneof("event") == "chunk" and not stream.take(call):
@@ -406,13 +405,6 @@ class FrameServer:
                 self._answer(call_id, "stream_event", message)
         finally:
             messages.close()
-
-
-_NO_SPAN: ContextManager[Any] = contextlib.nullcontext()
-
-
-def _no_span() -> ContextManager[Any]:
-    return _NO_SPAN
 
 
 __all__ = ["FrameServer"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import inspect
 import logging
 import time
@@ -162,14 +163,14 @@ class ToolRunner:
             response.error.CopyFrom(error_to_proto(error))
         return response
 
-    def stream(self, request: Any, call: CallContext, span: Callable[[], ContextManager[Any]],
+    def stream(self, request: Any, call: CallContext, span: Optional[Callable[[], ContextManager[Any]]],
                active: Callable[[], bool]) -> Generator[worker_pb2.ExecuteStreamResponse, None, None]:
         """Runs a generator tool (already admitted), yielding its stream messages; the last one is
         `end` or `error`, unless the call was cancelled and the peer is gone (`active()` false)."""
         started = time.perf_counter()
         chunks = 0
         try:
-            with self.tracker.slot(call), span():
+            with self.tracker.slot(call), (span() if span is not None else contextlib.nullcontext()):
                 tool, args, kwargs = self.prepare(request, streaming=True)
                 token = activate(call)
                 try:
