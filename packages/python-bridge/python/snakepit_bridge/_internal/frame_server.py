@@ -52,10 +52,15 @@ _STANDBY_IDLE_TICKS = 40
 # A result may wait for the next one (to share its write) only when the next call's tool usually
 # takes less than this.
 _HOLD_UNDER_S = 0.0005
-# At most this many results are held back: the batch goes out while the calls behind it still run,
-# so the host's next calls arrive before the worker runs out of work (it never idles for a round
-# trip, as it would if a whole window's results went out together at its end).
-_HOLD_AT_MOST = 1
+# How many results may be held back: half the calls already waiting behind them, at least one and
+# at most 16. The batch goes out while the calls behind it still run, so the host's next calls
+# arrive before the worker runs out of work (it never idles for a round trip, as it would if a
+# whole window's results went out together at its end), and a deep window gives big batches: one
+# sendmsg, and one wake-up of the host, per batch. Measured (1 worker, c=64, window 32, alternating
+# runs): pairs only 31.6-31.9k calls/s, Python 18.0-18.2 µs and host 12.4-13.1 µs CPU per call;
+# up to 16: 36.9-37.3k, 15.7-15.8 µs and 10.8-11.6 µs.
+_HOLD_AT_LEAST = 1
+_HOLD_AT_MOST = 16
 
 
 class _Call:
@@ -315,12 +320,14 @@ class FrameServer:
 
     def _send_result(self, parts: List[bytes]) -> None:
         """Sends a unary result, or (process profile) holds it back to go out in one write with the
-        next result when the next call is already here and its tool usually takes under
-        `_HOLD_UNDER_S`: with calls pipelined, results then travel in batches, as calls do, and
+        next results when the next call is already here and its tool usually takes under
+        `_HOLD_UNDER_S` (up to half the calls waiting, see `_HOLD_AT_MOST`): with calls
+        pipelined, results then travel in batches, as calls do, and
         each side makes one system call per batch rather than one per call. If that next call runs
         long after all, the standby thread writes what is held within about two ticks."""
         pending = self._pending
-        if self._inline and pending and self._held < _HOLD_AT_MOST:
+        room = min(_HOLD_AT_MOST, max(_HOLD_AT_LEAST, len(pending) >> 1))
+        if self._inline and pending and self._held < room:
             usual = self._durations.get(pending[0].call.tool)
             if usual is not None and usual < _HOLD_UNDER_S:
                 self._held += 1
