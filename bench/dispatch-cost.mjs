@@ -22,7 +22,7 @@ function inMemoryPool(size) {
   const workers = new WorkerSet("bench");
   for (let i = 0; i < size; i++) {
     // The default process profile: pipelineDepth 32, one call at a time in Python (sequential).
-    const w = workers.create(DEPTH, undefined, true);
+    const w = workers.create(DEPTH, undefined, true, true);
     w.process = {
       pid: i,
       exit: undefined,

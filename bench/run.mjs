@@ -86,7 +86,7 @@ await section(
 await section(
   "heartbeat",
   "Heartbeat overhead",
-  `The same load (\`add\`) against two pools of 2 workers on the default transport (frames), heartbeats on (defaults: a ping per worker every 2 s) and off, ${quick ? "1 round" : "7 alternating rounds"} of ${quick ? "0.2 s" : "2 s (one heartbeat interval, so every round holds heartbeats)"} each at concurrency 8; calls/s are medians, the ratio is the median of the rounds' own ratios.`,
+  `The same load (\`add\`) against two pools of 2 workers on the default transport (frames), heartbeats on (defaults: a ping per worker every 2 s) and off, ${quick ? "1 round" : "7 rounds"} of ${quick ? "0.2 s" : "2 s (one heartbeat interval, so every round holds heartbeats)"} each at concurrency 8, with a fresh pair of pools every round, created and measured in alternating order (two pools alive side by side differ by several per cent for reasons of their own, such as where the scheduler put their processes: an A/A run of two identical pools, one pair for the whole run, gave 0.93); calls/s are medians, the ratio is the median of the rounds' own ratios.`,
   async () => (await benchHeartbeat(quick ? { rounds: 1, maxMs: 200 } : {})).table,
 );
 

@@ -64,9 +64,10 @@ export interface PoolOptions {
    * `process` profile: calls one worker may hold at once, its pipeline window (1–64 with frames,
    * 1–4 with gRPC). The worker still runs one at a time, in order; the next ones wait in its
    * socket, so Python never idles for a round trip between calls (what python-shell's pipelined
-   * stdin gets for free). A call goes into a busy worker's window only when no worker is idle,
-   * and only while that worker's calls are quick (averaged running time under 1 ms; a worker
-   * with slower calls holds one at a time). A call waiting there has been dispatched: its
+   * stdin gets for free). A call goes into a busy worker's window only when no worker is idle.
+   * Left to its default (32 with frames) the window adapts: a worker holds more than one call only
+   * while its calls are quick (averaged running time under 1 ms), else one at a time; a depth set
+   * here is a fixed window. A call waiting there has been dispatched: its
    * deadline runs, an abort cancels it (it then never starts), a crash fails it with
    * `WORKER_CRASHED` (an `idempotent` call runs again elsewhere), a worker found stuck on an
    * earlier call sends it to another worker (it never started), and it no longer counts towards
@@ -188,6 +189,11 @@ export interface ResolvedPoolOptions {
   readonly profile: "process" | "thread";
   /** Calls one worker holds at once: `pipelineDepth` for `process`, `threadsPerWorker` for `thread`. */
   readonly capacity: number;
+  /**
+   * True when `pipelineDepth` was left to its default: a worker's window is then `capacity` only
+   * while its calls are quick, else 1 (see `QUICK_CALL_MS`). A depth set explicitly is kept as is.
+   */
+  readonly adaptiveWindow: boolean;
   /** Calls one worker's Python runs at once: 1 for `process`, `threadsPerWorker` for `thread`. */
   readonly concurrency: number;
   readonly minReady: number;
@@ -442,6 +448,7 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
       profile === "thread"
         ? int("threadsPerWorker", 4, 1)
         : int("pipelineDepth", transport === "grpc" ? 1 : 32, 1),
+    adaptiveWindow: profile === "process" && o.pipelineDepth === undefined && transport !== "grpc",
     concurrency: profile === "thread" ? int("threadsPerWorker", 4, 1) : 1,
     minReady,
     affinity: o.affinity ?? "hint",

@@ -70,6 +70,7 @@ export class Supervisor {
       opts.capacity,
       resolveMaxRequests(opts.recycle),
       opts.profile === "process",
+      opts.adaptiveWindow,
     );
     const startedAt = performance.now();
     let proc: WorkerProcess;

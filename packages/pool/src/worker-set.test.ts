@@ -105,11 +105,14 @@ describe("WorkerSet", () => {
   });
 });
 
-describe("the pipeline window of a sequential worker", () => {
+describe("the adaptive pipeline window of a sequential worker (pipelineDepth left to its default)", () => {
   // Pure: times are passed in (ms), no clock.
   it("holds its whole window while calls are quick, one call once they are not, and the window again once they are quick again", () => {
-    const w = new WorkerSet<PendingCall>("p").create(4, undefined, true);
+    const w = new WorkerSet<PendingCall>("p").create(4, undefined, true, true);
     w.transition({ kind: "ready" });
+    // A new worker is not quick until its calls show it.
+    expect(w.window).toBe(1);
+    w.callMs = 0;
     expect(w.window).toBe(4);
     // Four quick calls back to back: each runs 0.1 ms after the one before.
     const calls = ["a", "b", "c", "d"].map(call);
@@ -140,7 +143,8 @@ describe("the pipeline window of a sequential worker", () => {
   });
 
   it("measures a call from when the worker could start it: the end of the call before, or its dispatch to an idle worker", () => {
-    const w = new WorkerSet<PendingCall>("p").create(4, undefined, true);
+    const w = new WorkerSet<PendingCall>("p").create(4, undefined, true, true);
+    w.callMs = 0;
     const [a, b] = [call("a"), call("b")];
     // b waited behind a: its 0.2 ms count from a's end, not from its own dispatch.
     w.book(a, 100);
@@ -157,8 +161,9 @@ describe("the pipeline window of a sequential worker", () => {
 
   it("a set unlists a worker whose window shrank below its calls, and lists it again when it has room", () => {
     const workers = new WorkerSet<PendingCall>("p");
-    const w = workers.create(4, undefined, true);
+    const w = workers.create(4, undefined, true, true);
     workers.transition(w, { kind: "ready" });
+    w.callMs = 0;
     const calls = ["a", "b", "c"].map(call);
     for (const c of calls) workers.book(w, c);
     expect(workers.nextWithRoom()).toBe(w);
@@ -174,7 +179,15 @@ describe("the pipeline window of a sequential worker", () => {
   });
 
   it("a thread-profile worker always has its whole capacity", () => {
-    const w = new WorkerSet<PendingCall>("p").create(4, undefined, false);
+    const w = new WorkerSet<PendingCall>("p").create(4, undefined, false, true);
+    const c = call("slow");
+    w.book(c, 0);
+    w.finish(c, 5000);
+    expect(w.window).toBe(4);
+  });
+
+  it("a window set explicitly (pipelineDepth given) stays whole whatever the calls take", () => {
+    const w = new WorkerSet<PendingCall>("p").create(4, undefined, true, false);
     const c = call("slow");
     w.book(c, 0);
     w.finish(c, 5000);

@@ -43,12 +43,18 @@ export class WorkerSet<Call> {
   }
 
   /** Adds a new worker in state `starting`, with the next id. */
-  create(capacity: number, maxRequests: number | undefined, sequential = false): WorkerSlot<Call> {
+  create(
+    capacity: number,
+    maxRequests: number | undefined,
+    sequential = false,
+    adaptiveWindow = false,
+  ): WorkerSlot<Call> {
     const worker = new WorkerSlot<Call>(
       `${this.#prefix}-${++this.#counter}`,
       capacity,
       maxRequests,
       sequential,
+      adaptiveWindow,
     );
     this.#workers.set(worker.id, worker);
     return worker;

@@ -91,19 +91,31 @@ export class WorkerSlot<Call> {
   /** Calls cancelled while running that the worker has not let go of yet (see {@link WorkerSet.setCancelling}). */
   cancelling = 0;
   /**
-   * A sequential worker with a window: the running time of its calls, averaged (ms; see
+   * A worker with an adaptive window: the running time of its calls, averaged (ms; see
    * {@link QUICK_CALL_MS}). A call's running time is measured from when the worker could start it
    * (the end of the call before, or its dispatch to an idle worker) to its end.
    */
-  callMs = 0;
+  // Not quick until shown otherwise: a new worker takes one call at a time until its first few
+  // calls have been quick (a burst of long calls at start-up must not fill its window).
+  callMs = 2 * QUICK_CALL_MS;
   #busySince = 0;
   #lastEnd = 0;
 
-  constructor(id: string, capacity = 1, maxRequests?: number, sequential = false) {
+  /** True when its window follows how quick its calls are (see {@link window}). */
+  readonly #adaptive: boolean;
+
+  constructor(
+    id: string,
+    capacity = 1,
+    maxRequests?: number,
+    sequential = false,
+    adaptiveWindow = false,
+  ) {
     this.id = id;
     this.capacity = capacity;
     this.maxRequests = maxRequests;
     this.sequential = sequential;
+    this.#adaptive = adaptiveWindow && sequential && capacity > 1;
     // The grpc-js client listens once however many calls share it; the connect transport
     // (`AbortSignal.any`) once per running call, up to `capacity`: not a leak.
     setMaxListeners(0, this.#calls.signal);
@@ -137,14 +149,17 @@ export class WorkerSlot<Call> {
     );
   }
 
-  /** Calls it may hold now: its capacity, but 1 for a sequential worker whose calls are not quick. */
+  /**
+   * Calls it may hold now: its capacity, but 1 when its window is adaptive (a sequential worker
+   * whose `pipelineDepth` was left to its default) and its calls are not quick.
+   */
   get window(): number {
-    return this.sequential && this.callMs >= QUICK_CALL_MS ? 1 : this.capacity;
+    return this.#adaptive && this.callMs >= QUICK_CALL_MS ? 1 : this.capacity;
   }
 
-  /** True when the running time of its calls is tracked (a sequential worker with a window). */
+  /** True when the running time of its calls is tracked (its window is adaptive). */
   get pipelines(): boolean {
-    return this.sequential && this.capacity > 1;
+    return this.#adaptive;
   }
 
   /** Adds a call dispatched to it at `now` (`performance.now()`, needed only when it {@link pipelines}). */

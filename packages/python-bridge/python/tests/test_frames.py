@@ -5,11 +5,11 @@ import time
 
 import pytest
 
-from conftest import ECHO, args, wait_until
+from conftest import ECHO, args, decode, wait_until
 from snakepit_bridge._internal.adapter import load_adapter
 from snakepit_bridge._internal.event_loop import EventLoopThread
 from snakepit_bridge._internal.frame_server import FrameServer
-from snakepit_bridge._internal.wire import envelope, envelope_parts, serialized_result
+from snakepit_bridge._internal.wire import envelope, envelope_parts, result_frame, serialized_result
 from snakepit_bridge._internal.call_tracker import CallTracker
 from snakepit_bridge._internal.tool_call import ToolRunner
 from snakepit_bridge.gen import common_pb2, frame_pb2, worker_pb2
@@ -214,6 +214,7 @@ def test_eof_inside_a_frame_is_a_protocol_error(served):
 
 @pytest.mark.parametrize("content_type, data", [
     ("", b""), ("application/json", b""), ("application/json", b'"x"'), ("application/octet-stream", b"\0" * 300),
+    ("application/json", b"x" * 126), ("application/json", b"x" * 4095), ("application/json", b"x" * 4096),
     ("application/json", "ü€😀".encode() * 50_000), ("tÿpe/ü", b"\xff"),
 ])
 @pytest.mark.parametrize("duration_ms", [0.0, 0.001, 1.5, 123456.789, 1e300])
@@ -226,6 +227,11 @@ def test_a_hand_serialised_result_is_byte_identical_to_protobuf(content_type, da
     parsed = frame_pb2.Frame.FromString(framed[4:])
     assert int.from_bytes(framed[:4], "big") == len(framed) - 4
     assert parsed.call_id == 77 and parsed.execute_result.SerializeToString() == expected
+    for call_id in (0, 1, 127, 128, 2**32 - 1):
+        parts, size = result_frame(call_id, content_type, data, duration_ms)
+        whole = frame_pb2.Frame(call_id=call_id, execute_result=worker_pb2.ExecuteResponse.FromString(expected))
+        assert size == len(expected)
+        assert b"".join(parts) == len(whole.SerializeToString()).to_bytes(4, "big") + whole.SerializeToString()
 
 
 def test_arguments_are_checked_by_name_without_bind_and_with_it():
@@ -253,3 +259,33 @@ def test_arguments_are_checked_by_name_without_bind_and_with_it():
     # A positional-only parameter cannot be given by name: `bind` says so.
     with pytest.raises(BridgeError, match="positional only"):
         ToolDefinition.from_callable(pos).arguments({"a": 1})
+
+
+def test_a_new_call_carries_every_field_of_the_request():
+    from snakepit_bridge._internal.session import SessionContext
+    tracker = CallTracker("w", 1)
+    host_call = object()
+    runner = ToolRunner(load_adapter(ECHO), "w", None, object(), host_call, tracker, LIMIT)  # type: ignore[arg-type]
+    request = worker_pb2.ExecuteRequest(tool="tööl", context=common_pb2.CallContext(
+        call_id="c-1", session_id="s-1", timeout_ms=2500, metadata={"k": "v", "ü": ""}))
+    call = runner.new_call(request, "corr-1")
+    assert (call.call_id, call.correlation_id, call.session_id, call.timeout_ms, call.metadata, call.tool) == \
+        ("c-1", "corr-1", "s-1", 2500, {"k": "v", "ü": ""}, "tööl")
+    assert call._host_call is host_call and isinstance(call.session, SessionContext)
+    bare = runner.new_call(worker_pb2.ExecuteRequest(), "")
+    assert (bare.call_id, bare.session_id, bare.timeout_ms, bare.metadata, bare.session, bare.tool) == \
+        ("", "", 0, {}, None, "")
+    assert not bare.is_cancelled
+
+
+def test_pipelined_results_large_and_small_arrive_whole_when_the_host_reads_slowly(served):
+    host, _ = served
+    batches = [[b"a" * 600_000, "ü" * 3, b"", b"b" * 5000], ["x" * 4096, None, b"c" * 300_000, "y" * 4095]]
+    for n, values in enumerate(batches):  # a window of 4 (the fixture's admission limit) at a time
+        first = 1 + 4 * n
+        host.sock.sendall(b"".join(_framed(execute(first + i, "echo", value=v)) for i, v in enumerate(values)))
+        time.sleep(0.3)  # the worker's writes fill the socket buffer: partial `sendmsg`s
+        for i, value in enumerate(values):
+            result = host.read()
+            assert result.call_id == first + i and result.execute_result.WhichOneof("outcome") == "result"
+            assert decode(result.execute_result.result) == value

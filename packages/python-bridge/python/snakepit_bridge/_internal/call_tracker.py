@@ -20,8 +20,11 @@ class CallTracker:
         self._worker_id = worker_id
         self._concurrency = concurrency
         self.max_admitted = 2 * concurrency + 2 if max_admitted is None else max_admitted
-        # Never re-entered: a plain Lock is cheaper than the default RLock.
-        self._cond = threading.Condition(threading.Lock())
+        # Never re-entered: a plain Lock is cheaper than the default RLock. Taken as `with
+        # self._lock` (C) rather than `with self._cond` (Python-level __enter__/__exit__ per call);
+        # waits and notifications go through the condition over that same lock.
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
         self._admitted = 0
         self._running = 0
         self._calls_served = 0
@@ -33,12 +36,12 @@ class CallTracker:
         """(calls held now — running, or admitted and waiting for a slot — and calls served so far).
         Held, not only running: a call the host cancelled counts until the worker has let go of it,
         also while a call dispatched ahead waits behind it (the pool's `stuck` check relies on it)."""
-        with self._cond:
+        with self._lock:
             return self._admitted, self._calls_served
 
     def admit(self) -> Optional[Tuple[str, str]]:
         """Count the call in, or return why not: `("unavailable" | "exhausted", message)`."""
-        with self._cond:
+        with self._lock:
             if self._draining:
                 return ("unavailable", "worker is shutting down")
             if self._admitted >= self.max_admitted:
@@ -48,7 +51,7 @@ class CallTracker:
 
     def release(self) -> None:
         """Count out an admitted call that never took a slot (cancelled while it waited)."""
-        with self._cond:
+        with self._lock:
             self._admitted -= 1
             self._cond.notify_all()
 
@@ -56,14 +59,14 @@ class CallTracker:
         """Refuse new calls, wait up to `grace_s` for running ones, then cancel what is left and
         give cooperative tools up to `settle_s` to notice."""
         deadline = time.monotonic() + grace_s
-        with self._cond:
+        with self._lock:
             self._draining = True
             while self._admitted and time.monotonic() < deadline:
                 self._cond.wait(max(deadline - time.monotonic(), 0))
             leftovers = list(self._calls)
         for call in leftovers:
             call.cancel(WORKER_STOPPED)
-        with self._cond:  # give cooperative tools a moment to notice the cancellation
+        with self._lock:  # give cooperative tools a moment to notice the cancellation
             settle = time.monotonic() + settle_s
             while self._admitted and time.monotonic() < settle:
                 self._cond.wait(max(settle - time.monotonic(), 0))
@@ -71,7 +74,7 @@ class CallTracker:
     def enter(self, call: CallContext) -> None:
         """Wait for one of the `concurrency` slots (raising the call's cancellation error if it is
         cancelled meanwhile); then `leave(call, True)`. On a raise, `leave(call, False)`."""
-        with self._cond:
+        with self._lock:
             while self._running >= self._concurrency:
                 if call.is_cancelled:
                     raise call.cancellation_error()
@@ -85,7 +88,7 @@ class CallTracker:
 
     def leave(self, call: CallContext, entered: bool) -> None:
         """Count out an admitted call after `enter` (`entered`: it got a slot)."""
-        with self._cond:
+        with self._lock:
             self._admitted -= 1
             if entered:
                 self._running -= 1

@@ -4,6 +4,7 @@ frame_server.py)."""
 from __future__ import annotations
 
 import socket
+import struct
 from typing import Any, List, Optional
 
 from ..gen import frame_pb2
@@ -45,20 +46,24 @@ class FrameReader:
         pos, end = 0, len(data)
         frames = []
         while end - pos >= HEADER_BYTES:
-            size = int.from_bytes(data[pos:pos + HEADER_BYTES], "big")
+            (size,) = _unpack_size(data, pos)
             if limit and size > limit:
                 raise ProtocolError(f"a frame of {size} bytes is over the {limit}-byte limit")
-            if end - pos - HEADER_BYTES < size:
+            start = pos + HEADER_BYTES
+            if end - start < size:
                 if size > _READ_SIZE:  # a large frame: read the rest straight into its own buffer
                     body = bytearray(size)
-                    have = end - pos - HEADER_BYTES
-                    body[:have] = data[pos + HEADER_BYTES:end]
+                    have = end - start
+                    body[:have] = data[start:end]
                     self._read_exact(memoryview(body)[have:])
                     frames.append(_parse(body))
                     pos = end
                 break
-            frames.append(_parse(data[pos + HEADER_BYTES:pos + HEADER_BYTES + size]))
-            pos += HEADER_BYTES + size
+            pos = start + size
+            try:
+                frames.append(_from_string(data[start:pos]))
+            except Exception:  # noqa: BLE001 - DecodeError and friends: `_parse` raises the ProtocolError
+                frames.append(_parse(data[start:pos]))
         rest = bytes(data[pos:end]) if pos < end else b""
         data.release()
         if carry:
@@ -80,6 +85,10 @@ def frames_socket(fd: int) -> socket.socket:
     sock = socket.socket(fileno=fd)
     sock.setblocking(True)
     return sock
+
+
+_unpack_size = struct.Struct(">I").unpack_from
+_from_string = frame_pb2.Frame.FromString
 
 
 def _parse(data: Any) -> Any:

@@ -32,30 +32,48 @@ class FrameWriter:
             self.send([])
 
     def send(self, parts: List[bytes]) -> None:
-        with self._lock:
+        lock = self._lock
+        with lock:
             if self.broken:
                 return
-            self._pending.extend(parts)
-            if self._writing:
+            batch = self._pending
+            batch.extend(parts)
+            if self._writing or not batch:
                 return
             self._writing = True
-        while True:
-            with self._lock:
-                batch, self._pending = self._pending, []
-                if not batch or self.broken:
-                    self._writing = False
-                    return
+            self._pending = []
+        while True:  # this thread writes until nothing is left, also what others queue meanwhile
             try:
                 self._send_all(batch)
             except OSError:
-                with self._lock:
+                with lock:
                     self.broken = True
                     self._writing = False
                     self._pending = []
                 return
+            with lock:
+                batch, self._pending = self._pending, []
+                if not batch or self.broken:
+                    self._writing = False
+                    return
 
     def _send_all(self, parts: List[bytes]) -> None:
-        views = [memoryview(p) for p in parts if len(p)]
+        if len(parts) <= _IOV_MAX:
+            # Usually the whole batch goes in one call; only a partial write needs the views.
+            total = sum(map(len, parts))
+            sent = self._sock.sendmsg(parts)
+            if sent == total:
+                return
+            views = [memoryview(p) for p in parts if len(p)]
+            i = 0
+            while i < len(views) and sent >= len(views[i]):
+                sent -= len(views[i])
+                i += 1
+            if i < len(views) and sent:
+                views[i] = views[i][sent:]
+            views = views[i:]
+        else:
+            views = [memoryview(p) for p in parts if len(p)]
         while views:
             batch = views[:_IOV_MAX]
             sent = self._sock.sendmsg(batch)
