@@ -8,7 +8,6 @@ import {
   startCallSpan,
 } from "@snakepit/telemetry/internal";
 import { abortError, type PendingCall } from "./call-queue.js";
-import { callEventFields } from "./dispatcher.js";
 import type { PoolStatsRecorder } from "./pool-stats.js";
 import type { WorkerSlot } from "./worker-slot.js";
 
@@ -113,13 +112,19 @@ class CallLease implements Lease, ExecuteRpcOptions {
     o.stats.recordWait(waitMs);
     if (hasSubscribers("snakepit:queue:dequeued"))
       publish("snakepit:queue:dequeued", {
-        ...callEventFields(o.pool, call),
+        pool: o.pool,
+        tool: call.tool,
+        callId: call.id,
+        correlationId: call.correlationId,
         depth: o.queueDepth(),
         waitMs,
       });
     if (hasSubscribers("snakepit:call:start"))
       publish("snakepit:call:start", {
-        ...callEventFields(o.pool, call),
+        pool: o.pool,
+        tool: call.tool,
+        callId: call.id,
+        correlationId: call.correlationId,
         workerId: worker.id,
         waitMs,
       });
@@ -216,13 +221,19 @@ class CallLease implements Lease, ExecuteRpcOptions {
     if (error === undefined) {
       if (hasSubscribers("snakepit:call:end"))
         publish("snakepit:call:end", {
-          ...callEventFields(o.pool, call),
+          pool: o.pool,
+          tool: call.tool,
+          callId: call.id,
+          correlationId: call.correlationId,
           workerId: worker.id,
           durationMs,
         });
     } else
       publish("snakepit:call:error", () => ({
-        ...callEventFields(o.pool, call),
+        pool: o.pool,
+        tool: call.tool,
+        callId: call.id,
+        correlationId: call.correlationId,
         workerId: worker.id,
         durationMs,
         code: error.code,

@@ -31,10 +31,9 @@ export interface DispatcherOptions {
   readonly onBooked?: (worker: Worker) => void;
 }
 
-/** The fields every call event carries. */
-export function callEventFields(pool: string, call: PendingCall) {
-  return { pool, tool: call.tool, callId: call.id, correlationId: call.correlationId };
-}
+// Call events write their fields out (pool, tool, callId, correlationId, then their own) rather
+// than spreading a shared object: on Node 20 `{ ...fields(), depth }` costs 2–4.5 µs, a literal
+// ~0.1 µs, and four events a call made that most of the host's cost with any subscriber.
 
 /**
  * Hands calls to workers: a free worker at once (no queue entry, no promise), else a place in
@@ -119,7 +118,10 @@ export class Dispatcher {
       );
     if (hasSubscribers("snakepit:queue:enqueued"))
       publish("snakepit:queue:enqueued", {
-        ...callEventFields(this.#o.pool, call),
+        pool: this.#o.pool,
+        tool: call.tool,
+        callId: call.id,
+        correlationId: call.correlationId,
         depth: this.#queue.size + (selection.kind === "run" ? 0 : 1),
       });
     if (selection.kind === "run") {
@@ -128,7 +130,10 @@ export class Dispatcher {
     }
     if (this.#queue.full) {
       publish("snakepit:queue:rejected", () => ({
-        ...callEventFields(this.#o.pool, call),
+        pool: this.#o.pool,
+        tool: call.tool,
+        callId: call.id,
+        correlationId: call.correlationId,
         reason: "full",
         depth: this.#queue.size,
       }));
@@ -143,7 +148,10 @@ export class Dispatcher {
       preferred: selection.preferred,
       onTimeout: () =>
         publish("snakepit:queue:timeout", () => ({
-          ...callEventFields(this.#o.pool, call),
+          pool: this.#o.pool,
+          tool: call.tool,
+          callId: call.id,
+          correlationId: call.correlationId,
           waitMs: performance.now() - call.enqueuedAt,
           depth: this.#queue.size,
         })),

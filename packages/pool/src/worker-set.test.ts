@@ -132,12 +132,13 @@ describe("the adaptive pipeline window of a sequential worker (pipelineDepth lef
     w.book(call("x"), 61);
     expect(w.available).toBe(false);
     // Quick calls bring the average back under QUICK_CALL_MS: the window opens again.
-    let now = 61;
-    w.finish([...w.inFlight][0] as PendingCall, (now += 0.1));
+    let now = 61.1;
+    w.finish([...w.inFlight][0] as PendingCall, now);
     while (w.callMs >= QUICK_CALL_MS) {
       const c = call("q");
       w.book(c, now);
-      w.finish(c, (now += 0.1));
+      now += 0.1;
+      w.finish(c, now);
     }
     expect(w.window).toBe(4);
   });
