@@ -18,8 +18,8 @@ export interface Lease {
   readonly worker: Worker;
   readonly proc: WorkerProcess;
   readonly rpc: ExecuteRpcOptions;
-  /** Returns the worker after a success. */
-  succeed(): void;
+  /** Returns the worker after a success (`toolMs`: the tool's running time Python reported, if any). */
+  succeed(toolMs?: number): void;
   /** Returns the worker after a failure, and maps the failure to the error the caller gets. */
   fail(err: unknown): Promise<SnakepitError>;
 }
@@ -36,8 +36,11 @@ export interface CallLeaseOptions {
   readonly stats: PoolStatsRecorder;
   /** Calls waiting for a worker now (for events). */
   readonly queueDepth: () => number;
-  /** Frees the room the call held on its worker. */
-  readonly release: (worker: Worker, call: PendingCall) => void;
+  /**
+   * Frees the room the call held on its worker; `toolMs` is how long the tool ran there, when
+   * known (it shapes the worker's pipeline window: see `QUICK_CALL_MS`).
+   */
+  readonly release: (worker: Worker, call: PendingCall, toolMs?: number) => void;
   /** Counts a call cancelled while running in or out of its worker's `cancelling` (see WorkerSet.setCancelling). */
   readonly setCancelling?: (worker: Worker, cancelling: boolean) => void;
   /** Stops a worker that kept running a cancelled call (a replacement starts). */
@@ -185,8 +188,8 @@ class CallLease implements Lease, ExecuteRpcOptions {
     return this;
   }
 
-  succeed(): void {
-    this.#end(undefined);
+  succeed(toolMs?: number): void {
+    this.#end(undefined, toolMs);
   }
 
   async fail(err: unknown): Promise<SnakepitError> {
@@ -209,7 +212,7 @@ class CallLease implements Lease, ExecuteRpcOptions {
     return error;
   }
 
-  #end(error: SnakepitError | undefined): void {
+  #end(error: SnakepitError | undefined, toolMs?: number): void {
     if (this.#finished) return;
     this.#finished = true;
     const o = this.#o;
@@ -249,9 +252,10 @@ class CallLease implements Lease, ExecuteRpcOptions {
       o.setCancelling?.(worker, true);
       void awaitCancelled(o, worker, call).finally(() => {
         o.setCancelling?.(worker, false);
-        o.release(worker, call);
+        // It ran at least until its deadline or abort: not a quick call.
+        o.release(worker, call, durationMs);
       });
-    } else o.release(worker, call);
+    } else o.release(worker, call, toolMs);
   }
 }
 

@@ -95,7 +95,7 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
     cancelGraceMs: opts.cancelGraceMs,
     stats,
     queueDepth: () => dispatcher.queueSize,
-    release: (w, c) => dispatcher.release(w, c),
+    release: (w, c, toolMs) => dispatcher.release(w, c, toolMs),
     setCancelling: (w, cancelling) => workers.setCancelling(w, cancelling),
     stopStuck: (w, error) => void supervisor.stopBroken(w, "stuck", error),
     stopUnhealthy: (w, error) => void supervisor.stopBroken(w, "unhealthy", error),

@@ -159,8 +159,8 @@ export class Dispatcher {
   }
 
   /** Frees the room `call` held on `worker` and hands that room to the next waiting call. */
-  release(worker: Worker, call: PendingCall): void {
-    if (this.#o.workers.release(worker, call) && this.#queue.size > 0) this.fill(worker);
+  release(worker: Worker, call: PendingCall, toolMs?: number): void {
+    if (this.#o.workers.release(worker, call, toolMs) && this.#queue.size > 0) this.fill(worker);
     this.#checkDrained();
   }
 

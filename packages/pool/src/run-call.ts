@@ -39,7 +39,7 @@ export async function executeOnce<T>(o: CallRunnerOptions, call: PendingCall): P
   const lease = o.lease(call, acquired instanceof Promise ? await acquired : acquired);
   try {
     const result = await lease.proc.client.execute<T>(call.tool, call.args, lease.rpc);
-    lease.succeed();
+    lease.succeed(result.durationMs);
     return result.value;
   } catch (err) {
     const error = await lease.fail(err);

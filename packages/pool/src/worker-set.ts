@@ -106,17 +106,20 @@ export class WorkerSet<Call> {
 
   /** Books `call` onto `worker`: it counts against the worker's capacity until {@link release}. */
   book(worker: WorkerSlot<Call>, call: Call): void {
-    worker.book(call, worker.pipelines ? performance.now() : 0);
+    worker.book(call);
     worker.callsDispatched++;
     this.#held++;
     if (worker.available) this.touch(worker);
     else this.#unlink(worker);
   }
 
-  /** Frees the room `call` took on `worker`. Returns true when the worker has room now. */
-  release(worker: WorkerSlot<Call>, call: Call): boolean {
+  /**
+   * Frees the room `call` took on `worker` (`toolMs`: how long its tool ran, if known). Returns
+   * true when the worker has room now.
+   */
+  release(worker: WorkerSlot<Call>, call: Call, toolMs?: number): boolean {
     if (!worker.inFlight.has(call)) return worker.available;
-    worker.finish(call, worker.pipelines ? performance.now() : 0);
+    worker.finish(call, toolMs);
     this.#held--;
     if (!worker.available) {
       // Its window may have shrunk (its calls are no longer quick): off the lists it may be on.

@@ -91,15 +91,14 @@ export class WorkerSlot<Call> {
   /** Calls cancelled while running that the worker has not let go of yet (see {@link WorkerSet.setCancelling}). */
   cancelling = 0;
   /**
-   * A worker with an adaptive window: the running time of its calls, averaged (ms; see
-   * {@link QUICK_CALL_MS}). A call's running time is measured from when the worker could start it
-   * (the end of the call before, or its dispatch to an idle worker) to its end.
+   * A worker with an adaptive window: the running time of its calls' tools, averaged (ms; see
+   * {@link QUICK_CALL_MS}): what Python reports for each call that returned, the time until its
+   * deadline or abort for one that was cancelled. Not the time the host saw: on a busy machine
+   * that is mostly waiting, and would call a 10 µs tool slow.
    */
   // Not quick until shown otherwise: a new worker takes one call at a time until its first few
   // calls have been quick (a burst of long calls at start-up must not fill its window).
   callMs = 2 * QUICK_CALL_MS;
-  #busySince = 0;
-  #lastEnd = 0;
 
   /** True when its window follows how quick its calls are (see {@link window}). */
   readonly #adaptive: boolean;
@@ -157,15 +156,9 @@ export class WorkerSlot<Call> {
     return this.#adaptive && this.callMs >= QUICK_CALL_MS ? 1 : this.capacity;
   }
 
-  /** True when the running time of its calls is tracked (its window is adaptive). */
-  get pipelines(): boolean {
-    return this.#adaptive;
-  }
-
-  /** Adds a call dispatched to it at `now` (`performance.now()`, needed only when it {@link pipelines}). */
-  book(call: Call, now = 0): void {
+  /** Adds a call dispatched to it. */
+  book(call: Call): void {
     this.inFlight.add(call);
-    if (this.inFlight.size === 1) this.#busySince = now;
   }
 
   /** Moves to `next`; returns false (and changes nothing) when the transition is not allowed. */
@@ -183,14 +176,14 @@ export class WorkerSlot<Call> {
     });
   }
 
-  /** Removes a call that ended at `now` (as in {@link book}); wakes {@link idle} when it was the last one. */
-  finish(call: Call, now = 0): void {
+  /**
+   * Removes a finished call whose tool ran `toolMs` (when known: a call that failed or streamed
+   * leaves the average alone); wakes {@link idle} when it was the last one.
+   */
+  finish(call: Call, toolMs?: number): void {
     this.inFlight.delete(call);
-    if (this.pipelines) {
-      const ms = now - Math.max(this.#lastEnd, this.#busySince);
-      this.callMs += SMOOTHING * (ms - this.callMs);
-      this.#lastEnd = now;
-    }
+    if (this.#adaptive && toolMs !== undefined && Number.isFinite(toolMs))
+      this.callMs += SMOOTHING * (toolMs - this.callMs);
     if (this.inFlight.size === 0) {
       this.#drained?.();
       this.#drained = undefined;
