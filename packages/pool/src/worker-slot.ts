@@ -18,8 +18,9 @@ export type WorkerSlotState =
 export type StopReason = "close" | "destroy" | "start-failed" | "unhealthy" | "stuck" | "recycled";
 
 /**
- * A sequential worker pipelines (holds more than one call: its window) only while its calls are
- * quick: while their running time, averaged over the last few, stays under this. A window saves
+ * A sequential worker whose `pipelineDepth` was left to its default pipelines (holds more than
+ * one call: its window) only while its calls are quick: while their tools' running time, averaged
+ * over the last few, stays under this. A window saves
  * the round trip between two calls (tens of µs), which matters to calls of microseconds, not to
  * calls of milliseconds — and a call waiting in a window waits for that worker even when another
  * frees up first, which long calls of varying length make costly.
@@ -94,10 +95,10 @@ export class WorkerSlot<Call> {
    * A worker with an adaptive window: the running time of its calls' tools, averaged (ms; see
    * {@link QUICK_CALL_MS}): what Python reports for each call that returned, the time until its
    * deadline or abort for one that was cancelled. Not the time the host saw: on a busy machine
-   * that is mostly waiting, and would call a 10 µs tool slow.
+   * that is mostly waiting, and would call a 10 µs tool slow. It starts above the mark, so a new
+   * worker takes one call at a time until its first few calls have been quick (a burst of long
+   * calls at start-up must not fill its window).
    */
-  // Not quick until shown otherwise: a new worker takes one call at a time until its first few
-  // calls have been quick (a burst of long calls at start-up must not fill its window).
   callMs = 2 * QUICK_CALL_MS;
 
   /** True when its window follows how quick its calls are (see {@link window}). */
