@@ -30,14 +30,20 @@ describe("resolvePoolOptions: a worker's capacity", () => {
   });
 
   it("adapts the window to how quick calls are only when pipelineDepth is left to its default", () => {
-    expect(resolvePoolOptions({ adapter }).adaptiveWindow).toBe(true);
-    expect(resolvePoolOptions({ adapter, pipelineDepth: 32 }).adaptiveWindow).toBe(false);
+    expect(resolvePoolOptions({ adapter, transport: "frames" }).adaptiveWindow).toBe(true);
+    expect(
+      resolvePoolOptions({ adapter, transport: "frames", pipelineDepth: 32 }).adaptiveWindow,
+    ).toBe(false);
     expect(resolvePoolOptions({ adapter, transport: "grpc" }).adaptiveWindow).toBe(false);
-    expect(resolvePoolOptions({ adapter, profile: "thread" }).adaptiveWindow).toBe(false);
+    expect(
+      resolvePoolOptions({ adapter, transport: "frames", profile: "thread" }).adaptiveWindow,
+    ).toBe(false);
   });
 
   it("takes windows up to 64 with frames, up to 4 with gRPC (what its worker admits)", () => {
-    expect(resolvePoolOptions({ adapter, pipelineDepth: 64 }).capacity).toBe(64);
+    expect(resolvePoolOptions({ adapter, transport: "frames", pipelineDepth: 64 }).capacity).toBe(
+      64,
+    );
     expect(resolvePoolOptions({ adapter, transport: "grpc", pipelineDepth: 4 }).capacity).toBe(4);
     expect(() => resolvePoolOptions({ adapter, transport: "grpc", pipelineDepth: 5 })).toThrow(
       expect.objectContaining({ message: expect.stringContaining("from 1 to 4") }),
