@@ -64,26 +64,23 @@ class FrameWriter:
             sent = self._sock.sendmsg(parts)
             if sent == total:
                 return
-            views = [memoryview(p) for p in parts if len(p)]
-            i = 0
-            while i < len(views) and sent >= len(views[i]):
-                sent -= len(views[i])
-                i += 1
-            if i < len(views) and sent:
-                views[i] = views[i][sent:]
-            views = views[i:]
+            views = _unsent([memoryview(p) for p in parts if len(p)], sent)
         else:
             views = [memoryview(p) for p in parts if len(p)]
         while views:
             batch = views[:_IOV_MAX]
-            sent = self._sock.sendmsg(batch)
-            i = 0
-            while i < len(batch) and sent >= len(batch[i]):
-                sent -= len(batch[i])
-                i += 1
-            if i < len(batch) and sent:
-                batch[i] = batch[i][sent:]
-            views = batch[i:] + views[_IOV_MAX:]
+            views = _unsent(batch, self._sock.sendmsg(batch)) + views[_IOV_MAX:]
+
+
+def _unsent(views: List[memoryview], sent: int) -> List[memoryview]:
+    """What is left of `views` once the first `sent` bytes went out."""
+    i = 0
+    while i < len(views) and sent >= len(views[i]):
+        sent -= len(views[i])
+        i += 1
+    if i < len(views) and sent:
+        views[i] = views[i][sent:]
+    return views[i:]
 
 
 __all__ = ["FrameWriter"]
