@@ -7,9 +7,9 @@ export type { RecyclePolicy, RecycleReason, WorkerFacts } from "@snakepit/lifecy
 export type { PoolWiring } from "./create-pool.js";
 export { createPool } from "./create-pool.js";
 export type { LatencySummary } from "./latency-summary.js";
+export type { LifelineOptions } from "./lifeline-options.js";
 export type { Logger } from "./logger.js";
 export type {
-  LifelineOptions,
   PoolOptions,
   RecycleOptions,
   RegistryOptions,

@@ -12,8 +12,10 @@ import { resolveHeartbeatOptions } from "@snakepit/heartbeat/internal";
 import { type RecyclePolicy, validateRecyclePolicy } from "@snakepit/lifecycle";
 import { recyclePolicyKeys } from "@snakepit/lifecycle/internal";
 import { limits } from "@snakepit/python-bridge/internal";
+import { type LifelineOptions, resolveLifelines } from "./lifeline-options.js";
 import type { Logger } from "./logger.js";
 import { silentLogger } from "./logger.js";
+import { optionalObject } from "./optional-object.js";
 import type { AffinityMode } from "./pool-types.js";
 
 /** Options of {@link createPool}. */
@@ -138,20 +140,6 @@ export interface PoolOptions {
   readonly tracerProvider?: TracerProvider;
 }
 
-/** The layers by which a worker notices its host is gone; each works on its own. */
-export interface LifelineOptions {
-  /** Exit on EOF of the inherited control socket (fd 3). Default true. */
-  readonly pipe?: boolean;
-  /** Linux `PR_SET_PDEATHSIG`. Default true. */
-  readonly parentDeathSignal?: boolean;
-  /** The worker's dependent heartbeat to the host service; `false` turns it off. Default: 2000 ms / 2000 ms / 3 misses. */
-  readonly hostHeartbeat?:
-    | { readonly intervalMs?: number; readonly timeoutMs?: number; readonly maxMissed?: number }
-    | false;
-  /** A separate watchdog process per worker that kills the worker's group when the host dies. Default false. */
-  readonly watchdog?: boolean;
-}
-
 /** When to recycle workers, and how often to look. */
 export interface RecycleOptions extends RecyclePolicy {
   /** Milliseconds between memory samples of each worker (RSS of the worker and its children). Default 5000. */
@@ -250,51 +238,6 @@ const KNOWN = [
   "tracerProvider",
 ];
 const AFFINITY_MODES: readonly AffinityMode[] = ["hint", "strict-queue", "strict-fail-fast"];
-
-function optionalObject(
-  path: string,
-  value: unknown,
-  known: readonly string[],
-): Record<string, unknown> | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== "object" || value === null || Array.isArray(value))
-    throw invalidOption(path, "an object", value);
-  rejectUnknownKeys(value, known, path);
-  return value as Record<string, unknown>;
-}
-
-function resolveLifelines(value: unknown): Required<LifelineOptions> {
-  const v =
-    optionalObject("lifelines", value, [
-      "pipe",
-      "parentDeathSignal",
-      "hostHeartbeat",
-      "watchdog",
-    ]) ?? {};
-  let hostHeartbeat: Required<LifelineOptions>["hostHeartbeat"] = {};
-  if (v.hostHeartbeat === false) hostHeartbeat = false;
-  else {
-    const hb =
-      optionalObject("lifelines.hostHeartbeat", v.hostHeartbeat, [
-        "intervalMs",
-        "timeoutMs",
-        "maxMissed",
-      ]) ?? {};
-    const n = (key: string) =>
-      hb[key] === undefined
-        ? {}
-        : { [key]: expectInteger(`lifelines.hostHeartbeat.${key}`, hb[key], 1) };
-    hostHeartbeat = { ...n("intervalMs"), ...n("timeoutMs"), ...n("maxMissed") };
-  }
-  const flag = (key: string, fallback: boolean) =>
-    v[key] === undefined ? fallback : expectBoolean(`lifelines.${key}`, v[key]);
-  return {
-    pipe: flag("pipe", true),
-    parentDeathSignal: flag("parentDeathSignal", true),
-    hostHeartbeat,
-    watchdog: flag("watchdog", false),
-  };
-}
 
 function resolveRecycle(
   value: unknown,
