@@ -50,22 +50,11 @@ export function awaitWorkerReady(
     ...(worker.spawnFailed === undefined ? {} : { spawnFailed: worker.spawnFailed }),
     ...(worker.afterExit === undefined ? {} : { afterExit: worker.afterExit }),
   };
-  return awaitStart<WorkerProcess>(starting, (attempt) => {
+  const started = awaitStart<WorkerProcess>(starting, (attempt) => {
     if (control === null) {
       attempt.fail(new SnakepitError("INTERNAL", "The worker's control socket was not created"));
       return;
     }
-    let ready = false;
-    // A failed start closes the control socket; a ready worker keeps it as its lifeline.
-    attempt.settled.addEventListener(
-      "abort",
-      () => {
-        if (ready) return;
-        control.destroy();
-        worker.frames?.destroy();
-      },
-      { once: true },
-    );
     splitLines(control, (line) => {
       const parsed = parseControlLine(line, { workerId: options.workerId, adapter });
       // Log records come before and after the handshake, for the worker's whole life.
@@ -73,7 +62,6 @@ export function awaitWorkerReady(
       if (attempt.settled.aborted) return;
       if (parsed.kind === "error") return attempt.fail(parsed.error);
       if (parsed.kind !== "ready") return;
-      ready = true;
       // The lifeline must not keep the host alive by itself.
       control.unref();
       const pid = worker.pid ?? -1;
@@ -90,5 +78,13 @@ export function awaitWorkerReady(
         outputTail: () => tail.toString(),
       });
     });
+  });
+  // A ready worker keeps its sockets (the control socket is its lifeline). A failed start closes
+  // them, whether or not they were ever read: a start aborted before it began never reads them,
+  // and a socket nobody reads never sees its peer's EOF once the peer wrote anything.
+  return started.catch((error: unknown) => {
+    control?.destroy();
+    worker.frames?.destroy();
+    throw error;
   });
 }

@@ -207,6 +207,29 @@ describe.runIf(canFork())("fork server", () => {
     await waitFor(gone([pid]), { timeoutMs: 2000, message: "the starting worker to die" });
   });
 
+  it("a start aborted the moment its fork returns rejects with ABORTED and leaves no process or socket", async () => {
+    const s = await server();
+    const d = await socketDir();
+    for (const transport of ["frames", "grpc"] as const) {
+      const controller = new AbortController();
+      let pid = 0;
+      const starting = s.fork({
+        workerId: `aborted-${transport}`,
+        listen: d.socketAddress(`aborted-${transport}.sock`),
+        transport,
+        signal: controller.signal,
+        // Called between the fork and the wait for ready: the wait starts already aborted.
+        onSpawn: (p) => {
+          pid = p;
+          controller.abort();
+        },
+      });
+      await expect(starting).rejects.toMatchObject({ code: "ABORTED" });
+      expect(isRunning(pid)).toBe(false);
+    }
+    // The leak check (setup file) fails the test if the control or frames socket stays open.
+  });
+
   it("SIGKILL of the Node host kills the fork server, its workers and their children within 2 s", async () => {
     const host = spawn(
       process.execPath,

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -33,5 +33,27 @@ describe("leak checks", () => {
     await new Promise((r) => server.close(r));
     rmSync(dir, { recursive: true });
     expect(await findLeaks(before, 1000)).toEqual([]);
+  });
+
+  it("names a leaked socket: its fd, what it is, its address and stream state", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "snakepit-leaktest-"));
+    const path = join(dir, "s.sock");
+    const server = createServer((socket) => socket.pause());
+    await new Promise<void>((r) => server.listen(path, r));
+    const before = snapshotResources();
+    const client = createConnection(path);
+    await new Promise((r) => client.once("connect", r));
+    const leaks = diffResources(before, snapshotResources()).join("\n");
+    expect(leaks).toContain("PipeWrap");
+    // The client's end, and the server's (bound to the path; paused, so never reading).
+    expect(leaks).toMatch(/new handle Socket: fd \d+ \(socket:\[\d+\]\), destroyed false/);
+    expect(leaks).toMatch(
+      new RegExp(
+        `new handle Socket: fd \\d+ \\(socket:\\[\\d+\\]\\), path ${path}.*readableFlowing false`,
+      ),
+    );
+    client.destroy();
+    await new Promise((r) => server.close(r));
+    rmSync(dir, { recursive: true });
   });
 });

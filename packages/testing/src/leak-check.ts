@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { commandLine, ownListeningSockets, pidsWithEnv } from "./proc.js";
 
@@ -27,6 +27,60 @@ export interface ResourceSnapshot {
   readonly listeners: readonly string[];
   /** Counts of active handles and timers by type. */
   readonly resources: Readonly<Record<string, number>>;
+  /** The active handles themselves (sockets, servers, child processes), to name a leaked one. */
+  readonly handles: ReadonlySet<object>;
+}
+
+/** Node's list of the handles keeping the loop alive (undocumented, stable since Node 0.x). */
+function activeHandles(): object[] {
+  const list = (process as unknown as { _getActiveHandles?: () => object[] })._getActiveHandles;
+  return typeof list === "function" ? list.call(process) : [];
+}
+
+/** The path a Unix socket (`socket:[inode]`) is bound to or was accepted on, from `/proc/net/unix`. */
+function unixSocketPath(fdTarget: string): string | undefined {
+  const inode = /^socket:\[(\d+)\]$/.exec(fdTarget)?.[1];
+  if (inode === undefined) return undefined;
+  try {
+    for (const line of readFileSync("/proc/net/unix", "utf8").split("\n")) {
+      const fields = line.trim().split(/\s+/);
+      if (fields[6] === inode && fields[7] !== undefined) return fields[7];
+    }
+  } catch {
+    // not Linux
+  }
+  return undefined;
+}
+
+/**
+ * Names a handle well enough to find who opened it: its class, and for a socket its fd (with what
+ * `/proc/self/fd` says it is), its addresses and its stream state (a socket that is never read
+ * never sees its peer's EOF).
+ */
+export function describeHandle(handle: object): string {
+  const h = handle as Record<string, unknown> & { _handle?: { fd?: number } | null };
+  const name = handle.constructor?.name ?? typeof handle;
+  const parts: string[] = [];
+  const fd = h._handle?.fd;
+  if (typeof fd === "number" && fd >= 0) {
+    let target = "?";
+    try {
+      target = readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      // closed meanwhile
+    }
+    parts.push(`fd ${fd} (${target})`);
+    const path = unixSocketPath(target);
+    if (path !== undefined) parts.push(`path ${path}`);
+  }
+  for (const key of ["localAddress", "remoteAddress", "pid", "spawnfile"]) {
+    const value = h[key];
+    if (value !== undefined && value !== "") parts.push(`${key} ${String(value)}`);
+  }
+  for (const key of ["destroyed", "pending", "connecting", "readableFlowing", "readableEnded"]) {
+    if (key in h) parts.push(`${key} ${String(h[key])}`);
+  }
+  return `${name}: ${parts.join(", ")}`;
 }
 
 /** Tags this test process so every process it starts can be found later, even re-parented. */
@@ -54,6 +108,7 @@ export function snapshotResources(): ResourceSnapshot {
     tempEntries,
     listeners: ownListeningSockets(),
     resources,
+    handles: new Set(activeHandles()),
   };
 }
 
@@ -75,6 +130,11 @@ export function diffResources(before: ResourceSnapshot, after: ResourceSnapshot)
     const was = before.resources[type] ?? 0;
     if (count > was)
       leaks.push(`${count - was} active ${type} handle(s) left (was ${was}, now ${count})`);
+  }
+  if (leaks.length > 0) {
+    for (const handle of after.handles) {
+      if (!before.handles.has(handle)) leaks.push(`new handle ${describeHandle(handle)}`);
+    }
   }
   return leaks;
 }
