@@ -1,10 +1,10 @@
 // The host's cost per call against the pool's size: Node CPU µs per small call with 256 workers
 // vs 2 workers, at the same client concurrency, on the default transport (frames) and profile
 // (process, pipelineDepth 32: a worker holds up to 32 quick calls). c=1 finds a free worker at
-// once; c=128 on the large pool leaves half its workers idle (the idle one must be found among
-// busy ones); c=512 leaves none idle (calls go into busy workers' windows, 2 each); c=2048 puts 8
-// calls in each window of the large pool, while on 2 workers the windows are full (64 calls held)
-// and the rest wait in the queue: every completion hands its room to the next waiting call. Workers start in fork
+// once; at c=128, 512 and 2048 the large pool has a call on as many workers as there are cores and
+// packs the rest into busy workers' windows (up to 32 quick calls each: about 4, 16 and 64
+// workers busy, the rest idle), while on 2 workers the windows are full (64 calls held) and the
+// rest wait in the queue: every completion hands its room to the next waiting call. Workers start in fork
 // mode (256 spawned Pythons would take minutes on a small machine), heartbeats and health checks
 // are off (they cost per worker per second, not per call), 100-byte echo. Both pools live
 // side by side and rounds alternate between them, so load drift hits both; medians.

@@ -66,7 +66,9 @@ export interface PoolOptions {
    * `process` profile: calls one worker may hold at once, its pipeline window (1–64 with frames,
    * 1–4 with gRPC). The worker still runs one at a time, in order; the next ones wait in its
    * socket, so Python never idles for a round trip between calls (what python-shell's pipelined
-   * stdin gets for free). A call goes into a busy worker's window only when no worker is idle.
+   * stdin gets for free). A call goes into a busy worker's window only when no worker is idle, or
+   * with the default window, when as many workers are busy as the machine has cores and its calls
+   * are quick (they are packed then, rather than waking another worker).
    * Left to its default (32 with frames) the window adapts: a worker holds more than one call only
    * while its calls are quick (averaged running time under 1 ms), else one at a time; a depth set
    * here is a fixed window. A call waiting there has been dispatched: its

@@ -190,3 +190,61 @@ describe("the adaptive pipeline window of a sequential worker (pipelineDepth lef
     expect(w.window).toBe(4);
   });
 });
+
+describe("packing quick calls once as many workers are busy as there are cores", () => {
+  /** `count` ready sequential workers with an adaptive window of 3, spread over `spreadOver`. */
+  function quickSet(count: number, spreadOver: number, quick = true) {
+    const workers = new WorkerSet<PendingCall>("p", spreadOver);
+    const list = Array.from({ length: count }, () => {
+      const w = workers.create(3, undefined, true, true);
+      workers.transition(w, { kind: "ready" });
+      if (quick) w.callMs = 0;
+      return w;
+    });
+    return { workers, list: list as [W, W, W, W] };
+  }
+  const dispatch = (workers: WorkerSet<PendingCall>, n: number) =>
+    Array.from({ length: n }, (_, i) => {
+      const w = workers.nextWithRoom() as W;
+      workers.book(w, call(`c${i}`));
+      return w.id;
+    });
+
+  it("spreads over `spreadOver` idle workers, then fills the busy worker used last, then wakes another", () => {
+    const { workers } = quickSet(4, 2);
+    // Two cores: two workers one call each, then windows of 3 filled one worker at a time.
+    expect(dispatch(workers, 8)).toEqual(["p-4", "p-3", "p-3", "p-3", "p-4", "p-4", "p-2", "p-2"]);
+    expect(workers.busyCount).toBe(3);
+  });
+
+  it("never packs into a worker whose calls are not quick: one call per worker, as without windows", () => {
+    const { workers } = quickSet(4, 1, false);
+    expect(dispatch(workers, 4)).toEqual(["p-4", "p-3", "p-2", "p-1"]);
+    expect(workers.nextWithRoom()).toBeUndefined();
+  });
+
+  it("with as many cores as workers, every idle worker is taken before any window", () => {
+    const { workers } = quickSet(3, 3);
+    expect(dispatch(workers, 4)).toEqual(["p-3", "p-2", "p-1", "p-1"]);
+  });
+
+  it("counts busy workers through booking, release and removal", () => {
+    const { workers, list } = quickSet(2, 2);
+    const [a, b] = list;
+    const [x, y, z] = [call("x"), call("y"), call("z")];
+    workers.book(a, x);
+    workers.book(a, y);
+    workers.book(b, z);
+    expect(workers.busyCount).toBe(2);
+    workers.release(a, x, 0.01);
+    expect(workers.busyCount).toBe(2);
+    workers.release(a, y, 0.01);
+    expect(workers.busyCount).toBe(1);
+    workers.transition(b, { kind: "exited", exit: undefined, expected: false });
+    workers.delete(b);
+    expect(workers.busyCount).toBe(0);
+    // A call released after its worker left the set is not counted twice.
+    workers.release(b, z);
+    expect(workers.busyCount).toBe(0);
+  });
+});

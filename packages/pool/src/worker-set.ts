@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { WorkerSlot, type WorkerSlotState } from "./worker-slot.js";
 
 /** One intrusive list of workers (links on the workers themselves). */
@@ -16,30 +17,43 @@ const BUSY = 1;
  * and every booked or finished call. All O(1): the host's cost per call does not grow with the
  * pool's size.
  *
- * Order ({@link nextWithRoom}): an idle worker always comes before a busy one (a call waits
- * behind another call only when every worker is busy). Among idle workers, the one that became
- * idle last goes first (most recently used): its process and its socket are warm, the others
- * stay asleep, and a lightly loaded pool of 256 workers costs the host per call what one of 2
- * does (with least-recently-used order every call woke a different, cold worker: 1.5× the
- * host's CPU per call at c=1 with 64 workers, measured). Among busy workers with room, the one
- * given a call longest ago goes first (its calls are likely to end soonest). A worker goes to
- * the back of its list when it is given a call or a finished call gives it room again
- * ({@link touch}).
+ * Order ({@link nextWithRoom}): an idle worker comes before a busy one (a call waits behind
+ * another call only when every worker is busy) — until as many workers are busy as the machine
+ * has cores (`spreadOver`). From then on a quick call is packed into the busy worker used last
+ * while its window is open (its calls are quick, see {@link WorkerSlot.packsQuickCalls}): more
+ * workers could not run more calls at once, and every worker woken costs the host a write and a
+ * read per call, where a worker already running reads and answers many calls per system call
+ * (256 workers on 2 cores, 128 calls in flight: spread one per worker, the host spent 4.5× the
+ * CPU per call of 2 workers). Among idle workers, the one that became idle last goes first (most
+ * recently used): its process and its socket are warm, the others stay asleep, and a lightly
+ * loaded pool of 256 workers costs the host per call what one of 2 does (with least-recently-used
+ * order every call woke a different, cold worker: 1.5× the host's CPU per call at c=1 with 64
+ * workers, measured). Among busy workers with room, the one given a call longest ago goes first
+ * (its calls are likely to end soonest). A worker goes to the back of its list when it is given a
+ * call or a finished call gives it room again ({@link touch}).
  */
 export class WorkerSet<Call> {
   readonly #workers = new Map<string, WorkerSlot<Call>>();
   readonly #prefix: string;
+  readonly #spreadOver: number;
   #counter = 0;
   #ready = 0;
   #held = 0;
+  /** Members holding at least one call. */
+  #busy = 0;
   readonly #lists: [List<Call>, List<Call>] = [
     { head: undefined, tail: undefined },
     { head: undefined, tail: undefined },
   ];
 
-  /** @param prefix worker ids are `<prefix>-1`, `<prefix>-2`, ... */
-  constructor(prefix: string) {
+  /**
+   * @param prefix worker ids are `<prefix>-1`, `<prefix>-2`, ...
+   * @param spreadOver how many workers calls are spread over, one each, before quick calls are
+   *   packed into busy workers' windows (see {@link nextWithRoom}). Default: the machine's cores.
+   */
+  constructor(prefix: string, spreadOver = availableParallelism()) {
     this.#prefix = prefix;
+    this.#spreadOver = Math.max(1, spreadOver);
   }
 
   /** Adds a new worker in state `starting`, with the next id. */
@@ -82,6 +96,11 @@ export class WorkerSet<Call> {
     return this.#held;
   }
 
+  /** Workers holding at least one call. */
+  get busyCount(): number {
+    return this.#busy;
+  }
+
   values(): IterableIterator<WorkerSlot<Call>> {
     return this.#workers.values();
   }
@@ -101,11 +120,13 @@ export class WorkerSet<Call> {
     if (this.#workers.get(worker.id) !== worker) return;
     this.#workers.delete(worker.id);
     if (worker.state.kind === "ready") this.#ready--;
+    if (worker.inFlight.size > 0) this.#busy--;
     this.#unlink(worker);
   }
 
   /** Books `call` onto `worker`: it counts against the worker's capacity until {@link release}. */
   book(worker: WorkerSlot<Call>, call: Call): void {
+    if (worker.inFlight.size === 0 && this.#workers.get(worker.id) === worker) this.#busy++;
     worker.book(call);
     worker.callsDispatched++;
     this.#held++;
@@ -121,6 +142,7 @@ export class WorkerSet<Call> {
     if (!worker.inFlight.has(call)) return worker.available;
     worker.finish(call, toolMs);
     this.#held--;
+    if (worker.inFlight.size === 0 && this.#workers.get(worker.id) === worker) this.#busy--;
     if (!worker.available) {
       // Its window may have shrunk (its calls are no longer quick): off the lists it may be on.
       this.#unlink(worker);
@@ -151,8 +173,15 @@ export class WorkerSet<Call> {
     if (worker.available && this.#workers.get(worker.id) === worker) this.#append(worker);
   }
 
-  /** The worker a new call takes: the idle worker used last, else the busy worker with room used longest ago, if any. */
+  /**
+   * The worker a new call takes, if any has room: once `spreadOver` workers are busy, the busy
+   * worker used last if it packs quick calls; else the idle worker used last; else the busy worker
+   * with room used longest ago.
+   */
   nextWithRoom(): WorkerSlot<Call> | undefined {
+    const packing = this.#lists[BUSY].tail;
+    if (packing !== undefined && this.#busy >= this.#spreadOver && packing.packsQuickCalls)
+      return packing;
     return this.#lists[IDLE].tail ?? this.#lists[BUSY].head;
   }
 

@@ -157,6 +157,14 @@ export class WorkerSlot<Call> {
     return this.#adaptive && this.callMs >= QUICK_CALL_MS ? 1 : this.capacity;
   }
 
+  /**
+   * True when more quick calls may be packed into it while it is busy (see
+   * {@link WorkerSet.nextWithRoom}): its window is adaptive and open (its calls are quick).
+   */
+  get packsQuickCalls(): boolean {
+    return this.#adaptive && this.callMs < QUICK_CALL_MS;
+  }
+
   /** Adds a call dispatched to it. */
   book(call: Call): void {
     this.inFlight.add(call);
