@@ -27,7 +27,10 @@ function inMemoryPool(size) {
       pid: i,
       exit: undefined,
       exited: new Promise(() => undefined),
-      client: { execute: () => new Promise((resolve) => setImmediate(resolve, { value: 1 })) },
+      client: {
+        execute: () =>
+          new Promise((resolve) => setImmediate(resolve, { value: 1, durationMs: 0.01 })),
+      },
     };
     workers.transition(w, { kind: "ready" });
   }
@@ -55,7 +58,7 @@ function inMemoryPool(size) {
     const got = dispatcher.acquire(call);
     const lease = leaseWorker(leaseOptions, call, got instanceof Promise ? await got : got);
     const result = await lease.proc.client.execute("echo", undefined, lease.rpc);
-    lease.succeed();
+    lease.succeed(result.durationMs);
     return result.value;
   };
 }
