@@ -49,21 +49,32 @@ class Host:
             return True
 
 
-@pytest.fixture
-def served():
+def _serve(concurrency: int):
     adapter = load_adapter(ECHO)
     loop = EventLoopThread()
-    tracker = CallTracker("w-frames", 1)
+    tracker = CallTracker("w-frames", concurrency)
     runner = ToolRunner(adapter, "w-frames", loop, None, None, tracker, LIMIT)
     host_end, worker_end = socket.socketpair()
     closed = []
-    server = FrameServer(worker_end, runner, tracker, 1, LIMIT, on_shutdown=lambda: None,
+    server = FrameServer(worker_end, runner, tracker, concurrency, LIMIT, on_shutdown=lambda: None,
                          on_closed=lambda reason, eof: closed.append(reason))
     server.start()
     yield Host(host_end), closed
     server.stop()
     host_end.close()
     loop.stop()
+
+
+@pytest.fixture
+def served():
+    """A process-profile worker's frame server (one call at a time)."""
+    yield from _serve(1)
+
+
+@pytest.fixture
+def served_threads():
+    """A thread-profile worker's frame server with four call threads."""
+    yield from _serve(4)
 
 
 def execute(call_id: int, tool: str, **kwargs) -> frame_pb2.Frame:
@@ -289,3 +300,43 @@ def test_pipelined_results_large_and_small_arrive_whole_when_the_host_reads_slow
             result = host.read()
             assert result.call_id == first + i and result.execute_result.WhichOneof("outcome") == "result"
             assert decode(result.execute_result.result) == value
+
+
+def _thread_of(host: Host, call_id: int) -> str:
+    host.send(execute(call_id, "thread_name"))
+    answer = host.read()
+    assert answer.call_id == call_id
+    return decode(answer.execute_result.result)
+
+
+def test_thread_profile_runs_a_tool_known_to_be_quick_on_the_serving_thread(served_threads):
+    host, _ = served_threads
+    assert _thread_of(host, 1).startswith("snakepit-call-")  # not known yet: a call thread
+    names = [_thread_of(host, i) for i in range(2, 6)]
+    assert names == ["snakepit-frames"] * 4
+
+
+def test_thread_profile_a_quick_tool_that_blocks_once_holds_up_no_call_read_with_it(served_threads):
+    host, _ = served_threads
+    for i in range(1, 4):  # sleep(0) and thread_name are learnt as quick
+        host.send(execute(i, "sleep", seconds=0))
+        assert host.read().call_id == i
+        _thread_of(host, 10 + i)
+    # One read brings a long sleep and three quick calls: the sleep runs on the serving thread,
+    # and the calls read with it go to the call threads after a tick instead of waiting 1 s.
+    host.sock.sendall(_framed(execute(20, "sleep", seconds=1.0))
+                      + b"".join(_framed(execute(i, "thread_name")) for i in (21, 22, 23)))
+    started = time.monotonic()
+    quick = [host.read() for _ in range(3)]
+    assert time.monotonic() - started < 0.5
+    assert sorted(f.call_id for f in quick) == [21, 22, 23]
+    assert all(decode(f.execute_result.result).startswith("snakepit-call-") for f in quick)
+    assert host.read().call_id == 20
+    # The slow run bars sleep from the serving thread: its next call runs on a call thread
+    # while quick calls still run on the serving thread.
+    host.send(execute(30, "sleep", seconds=0.3))
+    time.sleep(0.05)
+    started = time.monotonic()
+    assert _thread_of(host, 31) == "snakepit-frames"
+    assert time.monotonic() - started < 0.2
+    assert host.read().call_id == 30

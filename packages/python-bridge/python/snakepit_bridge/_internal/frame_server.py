@@ -9,9 +9,13 @@ Threads, process profile (one call at a time):
 - a standby thread (`snakepit-frames-standby`) takes the reader role while the serving thread is
   inside one tool for longer than a tick (`_STANDBY_S`), or at once when a stream waits for
   credit, so a heartbeat or a cancel is answered while a sync tool runs.
-Threads, thread profile: one reader (`snakepit-frames-reader`) that answers control frames and
-queues calls for `concurrency` call threads (`snakepit-call-N`). Async tools run on the worker's
-event loop in both.
+Threads, thread profile: the same two, plus `concurrency` call threads (`snakepit-call-N`). A
+unary call of a tool known to be quick (`InlinePolicy`) that the serving thread itself read runs
+on the serving thread, as in the process profile: a hand-off to a call thread and back costs more
+than such a tool. Every other call (a tool not seen yet, a slower one, a stream, a call the standby
+thread read) goes to the call threads, and so do the quick calls still waiting when the serving
+thread has been inside one tool for a tick. Async tools run on the worker's event loop in both
+profiles.
 
 Frames are read by `FrameReader`, written by `FrameWriter` (coalesced `sendmsg`), a unary result's
 whole frame serialised by hand in one step (`wire.result_frame`). Whether calls are traced is looked
@@ -38,6 +42,7 @@ from ..gen import frame_pb2, worker_pb2
 from .call_tracker import CallTracker
 from .frame_reader import FrameReader, ProtocolError
 from .frame_writer import FrameWriter
+from .inline_policy import InlinePolicy
 from .stream_credit import StreamCredit
 from .tool_call import CORRELATION_METADATA, ToolRunner, PayloadTooLargeError
 from .wire import envelope, result_frame
@@ -115,13 +120,13 @@ class FrameServer:
         self._durations: Dict[str, float] = {}
         self._held = 0  # results held back since the last write
         self._traced = False  # a tracer provider is set (see `_read_once`)
-        if self._inline:
-            self._threads = [threading.Thread(target=self._serve_inline, name="snakepit-frames", daemon=True),
-                             threading.Thread(target=self._standby, name="snakepit-frames-standby", daemon=True)]
-        else:
-            self._threads = [threading.Thread(target=self._read_loop, name="snakepit-frames-reader", daemon=True)]
-            self._threads += [threading.Thread(target=self._call_loop, name=f"snakepit-call-{i}", daemon=True)
-                              for i in range(concurrency)]
+        self._call_threads = 0 if self._inline else concurrency
+        self._policy = InlinePolicy()
+        self._serving_ident = 0  # the serving thread's `threading.get_ident()`, once it runs
+        self._threads = [threading.Thread(target=self._serve_inline, name="snakepit-frames", daemon=True),
+                         threading.Thread(target=self._standby, name="snakepit-frames-standby", daemon=True)]
+        self._threads += [threading.Thread(target=self._call_loop, name=f"snakepit-call-{i}", daemon=True)
+                          for i in range(self._call_threads)]
 
     def start(self) -> None:
         for thread in self._threads:
@@ -139,9 +144,8 @@ class FrameServer:
         calls = list(self._calls.values())  # one C call under the GIL: no torn read
         for entry in calls:
             entry.call.cancel()
-        if not self._inline:
-            for _ in self._threads[1:]:
-                self._queue.put(_STOP)
+        for _ in range(self._call_threads):
+            self._queue.put(_STOP)
         try:
             self._sock.shutdown(socket.SHUT_RDWR)
         except OSError:
@@ -149,15 +153,12 @@ class FrameServer:
 
     # -- reading --------------------------------------------------------------------------------
 
-    def _read_loop(self) -> None:
-        """The reader thread of the thread profile: reads until the connection ends."""
-        while not self._closed.is_set() and self._read_guarded():
-            pass
-
     def _serve_inline(self) -> None:
-        """The process profile's serving thread: runs what was read, else reads."""
+        """The serving thread: runs what was read to run here (`_pending`), else reads."""
         pending, lock, closed = self._pending, self._reader_lock, self._closed
         calls, durations, perf_counter = self._calls, self._durations, time.perf_counter
+        policy, thread_time = self._policy, time.thread_time
+        self._serving_ident = threading.get_ident()
         while not closed.is_set():
             if pending:
                 entry = pending.popleft()
@@ -167,8 +168,9 @@ class FrameServer:
                     self._standby_asleep = False
                     self._standby_wake.set()  # once per idle spell, not per call
                 started = perf_counter()
+                cpu = thread_time() if self._call_threads else 0.0
                 try:
-                    self._run(entry)
+                    self._run(entry, True)
                 except BaseException:
                     log.exception("frame call %d failed outside its tool", entry.call_id)
                 finally:
@@ -178,6 +180,8 @@ class FrameServer:
                     took = perf_counter() - started
                     usual = durations.get(tool)
                     durations[tool] = took if usual is None else 0.8 * usual + 0.2 * took
+                    if self._call_threads:
+                        policy.ran(tool, thread_time() - cpu, took, True)
                 continue
             with lock:
                 if pending or closed.is_set():
@@ -216,12 +220,26 @@ class FrameServer:
                 continue
             idle = 0
             self._writer.flush()  # results held back for a batch are not held behind a long tool
+            self._hand_over_pending()
             while self._in_tool and self._tool_seq == seq and not closed.is_set():
                 with lock:
                     if closed.is_set() or not (self._in_tool and self._tool_seq == seq):
                         break
                     if not self._read_guarded():
                         return
+
+    def _hand_over_pending(self) -> None:
+        """Thread profile: the serving thread is inside one tool for longer than a tick, so the
+        calls waiting for it go to the call threads instead of waiting behind that tool."""
+        if not self._call_threads:
+            return
+        pending = self._pending
+        while True:
+            try:
+                entry = pending.popleft()  # atomic under the GIL, like the serving thread's popleft
+            except IndexError:
+                return
+            self._queue.put(entry)
 
     def _want_reader(self) -> None:
         """A stream waits for credit: the standby thread takes the reader role at once."""
@@ -313,21 +331,23 @@ class FrameServer:
         stream = StreamCredit(call, self._want_reader) if kind == "execute_stream" else None
         entry = _Call(call_id, frame, request, call, stream)
         self._calls[call_id] = entry
-        if self._inline:
+        if self._inline or (stream is None and threading.get_ident() == self._serving_ident
+                            and self._policy.inline(call.tool)):
             self._pending.append(entry)
         else:
             self._queue.put(entry)
 
-    def _send_result(self, parts: List[bytes]) -> None:
+    def _send_result(self, parts: List[bytes], may_hold: bool) -> None:
         """Sends a unary result, or (process profile) holds it back to go out in one write with the
         next results when the next call is already here and its tool usually takes under
         `_HOLD_UNDER_S` (up to half the calls waiting, see `_HOLD_AT_MOST`): with calls
         pipelined, results then travel in batches, as calls do, and
         each side makes one system call per batch rather than one per call. If that next call runs
-        long after all, the standby thread writes what is held within about two ticks."""
+        long after all, the standby thread writes what is held within about two ticks. Only the
+        serving thread holds results back (`may_hold`): it sends the next ones itself."""
         pending = self._pending
         room = min(_HOLD_AT_MOST, max(_HOLD_AT_LEAST, len(pending) >> 1))
-        if self._inline and pending and self._held < room:
+        if may_hold and pending and self._held < room:
             usual = self._durations.get(pending[0].call.tool)
             if usual is not None and usual < _HOLD_UNDER_S:
                 self._held += 1
@@ -344,12 +364,17 @@ class FrameServer:
             self._run_entry(entry)
 
     def _run_entry(self, entry: _Call) -> None:
+        """Runs a call on a call thread (thread profile), timing its tool for `InlinePolicy`."""
+        started, cpu = time.perf_counter(), time.thread_time()
         try:
-            self._run(entry)
+            self._run(entry, False)
         except BaseException:
             log.exception("frame call %d failed outside its tool", entry.call_id)
         finally:
             self._calls.pop(entry.call_id, None)
+            if entry.stream is None:
+                self._policy.ran(entry.call.tool, time.thread_time() - cpu,
+                                 time.perf_counter() - started, False)
 
     def _span(self, entry: _Call) -> Optional[Callable[[], ContextManager[Any]]]:
         """The call's tracing span, or None when no tracer provider was set at the last read."""
@@ -363,9 +388,8 @@ class FrameServer:
     def _answer_if_waiting(self, entry: _Call) -> None:
         """A call cancelled while it waits in the process profile's window is answered now, not
         when its turn comes: it holds no place behind a long call (the host's stuck check counts
-        the calls a worker holds, and must not blame the call that runs for one that waits)."""
-        if not self._inline:
-            return
+        the calls a worker holds, and must not blame the call that runs for one that waits). A
+        call queued for the call threads is answered by the thread that takes it."""
         try:
             self._pending.remove(entry)  # atomic under the GIL, like the serving thread's popleft
         except ValueError:
@@ -382,7 +406,7 @@ class FrameServer:
         else:
             self._answer(entry.call_id, "stream_event", worker_pb2.ExecuteStreamResponse(error=error))
 
-    def _run(self, entry: _Call) -> None:
+    def _run(self, entry: _Call, on_serving_thread: bool) -> None:
         call, call_id = entry.call, entry.call_id
         if call.is_cancelled:
             # Cancelled while it waited in the queue (the host's window): never started.
@@ -396,11 +420,11 @@ class FrameServer:
             if error is None:
                 parts, size = result_frame(call_id, content_type, data, duration_ms)
                 if not self._limit or size + 16 <= self._limit:
-                    self._send_result(parts)
+                    self._send_result(parts, on_serving_thread)
                     return
                 error = PayloadTooLargeError(size, self._limit)
             body = worker_pb2.ExecuteResponse(error=error_to_proto(error), duration_ms=duration_ms).SerializeToString()
-            self._send_result(envelope(call_id, "execute_result", body))
+            self._send_result(envelope(call_id, "execute_result", body), on_serving_thread)
             return
         stream = entry.stream
         active = lambda: not self._closed.is_set()  # noqa: E731 - a one-line predicate
