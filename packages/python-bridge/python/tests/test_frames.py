@@ -23,6 +23,7 @@ class Host:
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self.buf = b""
+        self.server: "FrameServer | None" = None  # the server at the other end, for its policy
         sock.settimeout(20)
 
     def send(self, frame: frame_pb2.Frame) -> None:
@@ -59,7 +60,9 @@ def _serve(concurrency: int):
     server = FrameServer(worker_end, runner, tracker, concurrency, LIMIT, on_shutdown=lambda: None,
                          on_closed=lambda reason, eof: closed.append(reason))
     server.start()
-    yield Host(host_end), closed
+    host = Host(host_end)
+    host.server = server
+    yield host, closed
     server.stop()
     host_end.close()
     loop.stop()
@@ -340,3 +343,22 @@ def test_thread_profile_a_quick_tool_that_blocks_once_holds_up_no_call_read_with
     assert _thread_of(host, 31) == "snakepit-frames"
     assert time.monotonic() - started < 0.2
     assert host.read().call_id == 30
+
+
+def test_thread_profile_never_runs_an_async_tool_on_the_serving_thread(served_threads):
+    host, _ = served_threads
+    assert host.server is not None
+    for i in range(1, 4):
+        host.send(execute(i, "async_sleep", seconds=0))
+        assert host.read().call_id == i
+        _thread_of(host, 10 + i)
+    # On its call thread an async tool costs the CPU of handing it to the event loop, which may
+    # or may not be under the policy's bar: make it look quick, as it may on a faster machine.
+    for _ in range(50):
+        host.server._policy.ran("async_sleep", 0.0, 0.0, False)
+    # Were the async call run on the serving thread, that thread would wait there for the event
+    # loop, and the quick call read with it would be handed to a call thread after a tick.
+    host.sock.sendall(_framed(execute(20, "async_sleep", seconds=0.5)) + _framed(execute(21, "thread_name")))
+    quick = host.read()
+    assert quick.call_id == 21 and decode(quick.execute_result.result) == "snakepit-frames"
+    assert host.read().call_id == 20

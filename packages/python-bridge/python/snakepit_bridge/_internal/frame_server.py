@@ -10,7 +10,7 @@ Threads, process profile (one call at a time):
   inside one tool for longer than a tick (`_STANDBY_S`), or at once when a stream waits for
   credit, so a heartbeat or a cancel is answered while a sync tool runs.
 Threads, thread profile: the same two, plus `concurrency` call threads (`snakepit-call-N`). A
-unary call of a tool known to be quick (`InlinePolicy`) that the serving thread itself read runs
+unary call of a sync tool known to be quick (`InlinePolicy`) that the serving thread itself read runs
 on the serving thread, as in the process profile: a hand-off to a call thread and back costs more
 than such a tool. Every other call (a tool not seen yet, a slower one, a stream, a call the standby
 thread read) goes to the call threads, and so do the quick calls still waiting when the serving
@@ -122,6 +122,8 @@ class FrameServer:
         self._traced = False  # a tracer provider is set (see `_read_once`)
         self._call_threads = 0 if self._inline else concurrency
         self._policy = InlinePolicy()
+        # Async tools never run on the serving thread: it would wait there for the event loop.
+        self._async_tools = frozenset(name for name, t in runner.adapter.tools.items() if t.is_async)
         self._serving_ident = 0  # the serving thread's `threading.get_ident()`, once it runs
         self._threads = [threading.Thread(target=self._serve_inline, name="snakepit-frames", daemon=True),
                          threading.Thread(target=self._standby, name="snakepit-frames-standby", daemon=True)]
@@ -332,7 +334,7 @@ class FrameServer:
         entry = _Call(call_id, frame, request, call, stream)
         self._calls[call_id] = entry
         if self._inline or (stream is None and threading.get_ident() == self._serving_ident
-                            and self._policy.inline(call.tool)):
+                            and call.tool not in self._async_tools and self._policy.inline(call.tool)):
             self._pending.append(entry)
         else:
             self._queue.put(entry)
