@@ -109,6 +109,31 @@ function check(value, size) {
  */
 export const PROCESS_SETS = 4;
 
+/**
+ * Warms both sides up at concurrency `c`, then runs `rounds` rounds, each both sides back to back
+ * (which goes first alternates): a round's pool ÷ raw compares two runs under the same machine
+ * load, so drift between rounds cancels out of the ratio. Appends to `cell`.
+ */
+async function runRounds(sides, p, c, cell, { maxCalls, maxMs, rounds }) {
+  for (const execute of Object.values(sides))
+    await closedLoop((i) => execute(i, p.args), { concurrency: c, maxCalls: c * 4, maxMs });
+  for (let r = 0; r < rounds; r++) {
+    const order = r % 2 === 0 ? ["raw", "pool"] : ["pool", "raw"];
+    const perSecond = {};
+    for (const side of order) {
+      const result = await closedLoop((i) => sides[side](i, p.args), {
+        concurrency: c,
+        maxCalls,
+        maxMs,
+      });
+      perSecond[side] = result.perSecond;
+      cell.rates[side].push(result.perSecond);
+      cell.cpu[side].push(result.cpuUsPerCall);
+    }
+    cell.ratios.push(perSecond.pool / perSecond.raw);
+  }
+}
+
 export async function benchOverhead({
   transports = ["grpc", "frames"],
   workerCounts = [1, 2],
@@ -160,33 +185,11 @@ export async function benchOverhead({
                 };
                 cells.set(key, cell);
               }
-              const maxCalls = quick ? Math.ceil(p.maxCalls / 10) : p.maxCalls;
-              const maxMs = quick ? quickMs : p.maxMs;
-              const roundCount = Math.ceil((rounds ?? (quick ? 1 : p.rounds)) / sets);
-              // Warm-up at this concurrency, then alternate which side goes first.
-              for (const execute of Object.values(sides))
-                await closedLoop((i) => execute(i, p.args), {
-                  concurrency: c,
-                  maxCalls: c * 4,
-                  maxMs,
-                });
-              for (let r = 0; r < roundCount; r++) {
-                // Each round runs both sides back to back: its pool ÷ raw compares two runs
-                // under the same machine load, so drift between rounds cancels out of the ratio.
-                const order = r % 2 === 0 ? ["raw", "pool"] : ["pool", "raw"];
-                const perSecond = {};
-                for (const side of order) {
-                  const result = await closedLoop((i) => sides[side](i, p.args), {
-                    concurrency: c,
-                    maxCalls,
-                    maxMs,
-                  });
-                  perSecond[side] = result.perSecond;
-                  cell.rates[side].push(result.perSecond);
-                  cell.cpu[side].push(result.cpuUsPerCall);
-                }
-                cell.ratios.push(perSecond.pool / perSecond.raw);
-              }
+              await runRounds(sides, p, c, cell, {
+                maxCalls: quick ? Math.ceil(p.maxCalls / 10) : p.maxCalls,
+                maxMs: quick ? quickMs : p.maxMs,
+                rounds: Math.ceil((rounds ?? (quick ? 1 : p.rounds)) / sets),
+              });
             }
           }
         } finally {

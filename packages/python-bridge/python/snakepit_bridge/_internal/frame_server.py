@@ -388,7 +388,7 @@ class FrameServer:
                                             correlation_id=call.correlation_id)
 
     def _answer_if_waiting(self, entry: _Call) -> None:
-        """A call cancelled while it waits in the process profile's window is answered now, not
+        """A call cancelled while it waits for the serving thread (`_pending`) is answered now, not
         when its turn comes: it holds no place behind a long call (the host's stuck check counts
         the calls a worker holds, and must not blame the call that runs for one that waits). A
         call queued for the call threads is answered by the thread that takes it."""
