@@ -3,8 +3,9 @@
 A tool whose calls take microseconds costs more to hand to a call thread and back (a queue, a
 wake-up, the GIL passed twice) than to run: 100-byte echo at c=8 through call threads cost 50 to
 52 µs of Python CPU per call, on the serving thread 29 to 35 µs (bench/cpu-per-call.mjs with
-PROFILE=thread). So a unary call of a sync tool runs on the serving thread when its tool is quick — but only a tool known to be quick: one that blocks (I/O, a lock, a sleep)
-would hold up every call read after it, which is what call threads are for.
+PROFILE=thread). So a unary call of a sync tool runs on the serving thread when its tool is
+quick, but only a tool known to be quick: one that blocks (I/O, a lock, a sleep) would hold up
+every call read after it, which is what call threads are for.
 
 Quick means the tool's CPU time per call, averaged (the newest weighs 1/5), is under `under_s`.
 CPU time and not wall time: on a call thread a tool's wall time includes waiting for the GIL
