@@ -2,6 +2,7 @@
 
 import socket
 import time
+from typing import Optional, Set
 
 import pytest
 
@@ -9,6 +10,7 @@ from conftest import ECHO, args, decode, wait_until
 from snakepit_bridge._internal.adapter import load_adapter
 from snakepit_bridge._internal.event_loop import EventLoopThread
 from snakepit_bridge._internal.frame_server import FrameServer
+from snakepit_bridge._internal.inline_policy import InlinePolicy
 from snakepit_bridge._internal.wire import envelope, envelope_parts, result_frame, serialized_result
 from snakepit_bridge._internal.call_tracker import CallTracker
 from snakepit_bridge._internal.tool_call import ToolRunner
@@ -24,6 +26,7 @@ class Host:
         self.sock = sock
         self.buf = b""
         self.server: "FrameServer | None" = None  # the server at the other end, for its policy
+        self.policy: "_TimedPolicy | None" = None  # its policy, when a test gave it one
         sock.settimeout(20)
 
     def send(self, frame: frame_pb2.Frame) -> None:
@@ -50,7 +53,27 @@ class Host:
             return True
 
 
-def _serve(concurrency: int):
+class _TimedPolicy(InlinePolicy):
+    """An `InlinePolicy` that notes each tool it has timed. A call thread times its call after the
+    result went out, so the host may read a result before its tool is known: a test waits for
+    `timed` before it counts on the next call running on the serving thread.
+
+    It counts any tool under 1 s of CPU per call as quick, and a serving-thread call as slow from
+    0.25 s of wall time: with the defaults (0.5 ms, 5 ms) whether an echo is learnt as quick would
+    depend on the machine's load. The thresholds themselves are tested in test_inline_policy.py;
+    these tests check which thread the server runs a call on.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(under_s=1.0, slow_s=0.25)
+        self.timed: Set[str] = set()
+
+    def ran(self, tool: str, cpu_s: float, wall_s: float, inline: bool) -> None:
+        super().ran(tool, cpu_s, wall_s, inline)
+        self.timed.add(tool)
+
+
+def _serve(concurrency: int, policy: Optional[_TimedPolicy] = None):
     adapter = load_adapter(ECHO)
     loop = EventLoopThread()
     tracker = CallTracker("w-frames", concurrency)
@@ -58,10 +81,11 @@ def _serve(concurrency: int):
     host_end, worker_end = socket.socketpair()
     closed = []
     server = FrameServer(worker_end, runner, tracker, concurrency, LIMIT, on_shutdown=lambda: None,
-                         on_closed=lambda reason, eof: closed.append(reason))
+                         on_closed=lambda reason, eof: closed.append(reason), policy=policy)
     server.start()
     host = Host(host_end)
     host.server = server
+    host.policy = policy
     yield host, closed
     server.stop()
     host_end.close()
@@ -76,8 +100,8 @@ def served():
 
 @pytest.fixture
 def served_threads():
-    """A thread-profile worker's frame server with four call threads."""
-    yield from _serve(4)
+    """A thread-profile worker's frame server with four call threads and a `_TimedPolicy`."""
+    yield from _serve(4, _TimedPolicy())
 
 
 def execute(call_id: int, tool: str, **kwargs) -> frame_pb2.Frame:
@@ -315,6 +339,7 @@ def _thread_of(host: Host, call_id: int) -> str:
 def test_thread_profile_runs_a_tool_known_to_be_quick_on_the_serving_thread(served_threads):
     host, _ = served_threads
     assert _thread_of(host, 1).startswith("snakepit-call-")  # not known yet: a call thread
+    assert wait_until(lambda: "thread_name" in host.policy.timed, 5)
     names = [_thread_of(host, i) for i in range(2, 6)]
     assert names == ["snakepit-frames"] * 4
 
@@ -325,6 +350,7 @@ def test_thread_profile_a_quick_tool_that_blocks_once_holds_up_no_call_read_with
         host.send(execute(i, "sleep", seconds=0))
         assert host.read().call_id == i
         _thread_of(host, 10 + i)
+    assert wait_until(lambda: {"sleep", "thread_name"} <= host.policy.timed, 5)
     # One read brings a long sleep and three quick calls: the sleep runs on the serving thread,
     # and the calls read with it go to the call threads after a tick instead of waiting 1 s.
     host.sock.sendall(_framed(execute(20, "sleep", seconds=1.0))
@@ -352,6 +378,7 @@ def test_thread_profile_never_runs_an_async_tool_on_the_serving_thread(served_th
         host.send(execute(i, "async_sleep", seconds=0))
         assert host.read().call_id == i
         _thread_of(host, 10 + i)
+    assert wait_until(lambda: "thread_name" in host.policy.timed, 5)
     # On its call thread an async tool costs the CPU of handing it to the event loop, which may
     # or may not be under the policy's bar: make it look quick, as it may on a faster machine.
     for _ in range(50):

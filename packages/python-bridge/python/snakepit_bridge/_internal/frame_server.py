@@ -86,11 +86,12 @@ _STOP = object()
 class FrameServer:
     """Serves one connection (the host's end of the socketpair) until EOF, a protocol error or
     `stop()`. `on_closed(reason, eof)` runs once when the connection ends by itself: `eof` is
-    true when the host closed it (or it failed), false for a protocol error."""
+    true when the host closed it (or it failed), false for a protocol error. `policy` decides which
+    thread-profile calls run on the serving thread (default: `InlinePolicy()`)."""
 
     def __init__(self, sock: socket.socket, runner: ToolRunner, tracker: CallTracker, concurrency: int,
                  max_message_bytes: int, on_shutdown: Callable[[], None],
-                 on_closed: Callable[[str, bool], None]) -> None:
+                 on_closed: Callable[[str, bool], None], policy: Optional[InlinePolicy] = None) -> None:
         self._sock = sock
         self._runner = runner
         self._tracker = tracker
@@ -121,7 +122,7 @@ class FrameServer:
         self._held = 0  # results held back since the last write
         self._traced = False  # a tracer provider is set (see `_read_once`)
         self._call_threads = 0 if self._inline else concurrency
-        self._policy = InlinePolicy()
+        self._policy = policy if policy is not None else InlinePolicy()
         # Async tools never run on the serving thread: it would wait there for the event loop.
         self._async_tools = frozenset(name for name, t in runner.adapter.tools.items() if t.is_async)
         self._serving_ident = 0  # the serving thread's `threading.get_ident()`, once it runs
