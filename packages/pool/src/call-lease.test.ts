@@ -34,6 +34,7 @@ function setup(callOptions: ExecuteOptions, poolTimeoutMs = 0) {
     options: callOptions,
     correlationId: "x",
     enqueuedAt: performance.now(),
+    heldAt: -1,
   };
   set.book(worker, call);
   const lease = leaseWorker(options, call, worker);

@@ -1,4 +1,5 @@
 import { SnakepitError } from "@snakepit/errors";
+import type { HeldCalls } from "./held-calls.js";
 import type { ExecuteOptions } from "./pool-types.js";
 
 /** A call waiting for a worker, then running on it. */
@@ -22,6 +23,8 @@ export interface PendingCall {
    * window behind the stuck call: it never started, so it is dispatched again (idempotent or not).
    */
   neverStarted?: boolean;
+  /** Its place among the calls its worker holds (see {@link HeldCalls}); -1 while it holds none. */
+  heldAt: number;
 }
 
 interface Waiter<W> {

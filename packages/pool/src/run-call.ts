@@ -63,6 +63,7 @@ function again(call: PendingCall): PendingCall {
     options: call.options,
     correlationId: call.correlationId,
     enqueuedAt: performance.now(),
+    heldAt: -1,
   };
 }
 

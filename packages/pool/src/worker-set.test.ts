@@ -4,7 +4,7 @@ import { WorkerSet } from "./worker-set.js";
 import type { WorkerSlot } from "./worker-slot.js";
 import { QUICK_CALL_MS } from "./worker-slot.js";
 
-const call = (id: string) => ({ id }) as PendingCall;
+const call = (id: string) => ({ id, heldAt: -1 }) as PendingCall;
 
 type W = WorkerSlot<PendingCall>;
 

@@ -1,8 +1,9 @@
 import { availableParallelism } from "node:os";
+import type { Holdable } from "./held-calls.js";
 import { WorkerSlot, type WorkerSlotState } from "./worker-slot.js";
 
 /** One intrusive list of workers (links on the workers themselves). */
-interface List<Call> {
+interface List<Call extends Holdable> {
   head: WorkerSlot<Call> | undefined;
   tail: WorkerSlot<Call> | undefined;
 }
@@ -32,7 +33,7 @@ const BUSY = 1;
  * (its calls are likely to end soonest). A worker goes to the back of its list when it is given a
  * call or a finished call gives it room again ({@link touch}).
  */
-export class WorkerSet<Call> {
+export class WorkerSet<Call extends Holdable> {
   readonly #workers = new Map<string, WorkerSlot<Call>>();
   readonly #prefix: string;
   readonly #spreadOver: number;

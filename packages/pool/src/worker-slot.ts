@@ -1,6 +1,7 @@
 import { setMaxListeners } from "node:events";
 import type { RecycleReason } from "@snakepit/lifecycle";
 import type { WorkerExit, WorkerProcess } from "@snakepit/python-bridge";
+import { HeldCalls, type Holdable } from "./held-calls.js";
 
 /**
  * The lifecycle of one worker slot in a pool:
@@ -42,11 +43,11 @@ const allowed: Record<WorkerSlotState["kind"], readonly WorkerSlotState["kind"][
  * Membership, the ready count and the LRU order live in its {@link WorkerSet}: change its state
  * and its calls through the set, which keeps them in step.
  */
-export class WorkerSlot<Call> {
+export class WorkerSlot<Call extends Holdable> {
   readonly id: string;
   readonly startedAt = Date.now();
   /** Calls this worker holds now (dispatched to it and not yet finished). */
-  readonly inFlight = new Set<Call>();
+  readonly inFlight = new HeldCalls<Call>();
   /**
    * Calls it may hold at once: its capacity. 1 for the process profile, `threadsPerWorker` for
    * the thread profile; a transport that pipelines may give a worker a window of a few more.
