@@ -1,3 +1,4 @@
+import { getEventListeners } from "node:events";
 import { fileURLToPath } from "node:url";
 import { SnakepitError } from "@snakepit/errors";
 import { killWithEscalation } from "@snakepit/process-killer";
@@ -147,5 +148,25 @@ describe.each(modes)("the frames transport (%s worker)", (_mode, start) => {
       { value: 2 },
     );
     expect((await worker.client.heartbeat(1n)).inFlight).toBe(0);
+  });
+
+  it("one signal shared by many calls: one listener, and its abort ends its calls alone", async () => {
+    const worker = await start({ concurrency: 4 });
+    const shared = new AbortController();
+    for (let i = 0; i < 20; i++)
+      await worker.client.execute("add", { a: i, b: 1 }, { signal: shared.signal });
+    expect(getEventListeners(shared.signal, "abort")).toHaveLength(1);
+    const sleeping = [1, 2].map(() =>
+      worker.client.execute("sleep", { seconds: 30 }, { signal: shared.signal }),
+    );
+    const other = worker.client.execute("sleep", { seconds: 0.3 });
+    setTimeout(() => shared.abort(), 100);
+    for (const call of sleeping) expect((await rejection(call)).code).toBe("ABORTED");
+    expect(await other).toMatchObject({ value: 0.3 });
+    expect((await worker.client.heartbeat(1n)).inFlight).toBe(0);
+    const fresh = new AbortController();
+    expect(
+      await worker.client.execute("add", { a: 2, b: 2 }, { signal: fresh.signal }),
+    ).toMatchObject({ value: 4 });
   });
 });

@@ -1,6 +1,7 @@
 import type { Socket } from "node:net";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { type ErrorCode, errorCodes, SnakepitError } from "@snakepit/errors";
+import { CallTable } from "./call-table.js";
 import { frame, metadataKeys, worker } from "./contract.js";
 import { ExecuteFrameEncoder } from "./execute-frame-encoder.js";
 import { decodeFrame } from "./frame-answer-decoder.js";
@@ -65,11 +66,12 @@ export function createFramesWorkerClient(
   const window = options.streamWindow ?? 16;
   const label = options.label ?? "worker";
   const address = `frames:${label}`;
-  const calls = new Map<number, Call>();
-  const bySignal = new WeakMap<AbortSignal, Set<Call>>();
+  const calls = new CallTable<Call>();
+  // Signals with this client's abort listener on them: one listener per signal, however many
+  // calls share it (a pool passes its worker's signal with every call that has none of its own).
+  const watched = new WeakSet<AbortSignal>();
   const writer = new FrameWriter(socket);
   const encoder = new ExecuteFrameEncoder();
-  let nextId = 0;
   let closed: SnakepitError | undefined;
   let timer: NodeJS.Timeout | undefined;
   let timerAt = 0;
@@ -104,7 +106,7 @@ export function createFramesWorkerClient(
     closed = error;
     clearTimeout(timer);
     socket.destroy();
-    for (const call of [...calls.values()]) settle(call, error);
+    for (const call of calls.values()) settle(call, error);
   }
 
   function send(body: Body, callId: number, metadata?: Record<string, string>): void {
@@ -198,12 +200,10 @@ export function createFramesWorkerClient(
     stream: boolean,
     tool?: string,
   ): Call {
-    do nextId = nextId >= 0xffffffff ? 1 : nextId + 1;
-    while (calls.has(nextId));
     const timeoutMs = opts?.timeoutMs;
     const deadline = timeoutMs === undefined || timeoutMs <= 0 ? 0 : performance.now() + timeoutMs;
     const call: Call = {
-      id: nextId,
+      id: calls.nextId(),
       answer,
       operation,
       deadline,
@@ -216,23 +216,22 @@ export function createFramesWorkerClient(
       failure: undefined,
     };
     if (calls.size === 0) socket.ref();
-    calls.set(call.id, call);
+    calls.add(call);
     if (deadline > 0 && (timer === undefined || deadline < timerAt)) arm(deadline);
     const signal = opts?.signal;
-    if (signal !== undefined) watch(signal, call);
+    if (signal !== undefined) watch(signal);
     return call;
   }
 
   /** The call is over on the wire: no more frames are expected for it. */
   function forget(call: Call): void {
-    if (!calls.delete(call.id)) return;
-    if (call.signal !== undefined) bySignal.get(call.signal)?.delete(call);
+    if (!calls.delete(call)) return;
     if (calls.size === 0) socket.unref();
   }
 
   /** Ends a call with `error`, telling the worker to stop it if it is still running there. */
   function settle(call: Call, error: SnakepitError): void {
-    if (calls.has(call.id) && closed === undefined)
+    if (calls.includes(call) && closed === undefined)
       send({ case: "cancel", value: create(frame.CancelCallSchema) }, call.id);
     forget(call);
     if (call.events !== undefined) {
@@ -241,22 +240,22 @@ export function createFramesWorkerClient(
     } else call.reject(error);
   }
 
-  function watch(signal: AbortSignal, call: Call): void {
-    let set = bySignal.get(signal);
-    if (set === undefined) {
-      const fresh = new Set<Call>();
-      set = fresh;
-      bySignal.set(signal, fresh);
-      signal.addEventListener(
-        "abort",
-        () => {
-          bySignal.delete(signal);
-          for (const c of [...fresh]) settle(c, abortError(signal.reason, c.operation));
-        },
-        { once: true },
-      );
-    }
-    set.add(call);
+  /**
+   * Listens for `signal` once. Its calls are not listed per signal: an abort, rare, walks the
+   * table instead, so a call costs no set of its own nor an entry in a shared one (see CallTable
+   * for what a long-lived set costs).
+   */
+  function watch(signal: AbortSignal): void {
+    if (watched.has(signal)) return;
+    watched.add(signal);
+    signal.addEventListener(
+      "abort",
+      () => {
+        for (const c of calls.values())
+          if (c.signal === signal) settle(c, abortError(signal.reason, c.operation));
+      },
+      { once: true },
+    );
   }
 
   /** One timer for every deadline: armed for the earliest, re-armed as calls expire. */
@@ -271,7 +270,7 @@ export function createFramesWorkerClient(
     timer = undefined;
     const now = performance.now();
     let next = 0;
-    for (const call of [...calls.values()]) {
+    for (const call of calls.values()) {
       if (call.deadline === 0) continue;
       if (call.deadline <= now + 1)
         settle(
@@ -399,7 +398,7 @@ export function createFramesWorkerClient(
               const message = events.shift();
               if (message === undefined) {
                 if (call.failure !== undefined) throw call.failure;
-                if (!calls.has(call.id))
+                if (!calls.includes(call))
                   throw new SnakepitError(
                     "PROTOCOL_ERROR",
                     `${operation}: the worker closed the stream without an end marker`,
@@ -413,7 +412,7 @@ export function createFramesWorkerClient(
               const event = message.event;
               if (event.case === "chunk") {
                 // Credit goes back in batches of half the window, not one frame per chunk.
-                if (++consumed >= window / 2 && calls.has(call.id)) {
+                if (++consumed >= window / 2 && calls.includes(call)) {
                   send(
                     {
                       case: "credit",
@@ -429,7 +428,7 @@ export function createFramesWorkerClient(
             }
           } finally {
             // The consumer left early (break, throw, abort): cancel, which closes the generator in Python.
-            if (calls.has(call.id)) settle(call, abortError(undefined, operation));
+            if (calls.includes(call)) settle(call, abortError(undefined, operation));
           }
         },
       };
