@@ -1,11 +1,12 @@
 import { create, toBinary } from "@bufbuild/protobuf";
-import { contentTypes, frame, metadataKeys } from "./contract.js";
+import { contentTypes, frame } from "./contract.js";
 import { FRAME_HEADER_BYTES } from "./frame-decoder.js";
 import { splitArguments } from "./payload-codec.js";
 import type { ExecuteRpcOptions } from "./worker-client.js";
 import { checkArgumentsSize, toExecuteRequest } from "./worker-messages.js";
 
-// The host's hottest message, written by hand: `Frame{call_id, body: execute, metadata}` straight
+// The host's hottest message, written by hand: `Frame{call_id, body: execute, metadata,
+// correlation_id}` straight
 // from the call's plain values into the writer's buffer (sizes first, then one pass of writes),
 // byte for byte what protobuf-es's `toBinary(create(...))` writes (fields in number order, proto3
 // defaults omitted, map entries with key and value always present). frame-codec.test.ts checks
@@ -19,7 +20,6 @@ const OWN_CHUNK_BYTES = 64 * 1024;
 const SHORT_MEASURE = 8;
 const SHORT_WRITE = 24;
 const JSON_TYPE = contentTypes.json;
-const CORRELATION_KEY = metadataKeys.correlationId;
 
 /** Where frames are written: a buffer with room at `offset`, and whole chunks in between. */
 export interface FrameSink {
@@ -67,8 +67,8 @@ export class ExecuteFrameEncoder {
 
   /**
    * Checks and sizes the `Frame{execute}` of a call (see `toExecuteRequest` in
-   * worker-messages.ts: the same fields), with `metadata` and then the correlation id as the
-   * frame's metadata. Throws `INVALID_ARGUMENTS` and `PAYLOAD_TOO_LARGE` as `toExecuteRequest`
+   * worker-messages.ts: the same fields), with `metadata` as the frame's metadata and its
+   * correlation id. Throws `INVALID_ARGUMENTS` and `PAYLOAD_TOO_LARGE` as `toExecuteRequest`
    * does.
    */
   measure(
@@ -112,11 +112,9 @@ export class ExecuteFrameEncoder {
     const argumentsLen = field(payloadLen) + binaryLen;
     const callIdLen = this.#measure(callId);
     const sessionIdLen = this.#measure(sessionId);
-    const callMetadataLen = this.#mapSize(callMetadata, 1, undefined); // CallContext.metadata = 4
-    let frameMetadataLen = this.#mapSize(metadata, 2, correlationId); // Frame.metadata = 17: a two-byte tag
-    if (correlationId !== undefined && frameMetadataLen >= 0)
-      frameMetadataLen +=
-        1 + field(field(this.#measure(CORRELATION_KEY)) + field(this.#measure(correlationId)));
+    const callMetadataLen = this.#mapSize(callMetadata, 1); // CallContext.metadata = 4
+    const frameMetadataLen = this.#mapSize(metadata, 2); // Frame.metadata = 17: a two-byte tag
+    const correlationLen = correlationId === undefined ? 0 : this.#measure(correlationId);
     if (callMetadataLen < 0 || frameMetadataLen < 0) {
       this.#viaProtobufEs(tool, args, opts, metadata, correlationId, maxBytes);
       return;
@@ -142,7 +140,9 @@ export class ExecuteFrameEncoder {
     this.#argumentsLen = argumentsLen;
     this.#contextLen = contextLen;
     this.#requestLen = requestLen;
-    this.#rest = field(requestLen) + frameMetadataLen;
+    // Frame.correlation_id = 18: a two-byte tag.
+    this.#rest =
+      field(requestLen) + frameMetadataLen + (correlationLen === 0 ? 0 : 1 + field(correlationLen));
   }
 
   /** Writes the frame {@link measure} sized, for call `callId` (a uint32), into `sink`. */
@@ -238,23 +238,27 @@ export class ExecuteFrameEncoder {
         at += 2;
       }
     const metadata = this.#metadata;
-    const correlationId = this.#correlationId;
     if (metadata !== undefined)
       for (const key in metadata) {
-        if (
-          !Object.hasOwn(metadata, key) ||
-          (correlationId !== undefined && key === CORRELATION_KEY)
-        )
-          continue;
+        if (!Object.hasOwn(metadata, key)) continue;
         buf[pos++] = 0x8a; // Frame.metadata = 17
         buf[pos++] = 0x01;
         pos = writeEntry(buf, pos, key, metadata[key] as string, lengths, at);
         at += 2;
       }
+    const correlationId = this.#correlationId;
     if (correlationId !== undefined) {
-      buf[pos++] = 0x8a;
-      buf[pos++] = 0x01;
-      pos = writeEntry(buf, pos, CORRELATION_KEY, correlationId, lengths, at);
+      const correlationLen = lengths[at] as number;
+      if (correlationLen > 0) {
+        buf[pos++] = 0x92; // Frame.correlation_id = 18
+        buf[pos++] = 0x01;
+        pos = writeString(
+          buf,
+          writeVarint(buf, pos, correlationLen),
+          correlationId,
+          correlationLen,
+        );
+      }
     }
     sink.commit(pos);
   }
@@ -283,19 +287,13 @@ export class ExecuteFrameEncoder {
 
   /**
    * Bytes of a `map<string, string>` field whose tag takes `tagBytes`: one length-delimited entry
-   * per key (but `skip`, when a correlation id replaces it), key and value always written. -1 for
-   * a value that is not a string.
+   * per key, key and value always written. -1 for a value that is not a string.
    */
-  #mapSize(
-    map: Readonly<Record<string, string>> | undefined,
-    tagBytes: number,
-    correlationId: string | undefined,
-  ): number {
+  #mapSize(map: Readonly<Record<string, string>> | undefined, tagBytes: number): number {
     if (map === undefined) return 0;
     let bytes = 0;
     for (const key in map) {
-      if (!Object.hasOwn(map, key) || (correlationId !== undefined && key === CORRELATION_KEY))
-        continue;
+      if (!Object.hasOwn(map, key)) continue;
       const value = map[key];
       if (typeof value !== "string") return -1;
       bytes += tagBytes - 1 + field(field(this.#measure(key)) + field(this.#measure(value)));
@@ -313,11 +311,13 @@ export class ExecuteFrameEncoder {
     maxBytes: number,
   ): void {
     const request = toExecuteRequest(tool, args, opts, maxBytes);
-    const all =
-      correlationId === undefined ? metadata : { ...metadata, [CORRELATION_KEY]: correlationId };
     this.#fallback = toBinary(
       frame.FrameSchema,
-      create(frame.FrameSchema, { body: { case: "execute", value: request }, metadata: all }),
+      create(frame.FrameSchema, {
+        body: { case: "execute", value: request },
+        metadata,
+        correlationId: correlationId ?? "",
+      }),
     );
   }
 }

@@ -65,6 +65,7 @@ function decodeExecuteResult(b: Uint8Array): frame.Frame | undefined {
     callId,
     body: { case: "executeResult", value: response },
     metadata: {},
+    correlationId: "",
   };
 }
 

@@ -198,13 +198,6 @@ function encodeExecute(c: ExecuteCase): Uint8Array[] {
   return sink.done();
 }
 
-/** The frame metadata the client sends: `metadata`, the correlation id (if any) last. */
-function frameMetadata(c: ExecuteCase): Record<string, string> | undefined {
-  if (c.correlationId === undefined) return c.metadata;
-  const { [metadataKeys.correlationId]: _, ...rest } = c.metadata ?? {};
-  return { ...rest, [metadataKeys.correlationId]: c.correlationId };
-}
-
 function randomExecute(r: Rng): ExecuteCase {
   let opts: ExecuteRpcOptions | undefined;
   if (!r.chance(0.15)) {
@@ -217,7 +210,7 @@ function randomExecute(r: Rng): ExecuteCase {
     opts = o;
   }
   let metadata = randomMap(r);
-  // The correlation id travels as its own argument; one in `metadata` too is replaced by it.
+  // The correlation id has a field of its own; the metadata key is just another key here.
   if (r.chance(0.2)) metadata = { ...metadata, [metadataKeys.correlationId]: randomString(r, 40) };
   return {
     tool: randomString(r, 60),
@@ -238,7 +231,8 @@ function referenceExecute(c: ExecuteCase): Uint8Array {
     create(frame.FrameSchema, {
       callId: c.callId,
       body: { case: "execute", value: request },
-      metadata: frameMetadata(c),
+      metadata: c.metadata,
+      correlationId: c.correlationId ?? "",
     }),
   );
 }

@@ -2,7 +2,7 @@ import type { Socket } from "node:net";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { type ErrorCode, errorCodes, SnakepitError } from "@snakepit/errors";
 import { CallTable } from "./call-table.js";
-import { frame, metadataKeys, worker } from "./contract.js";
+import { frame, worker } from "./contract.js";
 import { ExecuteFrameEncoder } from "./execute-frame-encoder.js";
 import { decodeFrame } from "./frame-answer-decoder.js";
 import { FrameDecoder } from "./frame-decoder.js";
@@ -109,8 +109,13 @@ export function createFramesWorkerClient(
     for (const call of calls.values()) settle(call, error);
   }
 
-  function send(body: Body, callId: number, metadata?: Record<string, string>): void {
-    const message = create(frame.FrameSchema, { callId, body, metadata });
+  function send(
+    body: Body,
+    callId: number,
+    metadata?: Readonly<Record<string, string>>,
+    correlationId = "",
+  ): void {
+    const message = create(frame.FrameSchema, { callId, body, metadata, correlationId });
     writer.push(toBinary(frame.FrameSchema, message));
   }
 
@@ -289,7 +294,6 @@ export function createFramesWorkerClient(
     answer: Answer,
     operation: string,
     opts: RpcOptions | undefined,
-    metadata?: Record<string, string>,
   ): Promise<T> {
     const signal = opts?.signal;
     if (signal?.aborted) return Promise.reject(abortError(signal.reason, operation));
@@ -303,17 +307,8 @@ export function createFramesWorkerClient(
         reject,
         false,
       );
-      send(body, call.id, metadata);
+      send(body, call.id);
     });
-  }
-
-  function metadataFor(opts: RpcOptions | undefined): Record<string, string> | undefined {
-    const id = opts?.correlationId;
-    const extra = opts?.metadata;
-    if (id === undefined) return extra === undefined ? undefined : { ...extra };
-    return extra === undefined
-      ? { [metadataKeys.correlationId]: id }
-      : { ...extra, [metadataKeys.correlationId]: id };
   }
 
   return {
@@ -386,7 +381,12 @@ export function createFramesWorkerClient(
           if (closed !== undefined) throw closed;
           const request = toExecuteStreamRequest(tool, args, opts, maxBytes);
           const call = register("streamEvent", operation, opts, noop, noop, true);
-          send({ case: "executeStream", value: request }, call.id, metadataFor(opts));
+          send(
+            { case: "executeStream", value: request },
+            call.id,
+            opts?.metadata,
+            opts?.correlationId,
+          );
           send(
             { case: "credit", value: create(frame.StreamCreditSchema, { chunks: window }) },
             call.id,

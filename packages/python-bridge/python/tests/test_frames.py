@@ -106,7 +106,7 @@ def served_threads():
 
 def execute(call_id: int, tool: str, **kwargs) -> frame_pb2.Frame:
     return frame_pb2.Frame(call_id=call_id, execute=worker_pb2.ExecuteRequest(tool=tool, arguments=args(**kwargs)),
-                           metadata={"x-snakepit-correlation-id": f"corr-{call_id}"})
+                           correlation_id=f"corr-{call_id}")
 
 
 @pytest.mark.parametrize("call_id", [0, 1, 127, 128, 300, 2**32 - 1])
@@ -125,6 +125,16 @@ def test_the_hand_written_envelope_is_byte_identical_to_protobuf(call_id, kind, 
     expected = frame_pb2.Frame(call_id=call_id, **{kind: message}).SerializeToString()
     assert int.from_bytes(header[:4], "big") == len(expected)
     assert header[4:] + body == expected
+
+
+def test_the_correlation_id_field_and_the_call_context_reach_the_tool(served):
+    host, _ = served
+    request = frame_pb2.Frame(call_id=1, correlation_id="corr-7", metadata={"traceparent": "x"},
+                              execute=worker_pb2.ExecuteRequest(tool="whoami", context=common_pb2.CallContext(
+                                  call_id="c-1", timeout_ms=5000, metadata={"k": "v"})))
+    host.send(request)
+    assert decode(host.read().execute_result.result) == {
+        "call_id": "c-1", "correlation_id": "corr-7", "session_id": "", "metadata": {"k": "v"}, "timeout_ms": 5000}
 
 
 def test_answers_calls_and_heartbeats_while_a_sync_tool_runs(served):

@@ -44,7 +44,7 @@ from .frame_reader import FrameReader, ProtocolError
 from .frame_writer import FrameWriter
 from .inline_policy import InlinePolicy
 from .stream_credit import StreamCredit
-from .tool_call import CORRELATION_METADATA, ToolRunner, PayloadTooLargeError
+from .tool_call import ToolRunner, PayloadTooLargeError
 from .wire import envelope, result_frame
 
 log = logging.getLogger("snakepit_bridge.frames")
@@ -329,8 +329,7 @@ class FrameServer:
         if refusal is not None:
             self._fail(call_id, "TRANSPORT_ERROR", refusal[1])
             return
-        metadata = frame.metadata
-        call = self._runner.new_call(request, metadata.get(CORRELATION_METADATA, ""))
+        call = self._runner.new_call(request, frame.correlation_id)
         stream = StreamCredit(call, self._want_reader) if kind == "execute_stream" else None
         entry = _Call(call_id, frame, request, call, stream)
         self._calls[call_id] = entry

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from . import worker_pb2 as snakepit_dot_bridge_dot_v1_dot_worker__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1esnakepit/bridge/v1/frame.proto\x12\x12snakepit.bridge.v1\x1a\x1fsnakepit/bridge/v1/worker.proto\"\xf7\x07\n\x05\x46rame\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\r\x12/\n\x04ping\x18\x02 \x01(\x0b\x32\x1f.snakepit.bridge.v1.PingRequestH\x00\x12\x39\n\theartbeat\x18\x03 \x01(\x0b\x32$.snakepit.bridge.v1.HeartbeatRequestH\x00\x12\x42\n\x0e\x64\x65scribe_tools\x18\x04 \x01(\x0b\x32(.snakepit.bridge.v1.DescribeToolsRequestH\x00\x12\x35\n\x07\x65xecute\x18\x05 \x01(\x0b\x32\".snakepit.bridge.v1.ExecuteRequestH\x00\x12\x42\n\x0e\x65xecute_stream\x18\x06 \x01(\x0b\x32(.snakepit.bridge.v1.ExecuteStreamRequestH\x00\x12\x37\n\x08shutdown\x18\x07 \x01(\x0b\x32#.snakepit.bridge.v1.ShutdownRequestH\x00\x12\x30\n\x06\x63\x61ncel\x18\x08 \x01(\x0b\x32\x1e.snakepit.bridge.v1.CancelCallH\x00\x12\x32\n\x06\x63redit\x18\t \x01(\x0b\x32 .snakepit.bridge.v1.StreamCreditH\x00\x12\x30\n\x04pong\x18\n \x01(\x0b\x32 .snakepit.bridge.v1.PingResponseH\x00\x12>\n\rheartbeat_ack\x18\x0b \x01(\x0b\x32%.snakepit.bridge.v1.HeartbeatResponseH\x00\x12:\n\x05tools\x18\x0c \x01(\x0b\x32).snakepit.bridge.v1.DescribeToolsResponseH\x00\x12=\n\x0e\x65xecute_result\x18\r \x01(\x0b\x32#.snakepit.bridge.v1.ExecuteResponseH\x00\x12\x41\n\x0cstream_event\x18\x0e \x01(\x0b\x32).snakepit.bridge.v1.ExecuteStreamResponseH\x00\x12=\n\rshutdown_done\x18\x0f \x01(\x0b\x32$.snakepit.bridge.v1.ShutdownResponseH\x00\x12\x30\n\x06\x66\x61iled\x18\x10 \x01(\x0b\x32\x1e.snakepit.bridge.v1.CallFailedH\x00\x12\x39\n\x08metadata\x18\x11 \x03(\x0b\x32\'.snakepit.bridge.v1.Frame.MetadataEntry\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x06\n\x04\x62ody\"\x0c\n\nCancelCall\"\x1e\n\x0cStreamCredit\x12\x0e\n\x06\x63hunks\x18\x01 \x01(\r\"A\n\nCallFailed\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x14\n\x0c\x64\x65tails_json\x18\x03 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1esnakepit/bridge/v1/frame.proto\x12\x12snakepit.bridge.v1\x1a\x1fsnakepit/bridge/v1/worker.proto\"\x8f\x08\n\x05\x46rame\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\r\x12/\n\x04ping\x18\x02 \x01(\x0b\x32\x1f.snakepit.bridge.v1.PingRequestH\x00\x12\x39\n\theartbeat\x18\x03 \x01(\x0b\x32$.snakepit.bridge.v1.HeartbeatRequestH\x00\x12\x42\n\x0e\x64\x65scribe_tools\x18\x04 \x01(\x0b\x32(.snakepit.bridge.v1.DescribeToolsRequestH\x00\x12\x35\n\x07\x65xecute\x18\x05 \x01(\x0b\x32\".snakepit.bridge.v1.ExecuteRequestH\x00\x12\x42\n\x0e\x65xecute_stream\x18\x06 \x01(\x0b\x32(.snakepit.bridge.v1.ExecuteStreamRequestH\x00\x12\x37\n\x08shutdown\x18\x07 \x01(\x0b\x32#.snakepit.bridge.v1.ShutdownRequestH\x00\x12\x30\n\x06\x63\x61ncel\x18\x08 \x01(\x0b\x32\x1e.snakepit.bridge.v1.CancelCallH\x00\x12\x32\n\x06\x63redit\x18\t \x01(\x0b\x32 .snakepit.bridge.v1.StreamCreditH\x00\x12\x30\n\x04pong\x18\n \x01(\x0b\x32 .snakepit.bridge.v1.PingResponseH\x00\x12>\n\rheartbeat_ack\x18\x0b \x01(\x0b\x32%.snakepit.bridge.v1.HeartbeatResponseH\x00\x12:\n\x05tools\x18\x0c \x01(\x0b\x32).snakepit.bridge.v1.DescribeToolsResponseH\x00\x12=\n\x0e\x65xecute_result\x18\r \x01(\x0b\x32#.snakepit.bridge.v1.ExecuteResponseH\x00\x12\x41\n\x0cstream_event\x18\x0e \x01(\x0b\x32).snakepit.bridge.v1.ExecuteStreamResponseH\x00\x12=\n\rshutdown_done\x18\x0f \x01(\x0b\x32$.snakepit.bridge.v1.ShutdownResponseH\x00\x12\x30\n\x06\x66\x61iled\x18\x10 \x01(\x0b\x32\x1e.snakepit.bridge.v1.CallFailedH\x00\x12\x39\n\x08metadata\x18\x11 \x03(\x0b\x32\'.snakepit.bridge.v1.Frame.MetadataEntry\x12\x16\n\x0e\x63orrelation_id\x18\x12 \x01(\t\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x42\x06\n\x04\x62ody\"\x0c\n\nCancelCall\"\x1e\n\x0cStreamCredit\x12\x0e\n\x06\x63hunks\x18\x01 \x01(\r\"A\n\nCallFailed\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x14\n\x0c\x64\x65tails_json\x18\x03 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,13 +35,13 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_FRAME_METADATAENTRY']._loaded_options = None
   _globals['_FRAME_METADATAENTRY']._serialized_options = b'8\001'
   _globals['_FRAME']._serialized_start=88
-  _globals['_FRAME']._serialized_end=1103
-  _globals['_FRAME_METADATAENTRY']._serialized_start=1048
-  _globals['_FRAME_METADATAENTRY']._serialized_end=1095
-  _globals['_CANCELCALL']._serialized_start=1105
-  _globals['_CANCELCALL']._serialized_end=1117
-  _globals['_STREAMCREDIT']._serialized_start=1119
-  _globals['_STREAMCREDIT']._serialized_end=1149
-  _globals['_CALLFAILED']._serialized_start=1151
-  _globals['_CALLFAILED']._serialized_end=1216
+  _globals['_FRAME']._serialized_end=1127
+  _globals['_FRAME_METADATAENTRY']._serialized_start=1072
+  _globals['_FRAME_METADATAENTRY']._serialized_end=1119
+  _globals['_CANCELCALL']._serialized_start=1129
+  _globals['_CANCELCALL']._serialized_end=1141
+  _globals['_STREAMCREDIT']._serialized_start=1143
+  _globals['_STREAMCREDIT']._serialized_end=1173
+  _globals['_CALLFAILED']._serialized_start=1175
+  _globals['_CALLFAILED']._serialized_end=1240
 # @@protoc_insertion_point(module_scope)

@@ -8,7 +8,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Frame(_message.Message):
-    __slots__ = ("call_id", "ping", "heartbeat", "describe_tools", "execute", "execute_stream", "shutdown", "cancel", "credit", "pong", "heartbeat_ack", "tools", "execute_result", "stream_event", "shutdown_done", "failed", "metadata")
+    __slots__ = ("call_id", "ping", "heartbeat", "describe_tools", "execute", "execute_stream", "shutdown", "cancel", "credit", "pong", "heartbeat_ack", "tools", "execute_result", "stream_event", "shutdown_done", "failed", "metadata", "correlation_id")
     class MetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -33,6 +33,7 @@ class Frame(_message.Message):
     SHUTDOWN_DONE_FIELD_NUMBER: _ClassVar[int]
     FAILED_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
+    CORRELATION_ID_FIELD_NUMBER: _ClassVar[int]
     call_id: int
     ping: _worker_pb2.PingRequest
     heartbeat: _worker_pb2.HeartbeatRequest
@@ -50,7 +51,8 @@ class Frame(_message.Message):
     shutdown_done: _worker_pb2.ShutdownResponse
     failed: CallFailed
     metadata: _containers.ScalarMap[str, str]
-    def __init__(self, call_id: _Optional[int] = ..., ping: _Optional[_Union[_worker_pb2.PingRequest, _Mapping]] = ..., heartbeat: _Optional[_Union[_worker_pb2.HeartbeatRequest, _Mapping]] = ..., describe_tools: _Optional[_Union[_worker_pb2.DescribeToolsRequest, _Mapping]] = ..., execute: _Optional[_Union[_worker_pb2.ExecuteRequest, _Mapping]] = ..., execute_stream: _Optional[_Union[_worker_pb2.ExecuteStreamRequest, _Mapping]] = ..., shutdown: _Optional[_Union[_worker_pb2.ShutdownRequest, _Mapping]] = ..., cancel: _Optional[_Union[CancelCall, _Mapping]] = ..., credit: _Optional[_Union[StreamCredit, _Mapping]] = ..., pong: _Optional[_Union[_worker_pb2.PingResponse, _Mapping]] = ..., heartbeat_ack: _Optional[_Union[_worker_pb2.HeartbeatResponse, _Mapping]] = ..., tools: _Optional[_Union[_worker_pb2.DescribeToolsResponse, _Mapping]] = ..., execute_result: _Optional[_Union[_worker_pb2.ExecuteResponse, _Mapping]] = ..., stream_event: _Optional[_Union[_worker_pb2.ExecuteStreamResponse, _Mapping]] = ..., shutdown_done: _Optional[_Union[_worker_pb2.ShutdownResponse, _Mapping]] = ..., failed: _Optional[_Union[CallFailed, _Mapping]] = ..., metadata: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    correlation_id: str
+    def __init__(self, call_id: _Optional[int] = ..., ping: _Optional[_Union[_worker_pb2.PingRequest, _Mapping]] = ..., heartbeat: _Optional[_Union[_worker_pb2.HeartbeatRequest, _Mapping]] = ..., describe_tools: _Optional[_Union[_worker_pb2.DescribeToolsRequest, _Mapping]] = ..., execute: _Optional[_Union[_worker_pb2.ExecuteRequest, _Mapping]] = ..., execute_stream: _Optional[_Union[_worker_pb2.ExecuteStreamRequest, _Mapping]] = ..., shutdown: _Optional[_Union[_worker_pb2.ShutdownRequest, _Mapping]] = ..., cancel: _Optional[_Union[CancelCall, _Mapping]] = ..., credit: _Optional[_Union[StreamCredit, _Mapping]] = ..., pong: _Optional[_Union[_worker_pb2.PingResponse, _Mapping]] = ..., heartbeat_ack: _Optional[_Union[_worker_pb2.HeartbeatResponse, _Mapping]] = ..., tools: _Optional[_Union[_worker_pb2.DescribeToolsResponse, _Mapping]] = ..., execute_result: _Optional[_Union[_worker_pb2.ExecuteResponse, _Mapping]] = ..., stream_event: _Optional[_Union[_worker_pb2.ExecuteStreamResponse, _Mapping]] = ..., shutdown_done: _Optional[_Union[_worker_pb2.ShutdownResponse, _Mapping]] = ..., failed: _Optional[_Union[CallFailed, _Mapping]] = ..., metadata: _Optional[_Mapping[str, str]] = ..., correlation_id: _Optional[str] = ...) -> None: ...
 
 class CancelCall(_message.Message):
     __slots__ = ()

@@ -4,7 +4,8 @@
 // - Correlation and tracing travel as gRPC metadata, never inside messages:
 //   `x-snakepit-correlation-id` (the call's correlation id), `traceparent` and
 //   `tracestate` (W3C trace context). Every RPC may carry them; servers echo the
-//   correlation id into their logs.
+//   correlation id into their logs. (The frames transport, frame.proto, carries
+//   the correlation id in a field of its `Frame` instead.)
 // - When a server listens on loopback TCP instead of a 0600 Unix socket, every
 //   call carries `x-snakepit-secret` (the per-run secret) and the server rejects
 //   calls without it with UNAUTHENTICATED.
