@@ -7,8 +7,11 @@ import { fileURLToPath } from "node:url";
 import { createPool } from "@snakepit/pool";
 import { echoAdapter as adapter, closedLoop, median, rate } from "./load.mjs";
 
+// 15 pairs, not 7: a pair's placement moves its ratio by several per cent either way, more than
+// the heartbeat's own cost (one frame each way per worker every 2 s). A/A runs (both pools with
+// heartbeats on) gave 0.970, 1.013 and 0.972 over 7 pairs, 1.023 and 1.026 over 15.
 export async function benchHeartbeat({
-  rounds = 7,
+  rounds = 15,
   maxMs = 2000,
   concurrency = 8,
   print = console.log,
