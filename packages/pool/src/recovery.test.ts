@@ -22,7 +22,10 @@ describe("deadlines and stuck tools", () => {
     const pool = usePool({ adapter: echoAdapter, size: 1, pipelineDepth: 2, cancelGraceMs: 300 });
     await pool.ready();
     const [stuckPid] = pool.stats().pids as [number];
-    const stuck = rejection(pool.execute("sleep_forever", {}, { timeoutMs: 200 }));
+    // The deadline must pass after the tool has started: a call cancelled while it still waits
+    // in the worker never runs, and then nothing is stuck. 200 ms was once too short in CI (the
+    // loaded worker had not started it: "pid" then ran on the first worker).
+    const stuck = rejection(pool.execute("sleep_forever", {}, { timeoutMs: 1000 }));
     const behind = pool.execute("pid");
     expect((await stuck).code).toBe("CALL_TIMEOUT");
     const pid = await behind;
