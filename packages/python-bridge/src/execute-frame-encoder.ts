@@ -2,23 +2,28 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { contentTypes, frame } from "./contract.js";
 import { FRAME_HEADER_BYTES } from "./frame-decoder.js";
 import { splitArguments } from "./payload-codec.js";
+import {
+  field,
+  optionalField,
+  utf8Length,
+  varintSize,
+  writeAscii,
+  writeEntry,
+  writeString,
+  writeVarint,
+} from "./proto-wire-writes.js";
 import type { ExecuteRpcOptions } from "./worker-client.js";
 import { checkArgumentsSize, toExecuteRequest } from "./worker-messages.js";
 
 // The host's hottest message, written by hand: `Frame{call_id, body: execute, metadata,
-// correlation_id}` straight
-// from the call's plain values into the writer's buffer (sizes first, then one pass of writes),
-// byte for byte what protobuf-es's `toBinary(create(...))` writes (fields in number order, proto3
+// correlation_id}` straight from the call's plain values into the writer's buffer (sizes first,
+// then one pass of writes), byte for byte what protobuf-es's `toBinary(create(...))` writes (fields in number order, proto3
 // defaults omitted, map entries with key and value always present). frame-codec.test.ts checks
 // that on generated cases; anything this file does not handle goes through protobuf-es.
 
 // Binary arguments this large travel as their own chunk after the bytes before them: never
 // copied on encode (see FrameSink.pushChunk).
 const OWN_CHUNK_BYTES = 64 * 1024;
-// Strings up to these lengths are measured, and ASCII ones written, by a loop rather than a call
-// into C++ (measured on Node 20: the loop wins below ~8 characters for the length, ~24 to write).
-const SHORT_MEASURE = 8;
-const SHORT_WRITE = 24;
 const JSON_TYPE = contentTypes.json;
 
 /** Where frames are written: a buffer with room at `offset`, and whole chunks in between. */
@@ -320,84 +325,4 @@ export class ExecuteFrameEncoder {
       }),
     );
   }
-}
-
-/** One map entry (`key` = 1, `value` = 2) of lengths `lengths[at]` and `lengths[at + 1]`, after its tag. */
-function writeEntry(
-  buf: Buffer,
-  pos: number,
-  key: string,
-  value: string,
-  lengths: Int32Array,
-  at: number,
-): number {
-  const keyLen = lengths[at] as number;
-  const valueLen = lengths[at + 1] as number;
-  pos = writeVarint(buf, pos, field(keyLen) + field(valueLen));
-  buf[pos++] = 0x0a;
-  pos = writeString(buf, writeVarint(buf, pos, keyLen), key, keyLen);
-  buf[pos++] = 0x12;
-  return writeString(buf, writeVarint(buf, pos, valueLen), value, valueLen);
-}
-
-/** Bytes of a length-delimited field with a one-byte tag and `len` bytes of content. */
-function field(len: number): number {
-  return 1 + varintSize(len) + len;
-}
-
-/** As {@link field}, for a proto3 string that is left out when empty. */
-function optionalField(len: number): number {
-  return len === 0 ? 0 : field(len);
-}
-
-function varintSize(v: number): number {
-  return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
-}
-
-/** Writes `v` (a uint32) as a varint at `pos`; returns the position after it. */
-function writeVarint(buf: Uint8Array, pos: number, v: number): number {
-  while (v > 0x7f) {
-    buf[pos++] = (v & 0x7f) | 0x80;
-    v >>>= 7;
-  }
-  buf[pos++] = v;
-  return pos;
-}
-
-/**
- * UTF-8 length of `s` as `TextEncoder` (and so protobuf-es) writes it: a lone surrogate becomes
- * U+FFFD, 3 bytes.
- */
-function utf8Length(s: string): number {
-  const n = s.length;
-  if (n > SHORT_MEASURE) return Buffer.byteLength(s, "utf8");
-  let bytes = n;
-  for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) bytes += 1;
-    else if (c >= 0xd800 && c < 0xdc00 && i + 1 < n) {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d < 0xe000) {
-        bytes += 2;
-        i++;
-      } else bytes += 2;
-    } else bytes += 2;
-  }
-  return bytes;
-}
-
-function writeString(buf: Buffer, pos: number, s: string, len: number): number {
-  if (len <= SHORT_WRITE && len === s.length) return writeAscii(buf, pos, s);
-  return pos + (buf as unknown as Utf8Writer).utf8Write(s, pos, len);
-}
-
-function writeAscii(buf: Uint8Array, pos: number, s: string): number {
-  for (let i = 0; i < s.length; i++) buf[pos++] = s.charCodeAt(i);
-  return pos;
-}
-
-/** Node's UTF-8 writer on `Buffer.prototype` (what `write(s, offset, length, "utf8")` calls, without its argument checks). */
-interface Utf8Writer {
-  utf8Write(s: string, offset: number, length: number): number;
 }

@@ -1,10 +1,11 @@
 import type { Socket } from "node:net";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { type ErrorCode, errorCodes, SnakepitError } from "@snakepit/errors";
+import { SnakepitError } from "@snakepit/errors";
 import { CallTable } from "./call-table.js";
 import { frame, worker } from "./contract.js";
 import { ExecuteFrameEncoder } from "./execute-frame-encoder.js";
 import { decodeFrame } from "./frame-answer-decoder.js";
+import { abortError, callFailed, isAnswer } from "./frame-call-errors.js";
 import { FrameDecoder } from "./frame-decoder.js";
 import { FrameWriter } from "./frame-writer.js";
 import { decodePayload } from "./payload-codec.js";
@@ -45,7 +46,6 @@ interface Call {
 }
 
 const MiB = 1024 * 1024;
-const knownCodes = new Set<string>(errorCodes);
 const noop = () => undefined;
 
 /**
@@ -139,7 +139,7 @@ export function createFramesWorkerClient(
       return;
     }
     if (body.case === "failed") {
-      settle(call, callFailed(body.value, call));
+      settle(call, callFailed(body.value, call.operation));
       return;
     }
     if (body.case !== call.answer)
@@ -166,33 +166,6 @@ export function createFramesWorkerClient(
       }
       call.resolve(result);
     }
-  }
-
-  function isAnswer(kind: Answer): boolean {
-    return (
-      kind === "pong" ||
-      kind === "heartbeatAck" ||
-      kind === "tools" ||
-      kind === "executeResult" ||
-      kind === "streamEvent" ||
-      kind === "shutdownDone" ||
-      kind === "failed"
-    );
-  }
-
-  function callFailed(failed: frame.CallFailed, call: Call): SnakepitError {
-    const code: ErrorCode = knownCodes.has(failed.code)
-      ? (failed.code as ErrorCode)
-      : "TRANSPORT_ERROR";
-    let details: unknown;
-    try {
-      details = failed.detailsJson === "" ? undefined : JSON.parse(failed.detailsJson);
-    } catch {
-      details = undefined;
-    }
-    return new SnakepitError(code, `${call.operation} failed: ${failed.message}`, {
-      details: details as Record<string, unknown> | undefined,
-    });
   }
 
   /** Registers a call: id, deadline, signal. The caller has checked `closed` and the signal. */
@@ -445,11 +418,4 @@ export function createFramesWorkerClient(
       fail(new SnakepitError("TRANSPORT_ERROR", `The frames client of ${label} was closed`));
     },
   };
-}
-
-/** The error of an aborted call: the caller's `SnakepitError` reason as is, else `ABORTED`. */
-function abortError(reason: unknown, operation: string): SnakepitError {
-  return reason instanceof SnakepitError
-    ? reason
-    : new SnakepitError("ABORTED", `${operation} was aborted`, { cause: reason });
 }
