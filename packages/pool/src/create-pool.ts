@@ -4,12 +4,13 @@ import { type CallLeaseOptions, leaseWorker } from "./call-lease.js";
 import type { PendingCall } from "./call-queue.js";
 import { Dispatcher } from "./dispatcher.js";
 import { validateExecuteOptions } from "./execute-options.js";
-import { type PoolOptions, resolvePoolOptions } from "./pool-options.js";
+import type { PoolOptions } from "./pool-options.js";
 import { PoolResources } from "./pool-resources.js";
 import { PoolStateMachine } from "./pool-state.js";
 import { PoolStatsRecorder } from "./pool-stats.js";
 import type { ExecuteOptions, HostTool, Pool } from "./pool-types.js";
 import { Recycler } from "./recycler.js";
+import { resolvePoolOptions } from "./resolve-pool-options.js";
 import {
   type CallRunnerOptions,
   executeOnce,

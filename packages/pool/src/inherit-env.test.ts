@@ -1,8 +1,8 @@
 import { canFork } from "@snakepit/python-bridge";
 import { TEST_TAG_ENV } from "@snakepit/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { resolvePoolOptions } from "./pool-options.js";
 import { usePool } from "./pool-test-helpers.test-helper.js";
+import { resolvePoolOptions } from "./resolve-pool-options.js";
 
 const hostileAdapter = new URL("../test/fixtures/hostile_adapter.py", import.meta.url).pathname;
 const adapter = `${hostileAdapter}:HostileAdapter`;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { resolvePoolOptions } from "./pool-options.js";
+import { resolvePoolOptions } from "./resolve-pool-options.js";
 
 const adapter = "adapter.py:Adapter";
 

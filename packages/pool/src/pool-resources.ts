@@ -6,8 +6,8 @@ import { generateRunId } from "@snakepit/registry/internal";
 import { publish } from "@snakepit/telemetry/internal";
 import type { Logger } from "./logger.js";
 import { type PoolHostService, startPoolHostService } from "./pool-host-service.js";
-import type { ResolvedPoolOptions } from "./pool-options.js";
 import type { HostTool } from "./pool-types.js";
+import type { ResolvedPoolOptions } from "./resolve-pool-options.js";
 import type { SessionStore } from "./session-store.js";
 import { createWorkerProcessManager, type WorkerProcessManager } from "./worker-process-manager.js";
 

@@ -9,11 +9,11 @@ import {
 import { publish } from "@snakepit/telemetry/internal";
 import type { PendingCall } from "./call-queue.js";
 import type { Logger } from "./logger.js";
-import type { ResolvedPoolOptions } from "./pool-options.js";
 import type { PoolResources } from "./pool-resources.js";
 import type { PoolStateMachine } from "./pool-state.js";
 import type { PoolStatsRecorder } from "./pool-stats.js";
 import { shouldPrewarm } from "./prewarm.js";
+import type { ResolvedPoolOptions } from "./resolve-pool-options.js";
 import type { WorkerSet } from "./worker-set.js";
 import type { WorkerSlot } from "./worker-slot.js";
 

@@ -9,11 +9,11 @@ import type { PendingCall } from "./call-queue.js";
 import { CrashBarrier, classifyExit, type ExitKind } from "./crash-barrier.js";
 import type { Dispatcher } from "./dispatcher.js";
 import type { Logger } from "./logger.js";
-import type { ResolvedPoolOptions } from "./pool-options.js";
 import type { PoolResources } from "./pool-resources.js";
 import type { PoolStateMachine } from "./pool-state.js";
 import type { PoolStatsRecorder } from "./pool-stats.js";
 import type { RestartReason } from "./pool-types.js";
+import type { ResolvedPoolOptions } from "./resolve-pool-options.js";
 import type { WorkerSet } from "./worker-set.js";
 import type { StopReason, WorkerSlot } from "./worker-slot.js";
 

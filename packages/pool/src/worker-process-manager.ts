@@ -17,7 +17,7 @@ import type { ProcessRegistry } from "@snakepit/registry";
 import { publish } from "@snakepit/telemetry/internal";
 import type { Logger } from "./logger.js";
 import type { PoolHostService } from "./pool-host-service.js";
-import type { ResolvedPoolOptions } from "./pool-options.js";
+import type { ResolvedPoolOptions } from "./resolve-pool-options.js";
 import { forwardWorkerLog, forwardWorkerOutput } from "./worker-output.js";
 
 // A fork server that dies sooner than this after its start counts towards the restart backoff.
