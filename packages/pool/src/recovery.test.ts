@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { subscribe } from "@snakepit/telemetry";
 import { isRunning, waitFor } from "@snakepit/testing";
 import { afterEach, describe, expect, it } from "vitest";
+import type { Logger } from "./logger.js";
 import { echoAdapter, rejection, usePool } from "./pool-test-helpers.test-helper.js";
 
 describe("deadlines and stuck tools", () => {
@@ -19,15 +20,37 @@ describe("deadlines and stuck tools", () => {
   });
 
   it("a call waiting in a stuck worker's window never started: it runs on the replacement", async () => {
-    const pool = usePool({ adapter: echoAdapter, size: 1, pipelineDepth: 2, cancelGraceMs: 300 });
+    // The stuck call is cancelled only once Python has started it (its tool logs first): a call
+    // cancelled while it still waits in the worker never runs, and then nothing is stuck. With a
+    // 200 ms and then a 1 s deadline, loaded CI workers twice had not started it in time.
+    const messages: string[] = [];
+    const logger = (): Logger => {
+      const at = (_obj: object, msg?: string) => void messages.push(msg ?? "");
+      return { child: logger, trace: at, debug: at, info: at, warn: at, error: at };
+    };
+    const pool = usePool({
+      adapter: echoAdapter,
+      size: 1,
+      pipelineDepth: 2,
+      cancelGraceMs: 300,
+      logger: logger(),
+    });
     await pool.ready();
     const [stuckPid] = pool.stats().pids as [number];
-    // The deadline must pass after the tool has started: a call cancelled while it still waits
-    // in the worker never runs, and then nothing is stuck. 200 ms was once too short in CI (the
-    // loaded worker had not started it: "pid" then ran on the first worker).
-    const stuck = rejection(pool.execute("sleep_forever", {}, { timeoutMs: 1000 }));
+    const controller = new AbortController();
+    const stuck = rejection(
+      pool.execute(
+        "sleep_forever",
+        { announce: "stuck call started" },
+        { signal: controller.signal },
+      ),
+    );
     const behind = pool.execute("pid");
-    expect((await stuck).code).toBe("CALL_TIMEOUT");
+    await waitFor(() => messages.includes("stuck call started"), {
+      message: "the stuck call to start",
+    });
+    controller.abort();
+    expect((await stuck).code).toBe("ABORTED");
     const pid = await behind;
     expect(pid).not.toBe(stuckPid);
     expect(pool.stats().restartsByReason.stuck).toBe(1);

@@ -371,6 +371,10 @@ def test_thread_profile_a_quick_tool_that_blocks_once_holds_up_no_call_read_with
     assert sorted(f.call_id for f in quick) == [21, 22, 23]
     assert all(decode(f.execute_result.result).startswith("snakepit-call-") for f in quick)
     assert host.read().call_id == 20
+    # The standby thread, reader while the sleep ran, is still waiting in recv: what arrives next
+    # is read there and goes to a call thread. One call first, so the serving thread reads again
+    # (CI once sent calls 30 and 31 into that one read).
+    _thread_of(host, 25)
     # The slow run bars sleep from the serving thread: its next call runs on a call thread
     # while quick calls still run on the serving thread.
     host.send(execute(30, "sleep", seconds=0.3))
