@@ -69,7 +69,7 @@ describe("WorkerSet", () => {
     expect(workers.withRoom()).toEqual([]);
   });
 
-  it("an idle worker comes before a busy one with room; busy ones go in the order they were given calls", () => {
+  it("an idle worker comes before a busy one with room; among busy ones the one used last", () => {
     const { workers, list } = set(3, 4);
     const [a, b, c] = list;
     for (const w of list) workers.transition(w, { kind: "ready" });
@@ -79,13 +79,108 @@ describe("WorkerSet", () => {
     // a and b are busy with room left; c is idle though it was listed after them.
     expect(workers.nextWithRoom()).toBe(c);
     workers.book(c, call("3"));
-    expect(workers.withRoom()).toEqual([a, b, c]);
+    // One call each: the one given a call last comes first.
+    expect(workers.withRoom()).toEqual([c, b, a]);
     // a finished its call: it is idle again, so it comes first.
     workers.release(a, first);
-    expect(workers.withRoom()).toEqual([a, b, c]);
+    expect(workers.withRoom()).toEqual([a, c, b]);
     expect(workers.nextWithRoom()).toBe(a);
     workers.book(a, call("4"));
-    expect(workers.withRoom()).toEqual([b, c, a]);
+    expect(workers.withRoom()).toEqual([a, c, b]);
+  });
+
+  it("among busy workers with room, the one holding the fewest calls goes first", () => {
+    const { workers, list } = set(3, 3);
+    const [a, b, c] = list;
+    for (const w of list) workers.transition(w, { kind: "ready" });
+    const held = new Map(list.map((w) => [w, [] as PendingCall[]]));
+    const book = (w: W) => {
+      const x = call(`${w.id}-${held.get(w)?.length}`);
+      held.get(w)?.push(x);
+      workers.book(w, x);
+    };
+    const release = (w: W) => workers.release(w, held.get(w)?.shift() as PendingCall);
+    book(a);
+    book(a);
+    book(b);
+    book(b);
+    book(c);
+    // a and b hold 2, c holds 1.
+    expect(workers.nextWithRoom()).toBe(c);
+    expect(workers.withRoom()).toEqual([c, b, a]);
+    // The calls a burst of answers starts go back to the worker that answered, in one write.
+    release(a);
+    release(a);
+    expect(workers.nextWithRoom()).toBe(a);
+    book(a);
+    // a and c hold 1 each: a was used last.
+    expect(workers.withRoom()).toEqual([a, c, b]);
+    book(a);
+    book(c);
+    book(c);
+    // c is full (3 of 3): off every list; a and b hold 2, b was used longer ago.
+    expect(workers.withRoom()).toEqual([a, b]);
+    book(a);
+    book(b);
+    // Every worker full.
+    expect(workers.nextWithRoom()).toBeUndefined();
+    expect(workers.withRoom()).toEqual([]);
+    // One answer gives b room again: the only one with room, however many calls it holds.
+    release(b);
+    expect(workers.nextWithRoom()).toBe(b);
+    // A worker that stops serving leaves the lists with its calls.
+    workers.transition(b, { kind: "draining", reason: "manual" });
+    expect(workers.nextWithRoom()).toBeUndefined();
+    release(c);
+    expect(workers.nextWithRoom()).toBe(c);
+  });
+
+  it("picks what a scan of every worker would pick, over 20,000 random bookings and releases", () => {
+    // A reference model: idle first (the one used last), else the fewest calls (the one used last).
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const workers = new WorkerSet<PendingCall>("p");
+    const list = Array.from({ length: 6 }, (_, i) => workers.create(1 + (i % 4) * 3, undefined));
+    for (const w of list) workers.transition(w, { kind: "ready" });
+    const used = new Map<W, number>(list.map((w, i) => [w, i]));
+    const held = new Map<W, PendingCall[]>(list.map((w) => [w, []]));
+    const expected = () => {
+      let best: W | undefined;
+      for (const w of list) {
+        if (w.inFlight.size >= w.capacity) continue;
+        if (best === undefined) best = w;
+        else {
+          const [x, y] = [w.inFlight.size, best.inFlight.size];
+          const idle = (n: number) => (n === 0 ? 0 : 1);
+          const better =
+            idle(x) < idle(y) ||
+            (idle(x) === idle(y) &&
+              (x < y || (x === y && (used.get(w) as number) > (used.get(best) as number))));
+          if (better) best = w;
+        }
+      }
+      return best;
+    };
+    for (let step = 0; step < 20_000; step++) {
+      expect(workers.nextWithRoom()).toBe(expected());
+      const busy = list.filter((w) => w.inFlight.size > 0);
+      const next = workers.nextWithRoom();
+      if (next !== undefined && (busy.length === 0 || random(3) !== 0)) {
+        const x = call(`c${step}`);
+        held.get(next)?.push(x);
+        workers.book(next, x);
+        used.set(next, 100 + step);
+      } else {
+        const w = busy[random(busy.length)] as W;
+        const calls = held.get(w) as PendingCall[];
+        workers.release(w, calls.splice(random(calls.length), 1)[0] as PendingCall);
+        used.set(w, 100 + step);
+      }
+    }
+    expect(workers.heldCount).toBe(list.reduce((n, w) => n + w.inFlight.size, 0));
   });
 
   it("a sequential worker still running a cancelled call takes no new call until it lets go", () => {
@@ -101,7 +196,8 @@ describe("WorkerSet", () => {
     expect(workers.withRoom()).toEqual([threads]);
     expect(seq.available).toBe(false);
     workers.setCancelling(seq, false);
-    expect(workers.withRoom()).toEqual([threads, seq]);
+    // Listed again just now: of two workers holding one call each, it was used last.
+    expect(workers.withRoom()).toEqual([seq, threads]);
   });
 });
 

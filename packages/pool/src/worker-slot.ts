@@ -81,6 +81,13 @@ export class WorkerSlot<Call extends Holdable> {
   lruNext: WorkerSlot<Call> | undefined;
   /** Which of those lists it is on (0 idle, 1 busy with room), if any. */
   lruList: 0 | 1 | undefined;
+  /**
+   * Links of the set's lists of busy workers with room by how many calls they hold (owned by
+   * {@link WorkerSet}), and the list it is on: its call count then, or -1 on none.
+   */
+  loadPrev: WorkerSlot<Call> | undefined;
+  loadNext: WorkerSlot<Call> | undefined;
+  loadList = -1;
   #state: WorkerSlotState = { kind: "starting" };
   #drained: (() => void) | undefined;
   readonly #calls = new AbortController();
