@@ -1,3 +1,4 @@
+import { performance } from "node:perf_hooks";
 import type { TracerProvider } from "@opentelemetry/api";
 import { SnakepitError } from "@snakepit/errors";
 import type { ExecuteRpcOptions, WorkerProcess } from "@snakepit/python-bridge";
@@ -111,7 +112,7 @@ class CallLease implements Lease, ExecuteRpcOptions {
 
   constructor(o: CallLeaseOptions, call: PendingCall, worker: Worker) {
     const dispatchedAt = performance.now();
-    const waitMs = dispatchedAt - call.enqueuedAt;
+    const waitMs = call.enqueuedAt === 0 ? 0 : dispatchedAt - call.enqueuedAt;
     o.stats.recordWait(waitMs);
     if (hasSubscribers("snakepit:queue:dequeued"))
       publish("snakepit:queue:dequeued", {

@@ -9,8 +9,11 @@ export interface PendingCall {
   readonly args: Readonly<Record<string, unknown>> | undefined;
   readonly options: ExecuteOptions;
   readonly correlationId: string;
-  /** `performance.now()` when the call was queued. */
-  readonly enqueuedAt: number;
+  /**
+   * `performance.now()` when the call had to wait for a worker; 0 while it has not (a call that
+   * finds a worker with room at once waits no time, and costs no clock read).
+   */
+  enqueuedAt: number;
   /**
    * The call's own RPC signal, only when it needs one (a caller's signal or a deadline); other
    * calls share their worker's signal. Set when granted a worker.

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { performance } from "node:perf_hooks";
 import { SnakepitError } from "@snakepit/errors";
 import { currentCorrelationId } from "@snakepit/telemetry";
 import { hasSubscribers, publish } from "@snakepit/telemetry/internal";
@@ -100,7 +101,7 @@ export class Dispatcher {
         options.correlationId ??
         currentCorrelationId() ??
         this.#correlationPrefix + n.toString(16).padStart(12, "0"),
-      enqueuedAt: performance.now(),
+      enqueuedAt: 0,
       heldAt: -1,
     };
   }
@@ -113,24 +114,32 @@ export class Dispatcher {
     if (call.options.signal?.aborted) throw abortError(call);
     const refusal = this.#o.refusal();
     if (refusal !== undefined) throw refusal;
-    const selection = selectWorker(this.#selectionCall(call), this.#view);
-    if (selection.kind === "busy")
-      throw new SnakepitError(
-        "SESSION_BUSY",
-        `Session "${call.options.sessionId}" is bound to worker ${selection.worker.id}, which is busy (affinity "strict-fail-fast")`,
-        { details: { workerId: selection.worker.id } },
-      );
+    let worker: Worker | undefined;
+    let preferred: Worker | undefined;
+    // selectWorker's rule for a call without a session, without building its answer.
+    if (call.options.sessionId === undefined) worker = this.#o.workers.nextWithRoom();
+    else {
+      const selection = selectWorker(this.#selectionCall(call), this.#view);
+      if (selection.kind === "busy")
+        throw new SnakepitError(
+          "SESSION_BUSY",
+          `Session "${call.options.sessionId}" is bound to worker ${selection.worker.id}, which is busy (affinity "strict-fail-fast")`,
+          { details: { workerId: selection.worker.id } },
+        );
+      if (selection.kind === "run") worker = selection.worker;
+      else preferred = selection.preferred;
+    }
     if (hasSubscribers("snakepit:queue:enqueued"))
       publish("snakepit:queue:enqueued", {
         pool: this.#o.pool,
         tool: call.tool,
         callId: call.id,
         correlationId: call.correlationId,
-        depth: this.#queue.size + (selection.kind === "run" ? 0 : 1),
+        depth: this.#queue.size + (worker === undefined ? 1 : 0),
       });
-    if (selection.kind === "run") {
-      this.#book(selection.worker, call);
-      return selection.worker;
+    if (worker !== undefined) {
+      this.#book(worker, call);
+      return worker;
     }
     if (this.#queue.full) {
       publish("snakepit:queue:rejected", () => ({
@@ -147,9 +156,10 @@ export class Dispatcher {
         { details: { maxQueue: this.#o.maxQueue } },
       );
     }
+    call.enqueuedAt = performance.now();
     return this.#queue.wait(call, {
       timeoutMs: this.#o.queueTimeoutMs,
-      preferred: selection.preferred,
+      preferred,
       onTimeout: () =>
         publish("snakepit:queue:timeout", () => ({
           pool: this.#o.pool,

@@ -62,7 +62,7 @@ function again(call: PendingCall): PendingCall {
     args: call.args,
     options: call.options,
     correlationId: call.correlationId,
-    enqueuedAt: performance.now(),
+    enqueuedAt: 0,
     heldAt: -1,
   };
 }

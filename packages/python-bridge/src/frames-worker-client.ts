@@ -31,6 +31,7 @@ interface Call {
   readonly id: number;
   /** The answer kind that ends it (`stream_event` for streams). */
   readonly answer: Answer;
+  /** What it is, for error messages: `"call"` for an execute call (see {@link operationOf}). */
   readonly operation: string;
   /** `performance.now()` deadline, 0 for none. */
   readonly deadline: number;
@@ -47,6 +48,11 @@ interface Call {
 
 const MiB = 1024 * 1024;
 const noop = () => undefined;
+
+/** A call as error messages name it (built only for an error: not a string per call). */
+function operationOf(call: Call): string {
+  return call.tool === undefined ? call.operation : `${call.operation} "${call.tool}"`;
+}
 
 /**
  * A {@link WorkerClient} over the frames transport: protobuf `Frame`s, length-prefixed, on the
@@ -139,13 +145,13 @@ export function createFramesWorkerClient(
       return;
     }
     if (body.case === "failed") {
-      settle(call, callFailed(body.value, call.operation));
+      settle(call, callFailed(body.value, operationOf(call)));
       return;
     }
     if (body.case !== call.answer)
       throw new SnakepitError(
         "PROTOCOL_ERROR",
-        `${label} answered ${call.operation} with a "${body.case ?? "empty"}" frame`,
+        `${label} answered ${operationOf(call)} with a "${body.case ?? "empty"}" frame`,
       );
     if (body.case === "streamEvent") {
       call.events?.push(body.value);
@@ -230,7 +236,7 @@ export function createFramesWorkerClient(
       "abort",
       () => {
         for (const c of calls.values())
-          if (c.signal === signal) settle(c, abortError(signal.reason, c.operation));
+          if (c.signal === signal) settle(c, abortError(signal.reason, operationOf(c)));
       },
       { once: true },
     );
@@ -253,7 +259,7 @@ export function createFramesWorkerClient(
       if (call.deadline <= now + 1)
         settle(
           call,
-          new SnakepitError("CALL_TIMEOUT", `${call.operation} ran past its deadline`, {
+          new SnakepitError("CALL_TIMEOUT", `${operationOf(call)} ran past its deadline`, {
             details: { deadlineExceeded: true },
           }),
         );
@@ -324,14 +330,13 @@ export function createFramesWorkerClient(
       } catch (err) {
         return Promise.reject(err);
       }
-      const operation = `call "${tool}"`;
       const signal = opts?.signal;
-      if (signal?.aborted) return Promise.reject(abortError(signal.reason, operation));
+      if (signal?.aborted) return Promise.reject(abortError(signal.reason, `call "${tool}"`));
       if (closed !== undefined) return Promise.reject(closed);
       return new Promise<ToolResult<T>>((resolve, reject) => {
         const call = register(
           "executeResult",
-          operation,
+          "call",
           opts,
           resolve as (v: unknown) => void,
           reject,

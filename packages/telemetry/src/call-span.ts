@@ -47,8 +47,17 @@ function tracerOf(provider: TracerProvider): Tracer {
   return tracer;
 }
 
+// Where `@opentelemetry/api` 1.x (the peer range) keeps what was registered globally (its
+// `GLOBAL_OPENTELEMETRY_API_KEY`); the SDK tests fail if it moves.
+const otelGlobals = Symbol.for("opentelemetry.js.api.1");
+
 /** True when an SDK registered a tracer provider (the API's proxy has a real delegate). */
 function sdkRegistered(api: OtelApi): boolean {
+  // Nothing registered a tracer provider globally (the usual case): no span. Two property reads,
+  // where asking the API (`getTracerProvider()`: a version check, then the proxy's delegate) cost
+  // more than anything else in a call's path through the pool, measured on the frames transport.
+  const registered = (globalThis as { [otelGlobals]?: { trace?: unknown } })[otelGlobals];
+  if (registered?.trace === undefined) return false;
   // A fresh proxy has no delegate and returns the API's no-op provider: the reference to compare.
   noopProvider ??= new api.ProxyTracerProvider().getDelegate();
   const provider = api.trace.getTracerProvider() as { getDelegate?: () => unknown };
