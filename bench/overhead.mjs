@@ -1,28 +1,26 @@
-// Per-call overhead of the pool against a raw client of the same transport calling the same kind
-// of Python workers directly, on both transports. Workers: the thread profile with 64 slots, so at
-// every client concurrency both sides can have the same calls in flight.
+// Per-call overhead of the pool against a raw client of the same transport calling the pool's own
+// Python workers directly, on both transports: the same processes on both sides, so only the
+// path differs. Workers: the thread profile with 64 slots, so at every client concurrency both
+// sides can have the same calls in flight.
 // - gRPC: `createGrpcJsWorkerClient` (the fastest raw gRPC client, see transport.mjs) connected to
-//   the pool's own workers (`stats().workerDetails[].address`): the same processes.
-// - frames: a frames worker's socket is an inherited socketpair, owned by the pool's client, so
-//   nothing else can connect to it. The raw side spawns its own workers with the same
-//   `spawnWorker` the pool uses (transport "frames", 64 slots, the same lifelines) and calls each
-//   `WorkerProcess.client` — the very `createFramesWorkerClient` the pool calls through — directly.
-//   The twin processes run the same flags but `--host-address` (no host service to call back;
-//   the echo tool never calls back, and the worker's heartbeat to the host costs per second, not
-//   per call).
+//   the pool's workers (`stats().workerDetails[].address`).
+// - frames: each worker's own client (`workerProcessesOf(pool)` from `@snakepit/pool/internal`,
+//   the very `createFramesWorkerClient` the pool calls through; a frames socket is a private
+//   socketpair, so nothing else reaches it).
 // The difference is the pool's own path (queue, worker selection, deadline/abort wiring, telemetry
-// publish, correlation and call ids; the pool's heartbeats run under both sides in the gRPC case).
-// Raw calls to 2 workers go round-robin over 2 clients. 100-byte string and 1 MiB Buffer payloads
-// (raw bytes on the wire), concurrency 1 / 8 / 64, 1 and 2 workers; each round runs both sides back
-// to back, and a cell's ratio is the median of its rounds' ratios. A cell's rounds are spread over
-// `PROCESS_SETS` fresh sets of processes (see there).
+// publish, correlation and call ids); the pool's heartbeats run under both sides.
+// Raw calls to 2 workers go round-robin over 2 clients (the target's column), and, as a third
+// side with no target, to the client with the fewest calls in flight: the pool's own rule among
+// busy workers, which keeps the calls one worker's answers start on that worker (one write, not
+// two), so that column shows the pool's path without what its worker choice gains over
+// round-robin. 100-byte string and 1 MiB Buffer payloads (raw bytes on the wire), concurrency
+// 1 / 8 / 64, 1 and 2 workers; each round runs the sides back to back, and a cell's ratio is the
+// median of its rounds' ratios. A cell's rounds are spread over `PROCESS_SETS` fresh sets of
+// processes (see there).
 import { fileURLToPath } from "node:url";
 import { createPool } from "@snakepit/pool";
-import {
-  createGrpcJsWorkerClient,
-  resolvePythonEnvironment,
-  spawnWorker,
-} from "@snakepit/python-bridge";
+import { workerProcessesOf } from "@snakepit/pool/internal";
+import { createGrpcJsWorkerClient, resolvePythonEnvironment } from "@snakepit/python-bridge";
 import { echoAdapter as adapter, closedLoop, median, quick, rate } from "./load.mjs";
 
 const THREADS = 64;
@@ -40,11 +38,37 @@ export const payloads = {
   },
 };
 
+/**
+ * Two ways raw calls pick one of several clients: `execute(i, args)` round-robin by call number
+ * (what a hand-written client does), `least(args)` the client with the fewest calls in flight
+ * (the first among equals): the rule the pool follows among busy workers, without the pool.
+ */
+function pickers(clients) {
+  const inFlight = clients.map(() => 0);
+  const done = (k) => (result) => {
+    inFlight[k]--;
+    return result;
+  };
+  const settled = clients.map((_, k) => done(k));
+  return {
+    execute: (i, args) => clients[i % clients.length].execute("echo", args),
+    least(args) {
+      let k = 0;
+      for (let j = 1; j < clients.length; j++) if (inFlight[j] < inFlight[k]) k = j;
+      inFlight[k]++;
+      return clients[k].execute("echo", args).then(settled[k], (err) => {
+        inFlight[k]--;
+        throw err;
+      });
+    },
+  };
+}
+
 /** Raw grpc-js clients to the pool's own workers: the same Python processes, without the pool. */
 async function rawGrpcClients(pool) {
   const clients = pool.stats().workerDetails.map((w) => createGrpcJsWorkerClient(w.address));
   return {
-    execute: (i, args) => clients[i % clients.length].execute("echo", args),
+    ...pickers(clients),
     async close() {
       for (const c of clients) c.close();
     },
@@ -52,46 +76,12 @@ async function rawGrpcClients(pool) {
 }
 
 /**
- * Raw frames clients: `n` workers spawned with the pool's own `spawnWorker` (frames, `THREADS`
- * slots), each called through its `WorkerProcess.client` (a `createFramesWorkerClient`).
+ * Raw frames clients to the pool's own workers: each worker's `WorkerProcess.client` (the very
+ * `createFramesWorkerClient` the pool calls through), from `@snakepit/pool/internal` — a frames
+ * worker's socket is a private socketpair, so nothing else reaches it.
  */
-async function rawFramesClients(python, n) {
-  const started = await Promise.allSettled(
-    Array.from({ length: n }, (_, i) =>
-      spawnWorker({
-        pythonExecutable: python,
-        adapter,
-        workerId: `raw-frames-${i}`,
-        runId: `bench-overhead-${process.pid}`,
-        transport: "frames",
-        concurrency: THREADS,
-      }),
-    ),
-  );
-  const procs = started.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
-  const close = async () => {
-    await Promise.all(
-      procs.map(async (p) => {
-        await p.client.shutdown(1000).catch(() => undefined);
-        p.client.close();
-        const timer = setTimeout(
-          () => p.exit === undefined && process.kill(-p.pgid, "SIGKILL"),
-          3000,
-        );
-        await p.exited;
-        clearTimeout(timer);
-      }),
-    );
-  };
-  const failed = started.find((s) => s.status === "rejected");
-  if (failed !== undefined) {
-    await close();
-    throw failed.reason;
-  }
-  return {
-    execute: (i, args) => procs[i % procs.length].client.execute("echo", args),
-    close,
-  };
+function rawFramesClients(pool) {
+  return { ...pickers(workerProcessesOf(pool).map((p) => p.client)), async close() {} };
 }
 
 function check(value, size) {
@@ -100,14 +90,13 @@ function check(value, size) {
 }
 
 /**
- * How many fresh sets of processes (a pool and its raw twins) share a cell's rounds. Where the OS
- * scheduler puts a pair of processes stays put for their lifetime and moves one worker's
- * throughput by 10 % and more at c=64 (A/A runs of two identical raw frames workers, alternating
- * rounds: 0.90 to 1.48 from one pair of processes to the next). With a single set that placement would
- * decide a frames cell; spread over several sets it averages out. 8 sets, not 4: two runs of the
- * same code with 4 sets gave 12 and 10 of 12 frames cells ≥ 0.9, the same cells moving by 5–7 %.
- * A cell's rounds are split over the sets, so more sets cost only their start-up. (gRPC needs no
- * twins: its raw client calls the pool's own workers.)
+ * How many fresh sets of processes (a pool of `n` workers) share a cell's rounds. Where the OS
+ * scheduler puts a set of processes lasts their lifetime and moves their throughput by 10 % and
+ * more at c=64; both sides of a round call the same processes, so that cancels out of a round's
+ * ratio, but not out of the calls/s columns, which the sets average. (Until the pool exposed its
+ * workers' clients, the frames raw side called twin processes, and a twin pair's placement
+ * alone moved a cell by up to 0.9–1.48 in A/A runs.) A cell's rounds are split over the sets, so
+ * more sets cost only their start-up.
  */
 export const PROCESS_SETS = 8;
 
@@ -119,8 +108,10 @@ export const PROCESS_SETS = 8;
 async function runRounds(sides, p, c, cell, { maxCalls, maxMs, rounds }) {
   for (const execute of Object.values(sides))
     await closedLoop((i) => execute(i, p.args), { concurrency: c, maxCalls: c * 4, maxMs });
+  const names = Object.keys(sides);
   for (let r = 0; r < rounds; r++) {
-    const order = r % 2 === 0 ? ["raw", "pool"] : ["pool", "raw"];
+    // Which side goes first alternates (with three, each goes first, second and third in turn).
+    const order = r % 2 === 0 ? names : [...names].reverse();
     const perSecond = {};
     for (const side of order) {
       const result = await closedLoop((i) => sides[side](i, p.args), {
@@ -133,6 +124,7 @@ async function runRounds(sides, p, c, cell, { maxCalls, maxMs, rounds }) {
       cell.cpu[side].push(result.cpuUsPerCall);
     }
     cell.ratios.push(perSecond.pool / perSecond.raw);
+    if (perSecond.least !== undefined) cell.leastRatios.push(perSecond.pool / perSecond.least);
   }
 }
 
@@ -166,12 +158,13 @@ export async function benchOverhead({
         });
         try {
           await pool.ready();
-          raw =
-            transport === "grpc" ? await rawGrpcClients(pool) : await rawFramesClients(python, n);
+          raw = transport === "grpc" ? await rawGrpcClients(pool) : rawFramesClients(pool);
           const sides = {
             raw: (i, args) => raw.execute(i, args).then((r) => r.value),
             pool: (_i, args) => pool.execute("echo", args),
           };
+          // With several workers, also raw calls that pick the worker with the fewest calls.
+          if (n > 1) sides.least = (_i, args) => raw.least(args).then((r) => r.value);
           for (const [name, p] of Object.entries(payloads)) {
             for (const execute of Object.values(sides)) check(await execute(0, p.args), p.size);
             for (const c of concurrencies) {
@@ -181,9 +174,10 @@ export async function benchOverhead({
                 cell = {
                   name,
                   c,
-                  rates: { raw: [], pool: [] },
-                  cpu: { raw: [], pool: [] },
+                  rates: { raw: [], pool: [], least: [] },
+                  cpu: { raw: [], pool: [], least: [] },
                   ratios: [],
+                  leastRatios: [],
                 };
                 cells.set(key, cell);
               }
@@ -210,20 +204,27 @@ export async function benchOverhead({
           rawCpu: median(cell.cpu.raw),
           poolCpu: median(cell.cpu.pool),
           ratio: median(cell.ratios),
+          least: cell.leastRatios.length > 0 ? median(cell.rates.least) : undefined,
+          leastCpu: cell.leastRatios.length > 0 ? median(cell.cpu.least) : undefined,
+          leastRatio: cell.leastRatios.length > 0 ? median(cell.leastRatios) : undefined,
         };
         rows.push(row);
+        const least =
+          row.leastRatio === undefined
+            ? ""
+            : `; fewest-in-flight raw ${rate(row.least)}/s, pool ÷ it ${row.leastRatio.toFixed(3)}, its CPU/call ${row.leastCpu.toFixed(1)} µs`;
         print(
-          `  ${transport}, ${n} worker(s), ${row.payload}, c=${row.concurrency}: raw ${rate(row.raw)}/s, pool ${rate(row.pool)}/s, ratio ${row.ratio.toFixed(3)}; host CPU/call raw ${row.rawCpu.toFixed(1)} µs, pool ${row.poolCpu.toFixed(1)} µs`,
+          `  ${transport}, ${n} worker(s), ${row.payload}, c=${row.concurrency}: raw ${rate(row.raw)}/s, pool ${rate(row.pool)}/s, ratio ${row.ratio.toFixed(3)}; host CPU/call raw ${row.rawCpu.toFixed(1)} µs, pool ${row.poolCpu.toFixed(1)} µs${least}`,
         );
       }
     }
   const met = rows.filter((r) => r.ratio >= 0.9).length;
   const lines = [
-    "| transport | workers | payload | concurrency | raw client calls/s | pool calls/s | pool ÷ raw (target ≥ 0.9) | Node CPU µs/call raw | Node CPU µs/call pool |",
-    "|---|---|---|---|---|---|---|---|---|",
+    "| transport | workers | payload | concurrency | raw client calls/s | pool calls/s | pool ÷ raw (target ≥ 0.9) | Node CPU µs/call raw | Node CPU µs/call pool | pool ÷ raw fewest-in-flight (no target) |",
+    "|---|---|---|---|---|---|---|---|---|---|",
     ...rows.map(
       (r) =>
-        `| ${r.transport === "grpc" ? "gRPC (grpc-js)" : "frames"} | ${r.workers} | ${r.payload} | ${r.concurrency} | ${rate(r.raw)} | ${rate(r.pool)} | ${r.ratio.toFixed(3)}${r.ratio >= 0.9 ? "" : " ✗"} | ${r.rawCpu.toFixed(1)} | ${r.poolCpu.toFixed(1)} |`,
+        `| ${r.transport === "grpc" ? "gRPC (grpc-js)" : "frames"} | ${r.workers} | ${r.payload} | ${r.concurrency} | ${rate(r.raw)} | ${rate(r.pool)} | ${r.ratio.toFixed(3)}${r.ratio >= 0.9 ? "" : " ✗"} | ${r.rawCpu.toFixed(1)} | ${r.poolCpu.toFixed(1)} | ${r.leastRatio === undefined ? "—" : `${r.leastRatio.toFixed(3)} (${r.leastCpu.toFixed(1)} µs)`} |`,
     ),
     "",
     ...transports.flatMap((t) => {

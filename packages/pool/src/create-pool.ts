@@ -4,6 +4,7 @@ import { type CallLeaseOptions, leaseWorker } from "./call-lease.js";
 import type { PendingCall } from "./call-queue.js";
 import { Dispatcher } from "./dispatcher.js";
 import { validateExecuteOptions } from "./execute-options.js";
+import { registerWorkerProcesses } from "./pool-internals.js";
 import type { PoolOptions } from "./pool-options.js";
 import { PoolResources } from "./pool-resources.js";
 import { PoolStateMachine } from "./pool-state.js";
@@ -242,5 +243,10 @@ export function createPool(options: PoolOptions & PoolWiring): Pool {
       return self.close();
     },
   };
+  registerWorkerProcesses(self, () =>
+    [...workers.values()].flatMap((w) =>
+      w.state.kind === "ready" && w.process !== undefined ? [w.process] : [],
+    ),
+  );
   return self;
 }
