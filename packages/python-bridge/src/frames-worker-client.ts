@@ -3,6 +3,7 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { SnakepitError } from "@snakepit/errors";
 import { CallTable } from "./call-table.js";
 import { frame, worker } from "./contract.js";
+import { DeadlineTimer } from "./deadline-timer.js";
 import { ExecuteFrameEncoder } from "./execute-frame-encoder.js";
 import { decodeFrame } from "./frame-answer-decoder.js";
 import { abortError, callFailed, isAnswer } from "./frame-call-errors.js";
@@ -79,8 +80,7 @@ export function createFramesWorkerClient(
   const writer = new FrameWriter(socket);
   const encoder = new ExecuteFrameEncoder();
   let closed: SnakepitError | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let timerAt = 0;
+  const deadlines = new DeadlineTimer(expire);
 
   const decoder = new FrameDecoder(maxBytes, onFrame);
   socket.on("data", (chunk: Buffer) => {
@@ -110,7 +110,7 @@ export function createFramesWorkerClient(
   function fail(error: SnakepitError): void {
     if (closed !== undefined) return;
     closed = error;
-    clearTimeout(timer);
+    deadlines.clear();
     socket.destroy();
     for (const call of calls.values()) settle(call, error);
   }
@@ -201,7 +201,7 @@ export function createFramesWorkerClient(
     };
     if (calls.size === 0) socket.ref();
     calls.add(call);
-    if (deadline > 0 && (timer === undefined || deadline < timerAt)) arm(deadline);
+    if (deadline > 0) deadlines.schedule(deadline);
     const signal = opts?.signal;
     if (signal !== undefined) watch(signal);
     return call;
@@ -242,17 +242,8 @@ export function createFramesWorkerClient(
     );
   }
 
-  /** One timer for every deadline: armed for the earliest, re-armed as calls expire. */
-  function arm(at: number): void {
-    clearTimeout(timer);
-    timerAt = at;
-    timer = setTimeout(expire, Math.max(0, at - performance.now()));
-    timer.unref();
-  }
-
-  function expire(): void {
-    timer = undefined;
-    const now = performance.now();
+  /** Ends the calls whose deadline has passed; returns the earliest deadline still pending (0: none). */
+  function expire(now: number): number {
     let next = 0;
     for (const call of calls.values()) {
       if (call.deadline === 0) continue;
@@ -265,7 +256,7 @@ export function createFramesWorkerClient(
         );
       else if (next === 0 || call.deadline < next) next = call.deadline;
     }
-    if (next > 0) arm(next);
+    return next;
   }
 
   function unary<T>(
