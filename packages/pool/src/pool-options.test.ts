@@ -50,3 +50,46 @@ describe("resolvePoolOptions: a worker's capacity", () => {
     );
   });
 });
+
+describe("resolvePoolOptions: transport and start mode", () => {
+  it("take the option, else the environment variable, else the default, and name the source of a bad value", () => {
+    const saved = [process.env.SNAKEPIT_TRANSPORT, process.env.SNAKEPIT_START_MODE] as const;
+    const restore = (name: string, value: string | undefined) => {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    };
+    try {
+      delete process.env.SNAKEPIT_TRANSPORT;
+      delete process.env.SNAKEPIT_START_MODE;
+      expect(resolvePoolOptions({ adapter })).toMatchObject({
+        transport: "frames",
+        startMode: "spawn",
+      });
+      process.env.SNAKEPIT_TRANSPORT = "grpc";
+      process.env.SNAKEPIT_START_MODE = "fork";
+      expect(resolvePoolOptions({ adapter })).toMatchObject({
+        transport: "grpc",
+        startMode: "fork",
+      });
+      expect(
+        resolvePoolOptions({ adapter, transport: "frames", startMode: "spawn" }),
+      ).toMatchObject({ transport: "frames", startMode: "spawn" });
+      expect(() => resolvePoolOptions({ adapter, transport: "http" as never })).toThrow(
+        expect.objectContaining({
+          code: "INVALID_OPTIONS",
+          message: expect.stringMatching(/transport.*`"frames"` or `"grpc"`/s),
+        }),
+      );
+      process.env.SNAKEPIT_START_MODE = "vfork";
+      expect(() => resolvePoolOptions({ adapter })).toThrow(
+        expect.objectContaining({
+          code: "INVALID_OPTIONS",
+          message: expect.stringMatching(/SNAKEPIT_START_MODE.*`"spawn"` or `"fork"`/s),
+        }),
+      );
+    } finally {
+      restore("SNAKEPIT_TRANSPORT", saved[0]);
+      restore("SNAKEPIT_START_MODE", saved[1]);
+    }
+  });
+});

@@ -133,26 +133,26 @@ function resolvePreload(value: unknown): readonly string[] {
   return value.map((m, i) => expectString(`preload[${i}]`, m));
 }
 
-function resolveStartMode(value: unknown): "spawn" | "fork" {
-  const mode = value ?? process.env.SNAKEPIT_START_MODE ?? "spawn";
-  if (mode !== "spawn" && mode !== "fork")
+/**
+ * An option with a few allowed strings, whose default may come from an environment variable:
+ * `value`, else `process.env[env]`, else `fallback`. A bad value names the option (or the
+ * variable, when that is where it came from).
+ */
+function resolveChoice<T extends string>(
+  value: unknown,
+  option: string,
+  env: string,
+  choices: readonly T[],
+  fallback: T,
+): T {
+  const chosen = value ?? process.env[env] ?? fallback;
+  if (!(choices as readonly unknown[]).includes(chosen))
     throw invalidOption(
-      value === undefined ? "SNAKEPIT_START_MODE" : "startMode",
-      '`"spawn"` or `"fork"`',
-      mode,
+      value === undefined ? env : option,
+      choices.map((c) => `\`"${c}"\``).join(" or "),
+      chosen,
     );
-  return mode;
-}
-
-function resolveTransport(value: unknown): "frames" | "grpc" {
-  const transport = value ?? process.env.SNAKEPIT_TRANSPORT ?? "frames";
-  if (transport !== "frames" && transport !== "grpc")
-    throw invalidOption(
-      value === undefined ? "SNAKEPIT_TRANSPORT" : "transport",
-      '`"frames"` or `"grpc"`',
-      transport,
-    );
-  return transport;
+  return chosen as T;
 }
 
 function resolveRegistry(value: unknown): ResolvedPoolOptions["registry"] {
@@ -215,7 +215,13 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
     );
   if (o.pipelineDepth !== undefined && profile !== "process")
     throw invalidOption("pipelineDepth", 'used only with `profile: "process"`', o.pipelineDepth);
-  const transport = resolveTransport(o.transport);
+  const transport = resolveChoice(
+    o.transport,
+    "transport",
+    "SNAKEPIT_TRANSPORT",
+    ["frames", "grpc"],
+    "frames",
+  );
   // A gRPC worker admits 2 × its concurrency + 2 calls; a frames worker, a whole window.
   const maxDepth = transport === "grpc" ? 4 : limits.maxPipelineDepth;
   if (
@@ -265,7 +271,13 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
         : resolveHeartbeatOptions(o.heartbeat ?? {}, "heartbeat"),
     lifelines: resolveLifelines(o.lifelines),
     ...resolveRecycle(o.recycle),
-    startMode: resolveStartMode(o.startMode),
+    startMode: resolveChoice(
+      o.startMode,
+      "startMode",
+      "SNAKEPIT_START_MODE",
+      ["spawn", "fork"],
+      "spawn",
+    ),
     preload: resolvePreload(o.preload),
     transport,
     maxMessageBytes: int("maxMessageBytes", 100 * 1024 * 1024, 1),
